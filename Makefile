@@ -1,0 +1,24 @@
+# Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
+# what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
+.PHONY: run test setup db-start db-stop psql check-deps
+
+run:
+	scripts/run.sh
+
+test:
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh
+
+db-start:
+	scripts/postgres.sh start
+
+db-stop:
+	scripts/postgres.sh stop
+
+psql:
+	scripts/postgres.sh psql
+
+check-deps:
+	scripts/check-dependencies.sh

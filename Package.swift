@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+// Kairos: a job-scheduling REST service. See README.md for why each dependency is here.
+import PackageDescription
+
+let package = Package(
+    name: "Kairos",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kairos", targets: ["kairos"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config; apt names the Debian package that provides them.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // Libraries that know nothing of jobs.
+        .target(name: "JSON"),
+        .target(name: "Chronology"),
+        .target(name: "Postgres", dependencies: [
+            "CLibPQ", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "YAML", dependencies: ["CYAML", "JSON"]),
+
+        // Kairos itself.
+        .target(name: "Jobs", dependencies: [
+            "Postgres", "JSON", "YAML", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "API", dependencies: [
+            "Jobs", "Postgres", "JSON", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "kairos", dependencies: [
+            "API", "Jobs", "Postgres",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Test support: a fresh schema per test on the PostgreSQL that scripts/postgres.sh starts.
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ChronologyTests", dependencies: ["Chronology"]),
+        .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "JSON", "Chronology", "TestSupport"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+
+/// Everything `kairos serve` needs to know, resolved from flags and the environment: a flag wins
+/// over its environment variable, which wins over the default.
+///
+/// | setting | flag | environment | default |
+/// | --- | --- | --- | --- |
+/// | database | `--database-url` | `DATABASE_URL` | libpq's defaults (`PGHOST`, ...) |
+/// | host | `--host` | `KAIROS_HOST` | `127.0.0.1` |
+/// | port | `--port` | `KAIROS_PORT` | 34000 |
+/// | API tokens | `--api-tokens` | `KAIROS_API_TOKENS` (comma-separated) | none |
+/// | default jobs | `--default-jobs-dir` | `KAIROS_DEFAULT_JOBS_DIR` | `default_jobs` |
+/// | log level | `--log-level` | `KAIROS_LOG_LEVEL` | `info` |
+public struct ServiceConfiguration: Sendable, Equatable {
+    public var databaseURL: String
+    public var host: String
+    public var port: Int
+    public var apiTokens: [String]
+    public var defaultJobsDirectory: String
+    public var logLevel: Logger.Level
+
+    public init(
+        databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
+        logLevel: Logger.Level
+    ) {
+        self.databaseURL = databaseURL
+        self.host = host
+        self.port = port
+        self.apiTokens = apiTokens
+        self.defaultJobsDirectory = defaultJobsDirectory
+        self.logLevel = logLevel
+    }
+
+    /// Values given on the command line; nil where a flag was not given.
+    public struct Flags: Sendable {
+        public var databaseURL: String?
+        public var host: String?
+        public var port: Int?
+        public var apiTokens: String?
+        public var defaultJobsDirectory: String?
+        public var logLevel: String?
+
+        public init(
+            databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
+            defaultJobsDirectory: String? = nil, logLevel: String? = nil
+        ) {
+            self.databaseURL = databaseURL
+            self.host = host
+            self.port = port
+            self.apiTokens = apiTokens
+            self.defaultJobsDirectory = defaultJobsDirectory
+            self.logLevel = logLevel
+        }
+    }
+
+    public static let defaultPort = 34000
+
+    /// - Throws: ``ConfigurationError`` naming the setting, where it came from and what is accepted.
+    public static func resolve(flags: Flags, environment: [String: String]) throws(ConfigurationError) -> ServiceConfiguration {
+        /// The flag's value, else the variable's when set and not empty, with where it came from.
+        func pick(_ flag: String?, flagName: String, _ variable: String) -> (value: String, source: String)? {
+            if let flag { return (flag, flagName) }
+            if let value = environment[variable], !value.isEmpty { return (value, variable) }
+            return nil
+        }
+
+        var port = defaultPort
+        if let flagPort = flags.port {
+            port = flagPort
+        } else if let text = environment["KAIROS_PORT"], !text.isEmpty {
+            guard let value = Int(text) else {
+                throw ConfigurationError("KAIROS_PORT: \"\(text)\" is not a port number; use 0-65535 (0 picks a free port)")
+            }
+            port = value
+        }
+        guard (0...65535).contains(port) else {
+            throw ConfigurationError("port \(port) is out of range; use 0-65535 (0 picks a free port)")
+        }
+
+        var level = Logger.Level.info
+        if let (text, source) = pick(flags.logLevel, flagName: "--log-level", "KAIROS_LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
+                let accepted = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigurationError("\(source): \"\(text)\" is not a log level; use one of \(accepted)")
+            }
+            level = parsed
+        }
+
+        let tokens = (pick(flags.apiTokens, flagName: "--api-tokens", "KAIROS_API_TOKENS")?.value ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+
+        return ServiceConfiguration(
+            databaseURL: pick(flags.databaseURL, flagName: "--database-url", "DATABASE_URL")?.value ?? "",
+            host: pick(flags.host, flagName: "--host", "KAIROS_HOST")?.value ?? "127.0.0.1",
+            port: port,
+            apiTokens: tokens,
+            defaultJobsDirectory: pick(flags.defaultJobsDirectory, flagName: "--default-jobs-dir", "KAIROS_DEFAULT_JOBS_DIR")?.value
+                ?? "default_jobs",
+            logLevel: level)
+    }
+}
+
+/// A setting that cannot be used; the message names it and says what would be accepted.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

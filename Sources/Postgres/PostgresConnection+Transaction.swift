@@ -1,0 +1,93 @@
+/// How a transaction begins.
+public struct TransactionOptions: Sendable {
+    public enum Isolation: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
+    public var isolation: Isolation = .readCommitted
+    /// Refuse every write: the server fails any INSERT, UPDATE, DELETE or DDL with SQLSTATE 25006.
+    public var readOnly = false
+    /// Cancel any statement of the transaction that runs longer than this (SQLSTATE 57014); nil keeps the session's.
+    public var statementTimeout: Duration?
+
+    public init(isolation: Isolation = .readCommitted, readOnly: Bool = false, statementTimeout: Duration? = nil) {
+        self.isolation = isolation
+        self.readOnly = readOnly
+        self.statementTimeout = statementTimeout
+    }
+
+    /// A read-only transaction whose statements are cancelled after `timeout`, for running
+    /// queries built from user input.
+    public static func readOnly(timeout: Duration) -> TransactionOptions {
+        TransactionOptions(readOnly: true, statementTimeout: timeout)
+    }
+
+    var beginStatement: SQL {
+        switch (isolation, readOnly) {
+        case (.readCommitted, false): return "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+        case (.readCommitted, true): return "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+        case (.repeatableRead, false): return "BEGIN ISOLATION LEVEL REPEATABLE READ READ WRITE"
+        case (.repeatableRead, true): return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        case (.serializable, false): return "BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE"
+        case (.serializable, true): return "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws and
+    /// rethrows its error unchanged. `body` gets this connection; it must not keep it.
+    ///
+    /// ```swift
+    /// try connection.withTransaction(.readOnly(timeout: .seconds(30))) { tx in
+    ///     try tx.query(compiledFilter)
+    /// }
+    /// ```
+    ///
+    /// - Throws: the body's error, or a ``PostgresError`` from BEGIN or COMMIT (a commit can
+    ///   fail, for example with a serialization failure; nothing was then committed).
+    @discardableResult
+    public func withTransaction<T>(
+        _ options: TransactionOptions = TransactionOptions(), _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        try execute(options.beginStatement)
+        let value: T
+        do {
+            if let timeout = options.statementTimeout {
+                let milliseconds = max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+                try execute("SELECT set_config('statement_timeout', \(String(milliseconds)), true)")
+            }
+            value = try body(self)
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        do {
+            // COMMIT in a failed transaction "succeeds" as a ROLLBACK; a body that caught a
+            // statement's error and returned must not be told its work was committed.
+            guard !isInFailedTransaction else {
+                throw PostgresError(
+                    kind: .server, message: "the transaction was aborted by an earlier error and has been rolled back",
+                    sqlState: "25P02")
+            }
+            try execute("COMMIT")
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+        return value
+    }
+
+    /// Rolls back whatever is open; a failure here (a lost connection) changes nothing for the
+    /// caller, who is already reporting the error that caused the rollback.
+    func rollbackQuietly() {
+        guard isConnected, !isIdle else { return }
+        do {
+            try execute("ROLLBACK")
+        } catch {
+            logger.debug("rollback failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

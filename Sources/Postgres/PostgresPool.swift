@@ -1,0 +1,337 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// A thread-safe pool of connections to one database.
+///
+/// - At most `maximumConnections` are open; a borrower beyond that waits, first come first
+///   served, up to `acquireTimeout`, then gets a ``PostgresError/Kind/poolTimeout`` error.
+/// - A connection is checked before it is lent: anything the server sent while it sat idle is
+///   read first (a terminated backend or restarted server has said goodbye), and one idle
+///   longer than `idlePingInterval` must also answer `SELECT 1`. A dead one is replaced by a
+///   new connection, so after a server restart the pool recovers by itself.
+/// - A connection returned broken, or inside a transaction that cannot be rolled back, is closed.
+///
+/// ```swift
+/// let pool = PostgresPool(configuration, maximumConnections: 8)
+/// let count = try pool.withConnection { try $0.query("SELECT count(*) AS n FROM jobs")[0].decode(Int.self, column: "n") }
+/// ```
+public final class PostgresPool: Sendable {
+    public let configuration: PostgresConfiguration
+    public let maximumConnections: Int
+    public let acquireTimeout: Duration
+    public let idlePingInterval: Duration
+
+    private typealias State = PoolState<PostgresConnection>
+    private typealias Grant = State.Grant
+    private typealias Deliver = @Sendable (Grant) -> Void
+
+    private struct Shared {
+        var state: State
+        var nextWaiter: State.WaiterID = 0
+        var deliveries: [State.WaiterID: Deliver] = [:]
+    }
+
+    private let shared: Mutex<Shared>
+
+    public init(
+        _ configuration: PostgresConfiguration, maximumConnections: Int = 10,
+        acquireTimeout: Duration = .seconds(10), idlePingInterval: Duration = .seconds(30)
+    ) {
+        self.configuration = configuration
+        self.maximumConnections = maximumConnections
+        self.acquireTimeout = acquireTimeout
+        self.idlePingInterval = idlePingInterval
+        shared = Mutex(Shared(state: State(maximumConnections: maximumConnections)))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Counts at one instant, for metrics and tests.
+    public struct Statistics: Sendable, Equatable {
+        /// Connections open or being opened.
+        public let open: Int
+        public let idle: Int
+        /// Lent to borrowers now.
+        public let inUse: Int
+        /// Borrowers waiting for a connection.
+        public let waiting: Int
+    }
+
+    public var statistics: Statistics {
+        shared.withLock { shared in
+            Statistics(
+                open: shared.state.openCount, idle: shared.state.idle.count, inUse: shared.state.lentCount,
+                waiting: shared.state.waiters.count)
+        }
+    }
+
+    // MARK: Borrowing, blocking the calling thread
+
+    /// Lends a connection to `body` and takes it back when `body` returns or throws. Blocks
+    /// while waiting for a free connection, at most `acquireTimeout`.
+    @discardableResult
+    public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        let connection = try acquire()
+        defer { release(connection) }
+        return try body(connection)
+    }
+
+    /// Runs `body` in a transaction on a pooled connection; see ``PostgresConnection/withTransaction(_:_:)``.
+    @discardableResult
+    public func withTransaction<T>(
+        _ options: TransactionOptions = TransactionOptions(), _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
+        try withConnection { connection in try connection.withTransaction(options, body) }
+    }
+
+    func acquire() throws(PostgresError) -> PostgresConnection {
+        let slot = GrantSlot()
+        let id = request { grant in slot.fill(grant) }
+        if !slot.wait(timeout: acquireTimeout) {
+            withdraw(id, reason: timeoutError())
+            slot.wait()
+        }
+        return try resolve(slot.grant!, waiter: id)
+    }
+
+    // MARK: Borrowing from async code
+
+    /// Lends a connection to `body` without blocking the caller's thread while waiting: `body`
+    /// runs on the connection's own serial queue. Cancelling the task cancels the running
+    /// statement (it fails with SQLSTATE 57014); cancelling it before `body` starts throws
+    /// `CancellationError` and `body` never runs.
+    @discardableResult
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        let borrow = AsyncBorrow()
+        return try await withTaskCancellationHandler {
+            let grant: Grant = await withCheckedContinuation { continuation in
+                let id = request { grant in continuation.resume(returning: grant) }
+                if borrow.waiting(as: id) {
+                    withdraw(id, reason: PostgresError(kind: .poolTimeout, message: "cancelled while waiting for a connection"))
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + acquireTimeout.timeInterval) { [weak self] in
+                    guard let self else { return }
+                    self.withdraw(id, reason: self.timeoutError())
+                }
+            }
+            return try await withCheckedThrowingContinuation { continuation in
+                // Opening blocks, so a new connection is opened on a queue of its own.
+                let queue = grant.connection?.queue ?? DispatchQueue(label: "kairos.postgres.open")
+                queue.async {
+                    continuation.resume(
+                        with: Result {
+                            let connection = try self.resolve(grant, waiter: borrow.waiter!)
+                            defer { self.release(connection) }
+                            try borrow.running(connection)
+                            defer { borrow.finished() }
+                            return try body(connection)
+                        })
+                }
+            }
+        } onCancel: {
+            let (waiter, running) = borrow.cancel()
+            if let waiter {
+                withdraw(waiter, reason: PostgresError(kind: .poolTimeout, message: "cancelled while waiting for a connection"))
+            }
+            running?.cancel()
+        }
+    }
+
+    /// The async form of ``withTransaction(_:_:)``.
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        _ options: TransactionOptions = TransactionOptions(), _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in try connection.withTransaction(options, body) }
+    }
+
+    /// Closes idle connections and fails every waiter; connections still lent are closed when
+    /// returned. Borrowing afterwards fails with ``PostgresError/Kind/poolClosed``.
+    public func close() {
+        perform { state in state.handle(.closed) }
+    }
+
+    // MARK: Internals
+
+    private func request(_ deliver: @escaping Deliver) -> State.WaiterID {
+        var id: State.WaiterID = 0
+        perform { state, shared in
+            id = shared.nextWaiter
+            shared.nextWaiter += 1
+            shared.deliveries[id] = deliver
+            return state.handle(.requested(id))
+        }
+        return id
+    }
+
+    private func withdraw(_ id: State.WaiterID, reason: PostgresError) {
+        perform { state in state.handle(.withdrawn(id, reason: reason)) }
+    }
+
+    /// Turns a grant into a usable connection: checks a reused one, opens a new one.
+    private func resolve(_ grant: Grant, waiter id: State.WaiterID) throws(PostgresError) -> PostgresConnection {
+        var grant = grant
+        while true {
+            switch grant {
+            case .fail(let error):
+                throw error
+            case .reuse(let connection, let idleSince):
+                if isAlive(connection, idleSince: idleSince) { return connection }
+                configuration.logger.debug("dropping a dead pooled connection", metadata: ["pid": "\(connection.backendPID)"])
+                grant = nextGrant { state in state.handle(.discarded(id)) } ?? .fail(State.closedError)
+            case .open:
+                do {
+                    return try PostgresConnection.connect(configuration)
+                } catch {
+                    perform { state in state.handle(.openFailed(id, error: error)) }
+                    throw error
+                }
+            }
+        }
+    }
+
+    private func release(_ connection: PostgresConnection) {
+        connection.rollbackQuietly()
+        let reusable = connection.isConnected && connection.isIdle
+        let now = DispatchTime.now().uptimeNanoseconds
+        perform { state in state.handle(.returned(reusable ? connection : nil, now: now)) }
+    }
+
+    private func isAlive(_ connection: PostgresConnection, idleSince: UInt64) -> Bool {
+        guard connection.readPendingInput() else { return false }
+        let idleNanoseconds = DispatchTime.now().uptimeNanoseconds &- idleSince
+        guard Double(idleNanoseconds) / 1e9 > idlePingInterval.timeInterval else { return true }
+        return (try? connection.query("SELECT 1")) != nil
+    }
+
+    private func timeoutError() -> PostgresError {
+        PostgresError(
+            kind: .poolTimeout,
+            message: "no database connection became free within \(acquireTimeout) "
+                + "(all \(maximumConnections) are in use); raise the pool size or find what holds them")
+    }
+
+    /// Applies an event and delivers the resulting grants outside the lock; a grant for the
+    /// waiter `id` handled by `nextGrant` is returned instead of delivered.
+    private func perform(_ event: (inout State) -> [State.Action]) {
+        perform { state, _ in event(&state) }
+    }
+
+    private func perform(_ event: (inout State, inout Shared) -> [State.Action]) {
+        let (deliveries, closing) = shared.withLock { shared in
+            var state = shared.state
+            let actions = event(&state, &shared)
+            shared.state = state
+            return Self.split(actions, deliveries: &shared.deliveries)
+        }
+        _ = closing  // dropping the last references closes them
+        for (deliver, grant) in deliveries { deliver(grant) }
+    }
+
+    private func nextGrant(_ event: (inout State) -> [State.Action]) -> Grant? {
+        shared.withLock { shared in
+            var state = shared.state
+            let actions = event(&state)
+            shared.state = state
+            // `discarded` yields exactly one grant, for the asking waiter, who is not registered.
+            for case .grant(_, let grant) in actions { return grant }
+            return nil
+        }
+    }
+
+    private static func split(
+        _ actions: [State.Action], deliveries: inout [State.WaiterID: Deliver]
+    ) -> ([(Deliver, Grant)], [PostgresConnection]) {
+        var ready: [(Deliver, Grant)] = []
+        var closing: [PostgresConnection] = []
+        for action in actions {
+            switch action {
+            case .grant(let id, let grant):
+                if let deliver = deliveries.removeValue(forKey: id) { ready.append((deliver, grant)) }
+            case .close(let connections):
+                closing += connections
+            }
+        }
+        return (ready, closing)
+    }
+}
+
+extension PoolState.Grant {
+    var connection: Connection? {
+        if case .reuse(let connection, _) = self { return connection }
+        return nil
+    }
+}
+
+/// What an async borrow is doing, so that cancelling its task, whenever that happens, reaches it:
+/// a withdrawn wait, a cancelled statement, or a body that never starts.
+private final class AsyncBorrow: Sendable {
+    private struct State {
+        var waiter: PoolState<PostgresConnection>.WaiterID?
+        var connection: PostgresConnection?
+        var isCancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    var waiter: PoolState<PostgresConnection>.WaiterID? { state.withLock { $0.waiter } }
+
+    /// Records the wait; true when the task was already cancelled, so the wait must be withdrawn.
+    func waiting(as id: PoolState<PostgresConnection>.WaiterID) -> Bool {
+        state.withLock { state in
+            state.waiter = id
+            return state.isCancelled
+        }
+    }
+
+    /// Records that `connection` runs the body; throws when the task was cancelled meanwhile.
+    func running(_ connection: PostgresConnection) throws {
+        try state.withLock { state in
+            if state.isCancelled { throw CancellationError() }
+            state.connection = connection
+        }
+    }
+
+    func finished() {
+        state.withLock { $0.connection = nil }
+    }
+
+    /// Marks the borrow cancelled and returns what to stop: the wait, or the connection at work.
+    func cancel() -> (PoolState<PostgresConnection>.WaiterID?, PostgresConnection?) {
+        state.withLock { state in
+            state.isCancelled = true
+            return (state.waiter, state.connection)
+        }
+    }
+}
+
+/// Where a blocked borrower receives its grant.
+private final class GrantSlot: @unchecked Sendable {
+    // @unchecked: `grant` is written once, before `semaphore` is signalled, and read after the wait.
+    private let semaphore = DispatchSemaphore(value: 0)
+    private(set) var grant: PoolState<PostgresConnection>.Grant?
+
+    func fill(_ grant: PoolState<PostgresConnection>.Grant) {
+        self.grant = grant
+        semaphore.signal()
+    }
+
+    /// False when `timeout` passed first.
+    func wait(timeout: Duration) -> Bool {
+        semaphore.wait(timeout: .now() + timeout.timeInterval) == .success
+    }
+
+    func wait() {
+        semaphore.wait()
+    }
+}
+
+extension Duration {
+    /// Seconds as a `Double`, for Dispatch deadlines.
+    var timeInterval: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

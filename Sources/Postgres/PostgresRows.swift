@@ -1,0 +1,101 @@
+import CLibPQ
+import JSON
+
+/// The rows a statement returned, read in place from libpq's result.
+///
+/// ```swift
+/// let rows = try connection.query("SELECT job_id, next_run_time FROM jobs")
+/// for row in rows {
+///     let id = try row.decode(String.self, column: "job_id")
+///     let next = try row.decode(Timestamp?.self, column: "next_run_time")
+/// }
+/// ```
+public final class PostgresRows: @unchecked Sendable {
+    // @unchecked: the libpq result is never modified after the statement returned, and
+    // libpq's accessors only read it, so any thread may read it.
+    private let result: OpaquePointer
+    public let columns: [Column]
+    private let columnPositions: [String: Int]
+    public let count: Int
+    /// Rows inserted, updated or deleted (0 for a SELECT's count, see ``count``).
+    public let affectedRowCount: Int
+
+    public struct Column: Sendable, Hashable {
+        public let name: String
+        public let type: PostgresType
+    }
+
+    init(_ result: OpaquePointer) {
+        self.result = result
+        count = Int(PQntuples(result))
+        columns = (0..<PQnfields(result)).map { index in
+            Column(name: String(cString: PQfname(result, index)), type: PostgresType(oid: PQftype(result, index)))
+        }
+        // With repeated names (`SELECT a.id, b.id`), a lookup by name finds the first.
+        var positions: [String: Int] = [:]
+        for (index, column) in columns.enumerated() where positions[column.name] == nil {
+            positions[column.name] = index
+        }
+        columnPositions = positions
+        affectedRowCount = Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    deinit {
+        PQclear(result)
+    }
+
+    /// The column's position, or nil when the result has no such column.
+    public func position(ofColumn name: String) -> Int? { columnPositions[name] }
+
+    func cell(row: Int, column: Int) -> PostgresCell {
+        let row32 = Int32(row)
+        let column32 = Int32(column)
+        let text: String? =
+            PQgetisnull(result, row32, column32) == 1
+            ? nil
+            : String(cString: PQgetvalue(result, row32, column32))
+        return PostgresCell(text: text, type: columns[column].type, columnName: columns[column].name)
+    }
+}
+
+extension PostgresRows: RandomAccessCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(position: Int) -> PostgresRow { PostgresRow(rows: self, index: position) }
+}
+
+/// One row of ``PostgresRows``.
+public struct PostgresRow: Sendable {
+    public let rows: PostgresRows
+    public let index: Int
+
+    /// The named column as `type`; `T?` reads NULL as nil.
+    ///
+    /// - Throws: ``PostgresError/Kind/decoding`` naming the column, its PostgreSQL type and `T`,
+    ///   or saying the column does not exist.
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, column name: String) throws(PostgresError) -> T {
+        guard let position = rows.position(ofColumn: name) else {
+            let available = rows.columns.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            throw PostgresError(
+                kind: .decoding, message: "the result has no column \"\(name)\"; it has \(available)")
+        }
+        return try decode(type, at: position)
+    }
+
+    /// The column at `position` (0-based) as `type`.
+    public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at position: Int) throws(PostgresError) -> T {
+        try T.decode(from: rows.cell(row: index, column: position))
+    }
+
+    /// Every column as JSON, in column order: what the `$filter` debug endpoint shows.
+    /// Timestamps become ISO 8601 UTC, numerics keep their exact digits, json and jsonb become
+    /// JSON, arrays become arrays. With a repeated column name the last column wins.
+    public func jsonObject() -> JSONObject {
+        var object = JSONObject()
+        for position in rows.columns.indices {
+            let cell = rows.cell(row: index, column: position)
+            object[cell.columnName] = cell.jsonValue
+        }
+        return object
+    }
+}

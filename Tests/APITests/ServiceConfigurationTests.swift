@@ -1,0 +1,42 @@
+import API
+import Testing
+
+@Suite struct ServiceConfigurationTests {
+    @Test func defaultsApplyWhenNothingIsSet() throws {
+        let configuration = try ServiceConfiguration.resolve(flags: .init(), environment: [:])
+        #expect(configuration == ServiceConfiguration(
+            databaseURL: "", host: "127.0.0.1", port: 34000, apiTokens: [], defaultJobsDirectory: "default_jobs", logLevel: .info))
+    }
+
+    @Test func environmentOverridesDefaultsAndFlagsOverrideEnvironment() throws {
+        let environment = [
+            "DATABASE_URL": "postgresql://env/db", "KAIROS_HOST": "0.0.0.0", "KAIROS_PORT": "8080",
+            "KAIROS_API_TOKENS": "a, b,,c", "KAIROS_DEFAULT_JOBS_DIR": "/etc/kairos/jobs", "KAIROS_LOG_LEVEL": "DEBUG",
+        ]
+        let fromEnvironment = try ServiceConfiguration.resolve(flags: .init(), environment: environment)
+        #expect(fromEnvironment == ServiceConfiguration(
+            databaseURL: "postgresql://env/db", host: "0.0.0.0", port: 8080, apiTokens: ["a", "b", "c"],
+            defaultJobsDirectory: "/etc/kairos/jobs", logLevel: .debug))
+
+        let flags = ServiceConfiguration.Flags(
+            databaseURL: "host=flag", host: "::1", port: 0, apiTokens: "t", defaultJobsDirectory: "jobs", logLevel: "error")
+        let fromFlags = try ServiceConfiguration.resolve(flags: flags, environment: environment)
+        #expect(fromFlags == ServiceConfiguration(
+            databaseURL: "host=flag", host: "::1", port: 0, apiTokens: ["t"], defaultJobsDirectory: "jobs", logLevel: .error))
+    }
+
+    @Test(arguments: [
+        (["KAIROS_PORT": "http"], "KAIROS_PORT: \"http\" is not a port number; use 0-65535 (0 picks a free port)"),
+        (["KAIROS_PORT": "65536"], "port 65536 is out of range; use 0-65535 (0 picks a free port)"),
+        (["KAIROS_LOG_LEVEL": "loud"], "KAIROS_LOG_LEVEL: \"loud\" is not a log level; use one of trace, debug, info, notice, warning, error, critical"),
+    ])
+    func badSettingsAreNamed(environment: [String: String], message: String) {
+        #expect(throws: ConfigurationError(message)) { try ServiceConfiguration.resolve(flags: .init(), environment: environment) }
+    }
+
+    @Test func portBoundariesAreAccepted() throws {
+        #expect(try ServiceConfiguration.resolve(flags: .init(port: 65535), environment: [:]).port == 65535)
+        #expect(try ServiceConfiguration.resolve(flags: .init(port: 0), environment: [:]).port == 0)
+        #expect(throws: ConfigurationError.self) { try ServiceConfiguration.resolve(flags: .init(port: -1), environment: [:]) }
+    }
+}

@@ -1,0 +1,284 @@
+import Chronology
+import Foundation
+import JSON
+import Postgres
+import TestSupport
+import Testing
+
+@Suite struct ErrorTests {
+    @Test func syntaxErrorCarriesSQLStateAndServerMessage() async throws {
+        try await withConnection { connection in
+            do {
+                try connection.execute("SELEC 1")
+                Issue.record("bad SQL ran")
+            } catch let error as PostgresError {
+                #expect(error.kind == .server)
+                #expect(error.sqlState == SQLState.syntaxError)
+                #expect(error.sqlState == "42601")
+                #expect(error.message == "syntax error at or near \"SELEC\"")
+                #expect(error.position == 1)
+                #expect(error.sql == "SELEC 1")
+            }
+        }
+    }
+
+    @Test func errorCarriesDetailHintAndConstraint() async throws {
+        try await withSchemaConnection { connection in
+            try connection.execute("CREATE TABLE jobs (job_id text CONSTRAINT jobs_pkey PRIMARY KEY)")
+            try connection.execute("INSERT INTO jobs VALUES (\("nightly"))")
+            do {
+                try connection.execute("INSERT INTO jobs VALUES (\("nightly"))")
+                Issue.record("duplicate key accepted")
+            } catch let error as PostgresError {
+                #expect(error.isUniqueViolation)
+                #expect(error.constraint == "jobs_pkey")
+                #expect(error.table == "jobs")
+                #expect(error.detail == "Key (job_id)=(nightly) already exists.")
+                #expect(!error.isSerializationFailure)
+                #expect(!error.isConnectionLost)
+                #expect(error.sql == "INSERT INTO jobs VALUES ($1)")
+            }
+            do {
+                try connection.execute("DO $$ BEGIN RAISE EXCEPTION 'retry me' USING ERRCODE = '40001', HINT = 'try again'; END $$")
+            } catch let error as PostgresError {
+                #expect(error.isSerializationFailure)
+                #expect(error.hint == "try again")
+                #expect(error.message == "retry me")
+            }
+        }
+    }
+
+    @Test func realSerializationFailureIsRecognised() async throws {
+        try await TestDatabase.withSchema { configuration in
+            try await onThread {
+                let first = try PostgresConnection.connect(configuration)
+                let second = try PostgresConnection.connect(configuration)
+                try first.execute("CREATE TABLE counter (n int)")
+                try first.execute("INSERT INTO counter VALUES (0)")
+                try first.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                try second.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                try first.query("SELECT n FROM counter")
+                try second.query("SELECT n FROM counter")
+                try first.execute("UPDATE counter SET n = n + 1")
+                try first.execute("COMMIT")
+                do {
+                    try second.execute("UPDATE counter SET n = n + 1")
+                    Issue.record("the concurrent update was not refused")
+                } catch let error as PostgresError {
+                    #expect(error.isSerializationFailure)
+                    #expect(error.sqlState == "40001")
+                }
+                try second.execute("ROLLBACK")
+            }
+        }
+    }
+
+    @Test func terminatedConnectionReportsConnectionLost() async throws {
+        try await withConnection { connection in
+            let admin = try PostgresConnection.connect(TestDatabase.configuration)
+            try admin.execute("SELECT pg_terminate_backend(\(connection.backendPID))")
+            do {
+                // The backend may need a moment to exit; the next statements see it gone.
+                for _ in 0..<100 {
+                    try connection.execute("SELECT 1")
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                Issue.record("the terminated connection kept working")
+            } catch let error as PostgresError {
+                #expect(error.isConnectionLost)
+                #expect(!connection.isConnected)
+            }
+        }
+    }
+
+    @Test func connectFailuresSayWhatFailed() async throws {
+        let url = try TestDatabase.connectionString
+        let components = try #require(URLComponents(string: url))
+        try await onThread {
+            var wrongPassword = components
+            wrongPassword.password = "not-the-password"
+            var missingDatabase = components
+            missingDatabase.path = "/no_such_database_kairos"
+            var unreachable = components
+            unreachable.port = 1
+            let cases: [(URLComponents, PostgresError.ConnectFailure, String)] = [
+                (wrongPassword, .authentication, "password authentication failed"),
+                (missingDatabase, .missingDatabase, "database \"no_such_database_kairos\" does not exist"),
+                (unreachable, .unreachable, "Connection refused"),
+            ]
+            for (components, expected, text) in cases {
+                do {
+                    _ = try PostgresConnection.connect(PostgresConfiguration(components.string!))
+                    Issue.record("connected with \(components)")
+                } catch let error as PostgresError {
+                    #expect(error.kind == .connect(expected))
+                    #expect(error.message.contains(text), "\(error.message)")
+                    #expect(error.message.hasPrefix("could not connect to PostgreSQL: "))
+                }
+            }
+        }
+    }
+
+    @Test func keywordConnectionStringsWorkToo() async throws {
+        let components = try #require(URLComponents(string: try TestDatabase.connectionString))
+        let keywords = "host=\(components.host!) port=\(components.port!) user=\(components.user!) password=\(components.password!) dbname=kairos"
+        try await onThread {
+            let connection = try PostgresConnection.connect(PostgresConfiguration(keywords))
+            #expect(try connection.query("SELECT current_database() AS db")[0].decode(String.self, column: "db") == "kairos")
+        }
+    }
+}
+
+@Suite struct DecodingTests {
+    @Test func decodingErrorNamesColumnAndBothTypes() async throws {
+        try await withConnection { connection in
+            let row = try connection.query("SELECT 'x'::text AS name, 42 AS n, now() AS at, NULL::int AS missing")[0]
+            #expect(throws: PostgresError.self) { try row.decode(Int.self, column: "name") }
+            do {
+                _ = try row.decode(Int.self, column: "name")
+            } catch let error as PostgresError {
+                #expect(error.kind == .decoding)
+                #expect(error.message == "column \"name\" of type text cannot be read as Int")
+            }
+            do {
+                _ = try row.decode(String.self, column: "n")
+            } catch let error as PostgresError {
+                #expect(error.message == "column \"n\" of type integer cannot be read as String")
+            }
+            do {
+                _ = try row.decode(Bool.self, column: "at")
+            } catch let error as PostgresError {
+                #expect(error.message == "column \"at\" of type timestamp with time zone cannot be read as Bool")
+            }
+            do {
+                _ = try row.decode(Int.self, column: "missing")
+            } catch let error as PostgresError {
+                #expect(error.message == "column \"missing\" is NULL; read it as Int? to accept NULL")
+            }
+            do {
+                _ = try row.decode(Int.self, column: "nope")
+            } catch let error as PostgresError {
+                #expect(error.message == "the result has no column \"nope\"; it has \"name\", \"n\", \"at\", \"missing\"")
+            }
+        }
+    }
+
+    @Test func int32OverflowIsAnErrorNotAWrap() async throws {
+        try await withConnection { connection in
+            let row = try connection.query("SELECT 3000000000::int8 AS big")[0]
+            #expect(throws: PostgresError.self) { try row.decode(Int32.self, column: "big") }
+        }
+    }
+
+    @Test func rowsReadAsJSON() async throws {
+        try await withConnection { connection in
+            let row = try connection.query("""
+                SELECT 1::int2 AS small, 9223372036854775807::int8 AS big, 12.50::numeric(10,2) AS price,
+                       123456789012345678901234567890.123456789::numeric AS huge, 'NaN'::numeric AS nan_numeric,
+                       0.5::float8 AS half, 'Infinity'::float8 AS inf, true AS flag, 'txt' AS label,
+                       '2026-03-01 00:00:00.25+00'::timestamptz AS at, '2026-03-01 12:00:00'::timestamp AS naive,
+                       'infinity'::timestamptz AS forever, '2026-03-01'::date AS day,
+                       '{"b": [1, {"c": null}], "a": "x"}'::jsonb AS doc, ARRAY[1, NULL, 3] AS ints,
+                       ARRAY[['a', 'b'], ['c', 'd']] AS grid, ARRAY['2026-03-01 00:00:00+00'::timestamptz] AS times,
+                       '00000000-0000-0000-0000-000000000001'::uuid AS id, NULL::text AS nothing, '1 day'::interval AS span
+                """)[0]
+            let object = row.jsonObject()
+            let expected: JSONValue = [
+                "small": 1, "big": .int(.max), "price": .decimal("12.50"),
+                "huge": .decimal("123456789012345678901234567890.123456789"), "nan_numeric": "NaN",
+                "half": 0.5, "inf": .double(.infinity), "flag": true, "label": "txt",
+                "at": "2026-03-01T00:00:00.250000Z", "naive": "2026-03-01T12:00:00Z", "forever": "infinity", "day": "2026-03-01",
+                "doc": ["a": "x", "b": [1, ["c": nil]]], "ints": [1, nil, 3], "grid": [["a", "b"], ["c", "d"]],
+                "times": ["2026-03-01T00:00:00Z"], "id": "00000000-0000-0000-0000-000000000001", "nothing": nil,
+                "span": "1 day",
+            ]
+            #expect(JSONValue.object(object) == expected)
+            #expect(object.keys.first == "small")
+            #expect(object.keys.last == "span")
+            #expect(JSONValue.object(object).serialized().contains(#""huge":123456789012345678901234567890.123456789"#))
+        }
+    }
+
+    @Test func jsonValueReadsAnyColumn() async throws {
+        try await withConnection { connection in
+            let row = try connection.query("SELECT 7 AS n, '[1,2]'::json AS j, NULL::jsonb AS absent")[0]
+            #expect(try row.decode(JSONValue.self, column: "n") == 7)
+            #expect(try row.decode(JSONValue.self, column: "j") == [1, 2])
+            #expect(try row.decode(JSONValue?.self, column: "absent") == nil)
+        }
+    }
+}
+
+@Suite struct TransactionTests {
+    struct Boom: Error, Equatable {}
+
+    @Test func commitsOnReturnAndRollsBackOnThrowWithTheSameError() async throws {
+        try await withSchemaConnection { connection in
+            try connection.execute("CREATE TABLE t (v int)")
+            try connection.withTransaction { tx in try tx.execute("INSERT INTO t VALUES (1)") }
+            #expect(throws: Boom()) {
+                try connection.withTransaction { tx in
+                    try tx.execute("INSERT INTO t VALUES (2)")
+                    throw Boom()
+                }
+            }
+            #expect(try connection.query("SELECT v FROM t").map { try $0.decode(Int.self, column: "v") } == [1])
+            #expect(connection.isIdle)
+        }
+    }
+
+    @Test func aSwallowedStatementErrorStillPreventsTheCommit() async throws {
+        try await withSchemaConnection { connection in
+            try connection.execute("CREATE TABLE t (v int PRIMARY KEY)")
+            #expect(throws: PostgresError.self) {
+                try connection.withTransaction { tx in
+                    try tx.execute("INSERT INTO t VALUES (1)")
+                    _ = try? tx.execute("INSERT INTO t VALUES (1)")  // fails, aborting the transaction
+                }
+            }
+            #expect(try connection.query("SELECT v FROM t").count == 0)
+            #expect(connection.isIdle)
+        }
+    }
+
+    @Test func readOnlyTransactionRefusesWrites() async throws {
+        try await withSchemaConnection { connection in
+            try connection.execute("CREATE TABLE t (v int)")
+            do {
+                try connection.withTransaction(.readOnly(timeout: .seconds(5))) { tx in try tx.execute("INSERT INTO t VALUES (1)") }
+                Issue.record("a read-only transaction wrote")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == SQLState.readOnlySQLTransaction)
+            }
+            #expect(try connection.query("SELECT count(*) AS n FROM t")[0].decode(Int.self, column: "n") == 0)
+        }
+    }
+
+    @Test func statementTimeoutCancelsALongQueryAndEndsWithTheTransaction() async throws {
+        try await withConnection { connection in
+            let started = Date()
+            do {
+                try connection.withTransaction(.readOnly(timeout: .milliseconds(200))) { tx in try tx.execute("SELECT pg_sleep(10)") }
+                Issue.record("the sleep was not cancelled")
+            } catch let error as PostgresError {
+                #expect(error.isQueryCanceled)
+            }
+            #expect(Date().timeIntervalSince(started) < 5)
+            // SET LOCAL: the timeout ended with the transaction.
+            #expect(try connection.query("SHOW statement_timeout")[0].decode(String.self, at: 0) == "0")
+        }
+    }
+
+    @Test func cancelStopsARunningStatementFromAnotherThread() async throws {
+        try await withConnection { connection in
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { connection.cancel() }
+            do {
+                try connection.execute("SELECT pg_sleep(10)")
+                Issue.record("the sleep was not cancelled")
+            } catch let error as PostgresError {
+                #expect(error.isQueryCanceled)
+            }
+            #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, column: "one") == 1)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Collects values arriving from other threads and lets a test wait, with a deadline, until one
+/// matching a condition has arrived: waiting for a signal instead of sleeping.
+public final class Arrivals<Value>: @unchecked Sendable {
+    // @unchecked: every access holds `condition`.
+    private let condition = NSCondition()
+    private var values: [Value] = []
+
+    public init() {}
+
+    public func append(_ value: Value) {
+        condition.withLock {
+            values.append(value)
+            condition.broadcast()
+        }
+    }
+
+    public var all: [Value] { condition.withLock { values } }
+
+    /// Blocks until a value satisfying `matches` has arrived (returning it) or `timeout` passes (nil).
+    public func wait(timeout: TimeInterval = 10, for matches: (Value) -> Bool) -> Value? {
+        let deadline = Date().addingTimeInterval(timeout)
+        return condition.withLock {
+            while true {
+                if let found = values.first(where: matches) { return found }
+                guard condition.wait(until: deadline) else { return values.first(where: matches) }
+            }
+        }
+    }
+}
+
+/// Polls `condition` every 10 ms until it holds or `timeout` passes; for facts only the database
+/// can tell (a backend has exited), where there is no signal to wait for.
+public func eventually(timeout: TimeInterval = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.01)
+    }
+    return try condition()
+}

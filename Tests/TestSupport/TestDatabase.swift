@@ -1,0 +1,72 @@
+import Foundation
+import Postgres
+
+/// The PostgreSQL that `make test` starts, and a fresh schema per test case so suites run in
+/// parallel and leave nothing behind.
+public enum TestDatabase {
+    /// `DATABASE_URL`, which the test command exports. Tests that need the database fail with
+    /// this message rather than skip when it is missing.
+    public static var connectionString: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+                throw TestDatabaseError(
+                    "DATABASE_URL is not set: run the tests with `make test`, which starts the test PostgreSQL")
+            }
+            return url
+        }
+    }
+
+    public static var configuration: PostgresConfiguration {
+        get throws { PostgresConfiguration(try connectionString) }
+    }
+
+    /// Creates schema `t_<random>`, runs `body` with a configuration whose `search_path` is that
+    /// schema, then drops it, also when `body` throws.
+    public static func withSchema<T>(_ body: (PostgresConfiguration) async throws -> T) async throws -> T {
+        let admin = try configuration
+        let schema = try SQLIdentifier(validating: "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))
+        try await onThread { try PostgresConnection.connect(admin).execute("CREATE SCHEMA \(schema)") }
+        var scoped = admin
+        scoped.searchPath = [schema]
+        do {
+            let result = try await body(scoped)
+            try await drop(schema, admin)
+            return result
+        } catch {
+            try? await drop(schema, admin)
+            throw error
+        }
+    }
+
+    private static func drop(_ schema: SQLIdentifier, _ admin: PostgresConfiguration) async throws {
+        try await onThread { try PostgresConnection.connect(admin).execute("DROP SCHEMA \(schema) CASCADE") }
+    }
+}
+
+/// Runs blocking work on a thread of its own, keeping Swift concurrency's few threads free.
+@discardableResult
+public func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+public struct TestDatabaseError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` on its own thread with a new connection to the test database (public schema).
+@discardableResult
+public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    let configuration = try TestDatabase.configuration
+    return try await onThread { try body(PostgresConnection.connect(configuration)) }
+}
+
+/// Runs `body` on its own thread with a connection whose search_path is a fresh schema, dropped afterwards.
+@discardableResult
+public func withSchemaConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    try await TestDatabase.withSchema { configuration in
+        try await onThread { try body(PostgresConnection.connect(configuration)) }
+    }
+}

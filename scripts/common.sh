@@ -1,0 +1,42 @@
+# Shared by the scripts: paths, logging, running as the cluster owner, installing packages.
+# Source it; it defines functions and variables only.
+
+KAIROS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export KAIROS_ROOT
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command with root rights: directly as root, else through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else die "need root rights to run: $* (run as root or install sudo)"
+  fi
+}
+
+# Installs the Debian packages given whose status is not "installed"; apt-get update only then.
+ensure_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Puts the Swift toolchain on PATH (the machine image keeps it in /opt/swift).
+ensure_swift() {
+  if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+  fi
+  command -v swift >/dev/null 2>&1 || die "no Swift toolchain on PATH; install Swift 6 from swift.org"
+}
+
+# The system packages Kairos builds and runs with.
+ensure_system() {
+  ensure_packages pkg-config libpq-dev libyaml-dev postgresql curl ca-certificates
+  ensure_swift
+}

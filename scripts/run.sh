@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The run command: sets up what is missing (packages, the private PostgreSQL), builds in release
+# mode and serves on port 34000 (KAIROS_PORT to change it) until Ctrl-C. Extra arguments go to
+# `kairos serve`.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+"$KAIROS_ROOT/scripts/setup.sh"
+eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
+cd "$KAIROS_ROOT"
+say "building kairos (release)"
+swift build -c release --product kairos
+say "serving; stop with Ctrl-C (the PostgreSQL keeps running: scripts/postgres.sh stop)"
+exec "$KAIROS_ROOT/.build/release/kairos" serve "$@"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: sets up what is missing (packages, the private PostgreSQL), then builds once
+# and runs every test against that PostgreSQL. Exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+"$KAIROS_ROOT/scripts/setup.sh"
+eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
+cd "$KAIROS_ROOT"
+
+say "checking the dependency graph"
+"$KAIROS_ROOT/scripts/check-dependencies.sh"
+
+say "building (debug, with tests)"
+swift build --build-tests
+
+say "running the tests against $(sed -E 's|//([^:]*):[^@]*@|//\1:***@|' <<<"$DATABASE_URL")"
+swift test --skip-build
