@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http
 
 run:
 	scripts/run.sh
@@ -22,3 +22,10 @@ psql:
 
 check-deps:
 	scripts/check-dependencies.sh
+
+# Fuzz the HTTP request parser: make fuzz SECONDS=600
+fuzz:
+	scripts/fuzz.sh $(or $(SECONDS),60)
+
+bench-http:
+	scripts/bench-http.sh

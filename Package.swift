@@ -24,16 +24,19 @@ let package = Package(
             "CLibPQ", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "YAML", dependencies: ["CYAML", "JSON"]),
+        .target(name: "HTTPServer", dependencies: [
+            "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // Kairos itself.
         .target(name: "Jobs", dependencies: [
             "Postgres", "JSON", "YAML", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Jobs", "Postgres", "JSON", .product(name: "Logging", package: "swift-log"),
+            "Jobs", "Postgres", "JSON", "HTTPServer", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
-            "API", "Jobs", "Postgres",
+            "API", "Jobs", "Postgres", "HTTPServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -45,6 +48,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "JSON", "Chronology", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -15,3 +15,6 @@ swift build --build-tests
 
 say "running the tests against $(sed -E 's|//([^:]*):[^@]*@|//\1:***@|' <<<"$DATABASE_URL")"
 swift test --skip-build
+
+say "fuzzing the HTTP request parser"
+"$KAIROS_ROOT/scripts/fuzz.sh" "${KAIROS_FUZZ_SECONDS:-45}"

@@ -71,10 +71,10 @@ public final class PostgresPool: Sendable {
     // MARK: Borrowing, blocking the calling thread
 
     /// Lends a connection to `body` and takes it back when `body` returns or throws. Blocks
-    /// while waiting for a free connection, at most `acquireTimeout`.
+    /// while waiting for a free connection, at most `timeout` (default: the pool's `acquireTimeout`).
     @discardableResult
-    public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        let connection = try acquire()
+    public func withConnection<T>(timeout: Duration? = nil, _ body: (PostgresConnection) throws -> T) throws -> T {
+        let connection = try acquire(timeout: timeout ?? acquireTimeout)
         defer { release(connection) }
         return try body(connection)
     }
@@ -87,11 +87,11 @@ public final class PostgresPool: Sendable {
         try withConnection { connection in try connection.withTransaction(options, body) }
     }
 
-    func acquire() throws(PostgresError) -> PostgresConnection {
+    func acquire(timeout: Duration) throws(PostgresError) -> PostgresConnection {
         let slot = GrantSlot()
         let id = request { grant in slot.fill(grant) }
-        if !slot.wait(timeout: acquireTimeout) {
-            withdraw(id, reason: timeoutError())
+        if !slot.wait(timeout: timeout) {
+            withdraw(id, reason: timeoutError(timeout))
             slot.wait()
         }
         return try resolve(slot.grant!, waiter: id)
@@ -114,7 +114,7 @@ public final class PostgresPool: Sendable {
                 }
                 DispatchQueue.global().asyncAfter(deadline: .now() + acquireTimeout.timeInterval) { [weak self] in
                     guard let self else { return }
-                    self.withdraw(id, reason: self.timeoutError())
+                    self.withdraw(id, reason: self.timeoutError(self.acquireTimeout))
                 }
             }
             return try await withCheckedThrowingContinuation { continuation in
@@ -207,10 +207,10 @@ public final class PostgresPool: Sendable {
         return (try? connection.query("SELECT 1")) != nil
     }
 
-    private func timeoutError() -> PostgresError {
+    private func timeoutError(_ timeout: Duration) -> PostgresError {
         PostgresError(
             kind: .poolTimeout,
-            message: "no database connection became free within \(acquireTimeout) "
+            message: "no database connection became free within \(timeout) "
                 + "(all \(maximumConnections) are in use); raise the pool size or find what holds them")
     }
 

@@ -2,13 +2,14 @@ import API
 import ArgumentParser
 import Dispatch
 import Foundation
+import HTTPServer
 import Jobs
 import Logging
 import Postgres
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Connect to PostgreSQL, apply migrations and serve until SIGTERM or SIGINT.")
+        abstract: "Serve the REST API; apply migrations at boot; stop gracefully on SIGTERM or SIGINT.")
 
     @OptionGroup var common: CommonOptions
 
@@ -24,6 +25,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Directory of default job files (env: KAIROS_DEFAULT_JOBS_DIR).")
     var defaultJobsDir: String?
 
+    @Option(help: "Seconds that requests under way may take to finish at shutdown.")
+    var shutdownGrace: Int = 10
+
     func run() throws {
         var flags = common.flags
         flags.host = host
@@ -32,47 +36,94 @@ struct Serve: ParsableCommand {
         flags.defaultJobsDirectory = defaultJobsDir
         let configuration = try ServiceConfiguration.resolveOrExit(flags)
         let logger = makeLogger(level: configuration.logLevel)
+        let signals = ShutdownSignal()
 
         var database = PostgresConfiguration(configuration.databaseURL)
         database.logger = logger
-        let pool = PostgresPool(database)
-        let applied = try pool.withConnection { try Migrator.migrate(KairosSchema.migrations, on: $0) }
-        logger.info("database ready", metadata: ["migrations_applied": "\(applied.count)"])
+        let pool = PostgresPool(database, maximumConnections: 16)
 
-        // Until the HTTP server lands, serving means holding the database and waiting for a signal.
-        logger.info("kairos started; waiting for SIGTERM or SIGINT", metadata: ["version": "\(KairosVersion.current)"])
-        let signal = ShutdownSignal.wait()
-        logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        let server = HTTPServer(
+            HTTPServer.Configuration(host: configuration.host, port: configuration.port),
+            router: KairosAPI.router(database: pool), middleware: KairosAPI.middleware(logger: logger), logger: logger)
+        do {
+            try server.start()
+        } catch {
+            throw ValidationError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        // Tests and scripts wait for this line; it carries the port actually bound.
+        logger.notice(
+            "listening", metadata: ["host": "\(configuration.host)", "port": "\(server.port ?? 0)", "version": "\(KairosVersion.current)"])
+
+        // Migrations need the database; until it answers, readiness says 503 and we keep trying.
+        DatabaseBootstrap.migrate(pool, logger: logger, until: signals)
+
+        let signal = signals.wait()
+        logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        server.shutdown(gracePeriod: .seconds(shutdownGrace))
         pool.close()
+        logger.notice("stopped")
     }
 }
 
-/// Blocks until SIGTERM or SIGINT arrives, through Dispatch signal sources.
-enum ShutdownSignal {
-    static func wait() -> Int32 {
-        let received = DispatchSemaphore(value: 0)
-        let caught = LockedSignal()
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                caught.set(number)
-                received.signal()
+/// Applies migrations at boot, retrying while the database is unreachable.
+enum DatabaseBootstrap {
+    static func migrate(_ pool: PostgresPool, logger: Logger, until signals: ShutdownSignal) {
+        var attempt = 0
+        while !signals.received {
+            do {
+                let applied = try pool.withConnection { try Migrator.migrate(KairosSchema.migrations, on: $0) }
+                logger.info("database ready", metadata: ["migrations_applied": "\(applied.count)"])
+                return
+            } catch {
+                attempt += 1
+                logger.error("database not ready; retrying", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                _ = signals.wait(timeout: min(30, Double(attempt) * 2))
+            }
+        }
+    }
+}
+
+/// SIGTERM and SIGINT, caught through Dispatch signal sources.
+final class ShutdownSignal: @unchecked Sendable {
+    // @unchecked: `number` is guarded by `condition`; `sources` is written once in init.
+    private let condition = NSCondition()
+    private var number: Int32?
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.condition.withLock {
+                    self.number = signalNumber
+                    self.condition.broadcast()
+                }
             }
             source.resume()
             sources.append(source)
         }
-        received.wait()
-        sources.forEach { $0.cancel() }
-        return caught.value
     }
-}
 
-private final class LockedSignal: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
-    private let lock = NSLock()
-    private var number: Int32 = 0
-    func set(_ value: Int32) { lock.withLock { number = value } }
-    var value: Int32 { lock.withLock { number } }
+    var received: Bool { condition.withLock { number != nil } }
+
+    /// Blocks until a signal arrives and returns its number.
+    func wait() -> Int32 {
+        condition.withLock {
+            while number == nil { condition.wait() }
+            return number!
+        }
+    }
+
+    /// Blocks until a signal arrives (true) or `timeout` seconds pass (false).
+    func wait(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        return condition.withLock {
+            while number == nil {
+                if !condition.wait(until: deadline) { break }
+            }
+            return number != nil
+        }
+    }
 }

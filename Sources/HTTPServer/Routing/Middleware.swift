@@ -1,0 +1,27 @@
+import Foundation
+import Dispatch
+import Logging
+
+/// Wraps request handling: sees the request first and the response last, and may answer by
+/// itself (an auth check) or decorate the response. `next` never throws a client error at it:
+/// errors below have already become responses.
+public typealias Middleware = @Sendable (HTTPRequest, _ next: (HTTPRequest) -> HTTPResponse) throws -> HTTPResponse
+
+public enum Middlewares {
+    /// One log line per request at `info`: method, path, status and latency in milliseconds,
+    /// with the request id in the metadata.
+    public static func accessLog(_ logger: Logger) -> Middleware {
+        { request, next in
+            let started = DispatchTime.now().uptimeNanoseconds
+            let response = next(request)
+            let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+            logger.info(
+                "\(request.method) \(request.path) \(response.status.code)",
+                metadata: [
+                    "request.id": "\(request.id)", "method": "\(request.method)", "path": "\(request.path)",
+                    "status": "\(response.status.code)", "latency_ms": "\(String(format: "%.3f", milliseconds))",
+                ])
+            return response
+        }
+    }
+}

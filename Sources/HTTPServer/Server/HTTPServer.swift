@@ -1,0 +1,145 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// An HTTP/1.1 server on POSIX sockets and Dispatch.
+///
+/// ```swift
+/// var router = Router()
+/// router.add(.get, "/api/v1/liveness", execution: .inline) { _ in .json([:]) }
+/// let server = HTTPServer(.init(host: "127.0.0.1", port: 0), router: router, logger: logger)
+/// try server.start()                     // server.port is the bound port
+/// server.shutdown(gracePeriod: .seconds(10))
+/// ```
+///
+/// Connections are event-driven (Dispatch sources on non-blocking sockets, no thread per
+/// connection); handlers run on a bounded pool of worker threads so that one waiting on the
+/// database never stalls another connection.
+public final class HTTPServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var limits: HTTPLimits
+        /// Threads that run handlers; the most requests handled at once.
+        public var workerThreads: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 34000, limits: HTTPLimits = HTTPLimits(), workerThreads: Int = 16) {
+            self.host = host
+            self.port = port
+            self.limits = limits
+            self.workerThreads = workerThreads
+        }
+    }
+
+    public let configuration: Configuration
+    private let context: ConnectionContext
+    private let listener = Mutex<Listener?>(nil)
+    private let registry = ConnectionRegistry()
+    private let logger: Logger
+
+    public init(_ configuration: Configuration, router: Router, middleware: [Middleware] = [], logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        let registry = registry
+        context = ConnectionContext(
+            limits: configuration.limits,
+            responder: Responder(router: router, middleware: middleware, logger: logger),
+            workers: WorkerPool(threads: configuration.workerThreads, name: "kairos-http-worker"),
+            logger: logger,
+            closed: { registry.remove($0) })
+    }
+
+    /// Binds and starts accepting; returns at once.
+    ///
+    /// - Throws: ``SocketError`` when the address cannot be resolved or bound.
+    public func start() throws(SocketError) {
+        let listener = try Listener(host: configuration.host, port: configuration.port)
+        self.listener.withLock { $0 = listener }
+        let context = context
+        let registry = registry
+        let logger = logger
+        let maximum = configuration.limits.maximumConnections
+        listener.start(
+            accepted: { fd in
+                guard registry.count < maximum else {
+                    Self.refuse(fd)
+                    logger.warning("connection refused: at the limit", metadata: ["open": "\(maximum)"])
+                    return
+                }
+                Socket.disableNagle(fd)
+                let connection = Connection(fd: fd, context: context)
+                registry.add(connection)
+                connection.start()
+            },
+            onError: { error in logger.error("accept failed", metadata: ["error": "\(error)"]) })
+        logger.debug("listening", metadata: ["host": "\(configuration.host)", "port": "\(listener.port)"])
+    }
+
+    /// The bound port (the one the kernel picked when configured with 0); nil before ``start()``.
+    public var port: Int? { listener.withLock { $0?.port } }
+
+    /// Connections open now.
+    public var openConnections: Int { registry.count }
+
+    /// Stops accepting, closes idle connections, lets requests under way finish (their responses
+    /// say `Connection: close`) until `gracePeriod` ends, then closes what is left. Blocks until done.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) {
+        listener.withLock { listener in
+            listener?.stop()
+            listener = nil
+        }
+        for connection in registry.all { connection.drain() }
+        if !registry.waitUntilEmpty(timeout: gracePeriod.seconds) {
+            logger.warning("closing connections still busy after the grace period", metadata: ["open": "\(registry.count)"])
+            for connection in registry.all { connection.forceClose() }
+            _ = registry.waitUntilEmpty(timeout: 5)
+        }
+        context.workers.stop()
+    }
+
+    /// One best-effort write of a canned 503 to a connection over the limit, then close.
+    private static func refuse(_ fd: Int32) {
+        let body = #"{"error":"too many open connections; try again later"}"#
+        let response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\nRetry-After: 1\r\n\r\n\(body)"
+        _ = Array(response.utf8).withUnsafeBytes { Socket.write(fd, $0) }
+        Socket.shutdownWrite(fd)
+        Socket.close(fd)
+    }
+}
+
+/// The open connections, for the connection limit and shutdown.
+final class ConnectionRegistry: @unchecked Sendable {
+    // @unchecked: `connections` is guarded by `condition`.
+    private let condition = NSCondition()
+    private var connections: [ObjectIdentifier: Connection] = [:]
+
+    var count: Int { condition.withLock { connections.count } }
+    var all: [Connection] { condition.withLock { Array(connections.values) } }
+
+    func add(_ connection: Connection) {
+        condition.withLock { connections[ObjectIdentifier(connection)] = connection }
+    }
+
+    func remove(_ connection: Connection) {
+        condition.withLock {
+            connections[ObjectIdentifier(connection)] = nil
+            if connections.isEmpty { condition.broadcast() }
+        }
+    }
+
+    /// False when connections remain after `timeout` seconds.
+    func waitUntilEmpty(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        return condition.withLock {
+            while !connections.isEmpty {
+                if !condition.wait(until: deadline) { return connections.isEmpty }
+            }
+            return true
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

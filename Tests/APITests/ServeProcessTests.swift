@@ -1,0 +1,60 @@
+import Foundation
+import JSON
+import Postgres
+import TestSupport
+import Testing
+
+/// `kairos serve` as operators run it: a real process, a real port, signals.
+@Suite struct ServeProcessTests {
+    @Test func servesLivenessAndReadinessThenStopsOnSIGTERM() async throws {
+        try await TestDatabase.withSchema { configuration in
+            var url = configuration.connectionString
+            url += "?options=-csearch_path%3D\(configuration.searchPath![0].parts[0])"
+            let environment = ["DATABASE_URL": url]
+            try await onThread {
+                let kairos = try KairosProcess(["serve", "--port", "0"], environment: environment)
+                let port = try #require(kairos.waitForPort(), "no listening line in: \(kairos.log)")
+                let connection = try RawHTTPConnection(port: port)
+                let live = try connection.get("/api/v1/liveness")
+                #expect(live.status == 200)
+                #expect(live.text == "{}")
+                // Readiness turns 200 once migrations are applied in this fresh schema.
+                #expect(eventually {
+                    (try? connection.get("/api/v1/readiness").status) == 200
+                })
+                #expect(kairos.terminate() == 0)
+                #expect(kairos.log.contains("shutting down"))
+                #expect(kairos.log.contains("stopped"))
+            }
+        }
+    }
+
+    @Test func readinessIs503WhileTheDatabaseIsUnreachable() async throws {
+        try await onThread {
+            let kairos = try KairosProcess(
+                ["serve", "--port", "0"], environment: ["DATABASE_URL": "postgresql://kairos@127.0.0.1:1/kairos?connect_timeout=1"])
+            let port = try #require(kairos.waitForPort(), "no listening line in: \(kairos.log)")
+            let connection = try RawHTTPConnection(port: port)
+            #expect(try connection.get("/api/v1/liveness").status == 200)
+            let ready = try connection.get("/api/v1/readiness")
+            #expect(ready.status == 503)
+            let message = try JSONValue(parsing: ready.body)["error"]?.stringValue ?? ""
+            #expect(message.hasPrefix("database unavailable: could not connect to PostgreSQL"), "\(message)")
+            #expect(kairos.terminate() == 0)
+        }
+    }
+
+    @Test func versionAndHelp() async throws {
+        try await onThread {
+            let version = try KairosProcess(["--version"])
+            #expect(version.waitForExit(timeout: 10) == 0)
+            #expect(version.log.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+            let help = try KairosProcess(["serve", "--help"])
+            #expect(help.waitForExit(timeout: 10) == 0)
+            #expect(help.log.contains("--database-url"))
+            let bad = try KairosProcess(["serve", "--port", "70000"])
+            #expect(bad.waitForExit(timeout: 10) != 0)
+            #expect(bad.log.contains("port 70000 is out of range"))
+        }
+    }
+}

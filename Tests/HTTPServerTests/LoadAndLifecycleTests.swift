@@ -1,0 +1,176 @@
+import Foundation
+import HTTPServer
+import TestSupport
+import Testing
+
+@Suite(.serialized) struct LoadAndLifecycleTests {
+    @Test func aThousandConcurrentKeepAliveClientsMakeTwentyRequestsEach() async throws {
+        try await ServerFixture.with { server, port in
+            // Every connection is open before any request, so all thousand are concurrent.
+            let connections = try (0..<1000).map { _ in try RawHTTPConnection(port: port, timeout: 30) }
+            #expect(eventually { server.openConnections == 1000 })
+            let answered = LockedBox(0)
+            let group = DispatchGroup()
+            let threads = 50
+            for thread in 0..<threads {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    let mine = stride(from: thread, to: connections.count, by: threads).map { connections[$0] }
+                    for round in 0..<20 {
+                        // One request on each connection, then every response: the server has
+                        // twenty requests of this thread under way at once.
+                        for connection in mine { try? connection.send("GET /params/\(round)/tail HTTP/1.1\r\nHost: t\r\n\r\n") }
+                        for connection in mine {
+                            if let response = try? connection.readResponse(), response.text == "\(round)" {
+                                answered.update { $0 += 1 }
+                            }
+                        }
+                    }
+                }
+            }
+            group.wait()
+            #expect(answered.get() == 20_000)
+        }
+    }
+
+    @Test func slowClientsDoNotDelayANormalOne() async throws {
+        var limits = HTTPLimits()
+        limits.headerTimeout = .seconds(30)
+        try await ServerFixture.with(limits: limits) { server, port in
+            // Two hundred clients that each sent part of a head and then went quiet.
+            let slow = try (0..<200).map { index -> RawHTTPConnection in
+                let connection = try RawHTTPConnection(port: port)
+                try connection.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow-\(index): ")
+                return connection
+            }
+            #expect(eventually { server.openConnections == 200 })
+            let normal = try RawHTTPConnection(port: port)
+            var slowest = 0.0
+            for _ in 0..<50 {
+                let started = Date()
+                #expect(try normal.get("/hello").status == 200)
+                slowest = max(slowest, Date().timeIntervalSince(started))
+            }
+            #expect(slowest < 0.25, "slowest of 50 requests took \(slowest) s")
+            // The slow ones are still waiting, not dropped.
+            #expect(server.openConnections == 201)
+            withExtendedLifetime(slow) {}
+        }
+    }
+
+    @Test func aHandlerWaitingOnTheDatabaseStallsNoOtherConnection() async throws {
+        try await ServerFixture.with(workerThreads: 2) { _, port in
+            // Both workers busy for a second...
+            let busy = try (0..<2).map { _ in try RawHTTPConnection(port: port) }
+            for connection in busy { try connection.send("GET /slow?ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n") }
+            Thread.sleep(forTimeInterval: 0.1)
+            // ...yet an inline route answers at once, and other connections still connect and parse.
+            let started = Date()
+            #expect(try RawHTTPConnection(port: port).get("/hello").status == 200)
+            #expect(try RawHTTPConnection(port: port).get("/nope").status == 404)
+            #expect(Date().timeIntervalSince(started) < 0.5)
+            for connection in busy { #expect(try connection.readResponse().text == "slept 1000") }
+        }
+    }
+
+    @Test func clientsDisconnectingMidBodyLeaveNoLeak() async throws {
+        try await ServerFixture.with { server, port in
+            #expect(try RawHTTPConnection(port: port).get("/hello").status == 200)
+            #expect(eventually { server.openConnections == 0 })
+            let before = openFileDescriptorCount()
+            for _ in 0..<100 {
+                let connection = try RawHTTPConnection(port: port)
+                try connection.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\npartial body")
+                // Dropped here, mid-body.
+            }
+            for _ in 0..<50 {
+                let connection = try RawHTTPConnection(port: port)
+                try connection.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Half: ")
+            }
+            #expect(eventually { server.openConnections == 0 }, "still open: \(server.openConnections)")
+            #expect(eventually { openFileDescriptorCount() <= before }, "descriptors: \(before) before, \(openFileDescriptorCount()) after")
+        }
+    }
+
+    @Test func shutdownDrainsAnInFlightRequestThenReturns() async throws {
+        let server = try ServerFixture.start()
+        let port = server.port!
+        try await onThread {
+            let idle = try RawHTTPConnection(port: port)
+            #expect(try idle.get("/hello").status == 200)
+            let inFlight = try RawHTTPConnection(port: port)
+            try inFlight.send("GET /slow?ms=700 HTTP/1.1\r\nHost: t\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.1)
+
+            let stopped = DispatchSemaphore(value: 0)
+            let started = Date()
+            Thread.detachNewThread {
+                server.shutdown(gracePeriod: .seconds(5))
+                stopped.signal()
+            }
+            // Idle connections close at once; new ones are refused.
+            #expect(idle.closedByServer(within: 2))
+            Thread.sleep(forTimeInterval: 0.1)
+            #expect(throws: (any Error).self) { try RawHTTPConnection(port: port).get("/hello") }
+            // The request under way still gets its answer, marked as the last.
+            let response = try inFlight.readResponse()
+            #expect(response.text == "slept 700")
+            #expect(response.header("Connection") == "close")
+            stopped.wait()
+            let took = Date().timeIntervalSince(started)
+            #expect(took >= 0.5 && took < 3, "shutdown took \(took) s")
+            #expect(server.openConnections == 0)
+        }
+    }
+
+    @Test func shutdownClosesWhatOutlastsTheGracePeriod() async throws {
+        let server = try ServerFixture.start()
+        let port = server.port!
+        try await onThread {
+            let stuck = try RawHTTPConnection(port: port)
+            try stuck.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.1)
+            let started = Date()
+            server.shutdown(gracePeriod: .milliseconds(300))
+            #expect(Date().timeIntervalSince(started) < 2)
+            #expect(stuck.closedByServer(within: 2))
+        }
+    }
+
+    @Test func curlSendsA100KiBFileWithExpectContinue() async throws {
+        try await ServerFixture.with { _, port in
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("kairos-upload-\(UUID().uuidString)")
+            let content = (0..<(100 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            try Data(content).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("kairos-download-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: output) }
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            // curl 7.88 asks for 100-continue by itself only above 1 MiB, so the header is explicit.
+            // --expect100-timeout 30: if the server did not answer 100 Continue, curl would wait
+            // 30 s before sending anyway, and the timing check below would fail.
+            curl.arguments = [
+                "-sS", "-v", "--expect100-timeout", "30", "-o", output.path, "-w", "%{http_code}",
+                "--data-binary", "@\(file.path)", "-H", "Content-Type: application/octet-stream", "-H", "Expect: 100-continue",
+                "http://127.0.0.1:\(port)/echo",
+            ]
+            let stdout = Pipe()
+            let stderr = Pipe()
+            curl.standardOutput = stdout
+            curl.standardError = stderr
+            let started = Date()
+            try curl.run()
+            curl.waitUntilExit()
+            let status = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let trace = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(curl.terminationStatus == 0)
+            #expect(status == "200")
+            #expect(trace.contains("Expect: 100-continue"))
+            #expect(trace.contains("HTTP/1.1 100 Continue"))
+            #expect(Date().timeIntervalSince(started) < 10)
+            #expect(try Data(contentsOf: output) == Data(content))
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import HTTPServer
+import JSON
+import Logging
+import TestSupport
+
+struct TestFailure: Error {}
+
+/// A server on 127.0.0.1 with a free port and routes for exercising the HTTP layer.
+enum ServerFixture {
+    static func router() -> Router {
+        var router = Router()
+        router.add(.get, "/hello", execution: .inline) { _ in .text("hello") }
+        router.add(.post, "/echo") { request in
+            HTTPResponse(status: .ok, headers: ["Content-Type": "application/octet-stream"], body: request.body)
+        }
+        router.add(.get, "/inspect") { request in
+            .json([
+                "x_test": request.headers["x-TEST"].map(JSONValue.string) ?? .null,
+                "q": .array(request.queryValues("q").map(JSONValue.string)),
+                "path": .string(request.path),
+                "version": .string(request.version.description),
+            ])
+        }
+        router.add(.get, "/params/{id}/tail") { request in .text(request.parameters["id"] ?? "?") }
+        router.add(.get, "/slow") { request in
+            let milliseconds = Int(request.queryValue("ms") ?? "") ?? 500
+            Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
+            return .text("slept \(milliseconds)")
+        }
+        router.add(.get, "/fail") { _ in throw TestFailure() }
+        router.add(.get, "/conflict") { _ in throw HTTPError(.conflict, "already there") }
+        return router
+    }
+
+    static func start(limits: HTTPLimits = HTTPLimits(), workerThreads: Int = 8, middleware: [Middleware] = []) throws -> HTTPServer {
+        var logger = Logger(label: "test.http")
+        logger.logLevel = .critical
+        let server = HTTPServer(
+            .init(host: "127.0.0.1", port: 0, limits: limits, workerThreads: workerThreads),
+            router: router(), middleware: middleware, logger: logger)
+        try server.start()
+        return server
+    }
+
+    /// Starts a server, runs `body` with it and its port on a thread of its own, shuts it down.
+    static func with<T: Sendable>(
+        limits: HTTPLimits = HTTPLimits(), workerThreads: Int = 8, middleware: [Middleware] = [],
+        _ body: @escaping @Sendable (HTTPServer, Int) throws -> T
+    ) async throws -> T {
+        let server = try start(limits: limits, workerThreads: workerThreads, middleware: middleware)
+        defer { server.shutdown(gracePeriod: .seconds(2)) }
+        return try await onThread { try body(server, server.port!) }
+    }
+}
