@@ -29,8 +29,9 @@ let package = Package(
         ]),
 
         // Kairos itself.
+        .target(name: "Scheduling", dependencies: ["Chronology"]),
         .target(name: "Jobs", dependencies: [
-            "Postgres", "JSON", "YAML", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
             "Jobs", "Postgres", "JSON", "HTTPServer", .product(name: "Logging", package: "swift-log"),
@@ -47,9 +48,10 @@ let package = Package(
         .testTarget(name: "ChronologyTests", dependencies: ["Chronology"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "JSON", "Chronology", "TestSupport"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "TestSupport"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Chronology"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Scheduling", "Postgres", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

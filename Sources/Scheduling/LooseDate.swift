@@ -1,0 +1,160 @@
+import Chronology
+
+/// Reads a job's `when` in the forms fabric8 users typed, always as UTC unless an offset says
+/// otherwise:
+///
+/// - ISO 8601: `2017-04-01T20:00:00Z`, `2017-04-01T22:00:00+02:00`, `2017-04-01T20:00:00.250`;
+/// - with a space and optional seconds: `2017-04-01 20:00:00`, `2017-04-01 20:00`;
+/// - a date alone, meaning midnight: `2017-04-01`;
+/// - month names as dateutil reads them: `Mon Feb 20, 14:56`, `Feb 20 2017 14:56`; with no year,
+///   the year of `now`, as dateutil does. A weekday name is accepted and, like dateutil, ignored.
+public enum LooseDate {
+    /// - Throws: ``SchedulingError`` quoting the input and listing accepted forms.
+    public static func parse(_ text: String, now: Timestamp) throws(SchedulingError) -> Timestamp {
+        let trimmed = text.trimmingSpaces
+        if let timestamp = iso8601(Array(trimmed.utf8)) ?? monthNamed(trimmed, year: CivilTime(now).year) {
+            return timestamp
+        }
+        throw SchedulingError(
+            "\"\(text)\" is not a date and time; try \"2026-12-01T02:00:00Z\", \"2026-12-01 02:00\" or \"Mon Feb 20, 14:56\" (UTC)")
+    }
+
+    // MARK: ISO 8601 and its space-separated variant
+
+    private static func iso8601(_ bytes: [UInt8]) -> Timestamp? {
+        var reader = ByteReader(bytes)
+        guard let year = reader.digits(exactly: 4), reader.skip("-"), let month = reader.digits(exactly: 2),
+            reader.skip("-"), let day = reader.digits(exactly: 2)
+        else { return nil }
+        var hour = 0, minute = 0, second = 0, microsecond = 0
+        if reader.skip("T") || reader.skip("t") || reader.skip(" ") {
+            guard let h = reader.digits(exactly: 2), reader.skip(":"), let m = reader.digits(exactly: 2) else { return nil }
+            hour = h
+            minute = m
+            if reader.skip(":") {
+                guard let s = reader.digits(exactly: 2) else { return nil }
+                second = s
+                if reader.skip(".") || reader.skip(",") {
+                    guard let fraction = reader.fraction() else { return nil }
+                    microsecond = fraction
+                }
+            }
+        }
+        var offsetMinutes = 0
+        if reader.skip("Z") || reader.skip("z") {
+        } else if let sign = reader.sign() {
+            guard let offsetHours = reader.digits(exactly: 2), offsetHours < 24 else { return nil }
+            _ = reader.skip(":")
+            let offsetMins = reader.atEnd ? 0 : reader.digits(exactly: 2)
+            guard let offsetMins, offsetMins < 60 else { return nil }
+            offsetMinutes = sign * (offsetHours * 60 + offsetMins)
+        }
+        guard reader.atEnd,
+            let civil = CivilTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second, microsecond: microsecond)
+        else { return nil }
+        return civil.timestamp - Int64(offsetMinutes) * 60_000_000
+    }
+
+    // MARK: Month names
+
+    private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    private static let fullMonths = [
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+        "december",
+    ]
+    private static let weekdays = [
+        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday",
+    ]
+
+    /// `[weekday] month day [year] [hh:mm[:ss]]`, with commas wherever a person puts them.
+    private static func monthNamed(_ text: String, year defaultYear: Int) -> Timestamp? {
+        var words = text.lowercased().split { $0 == " " || $0 == "," || $0 == "\t" }.map(String.init)
+        if let first = words.first, weekdays.contains(first.trimmingDot) { words.removeFirst() }
+        guard words.count >= 2 else { return nil }
+        let monthWord = words.removeFirst().trimmingDot
+        guard let monthIndex = months.firstIndex(of: monthWord) ?? fullMonths.firstIndex(of: monthWord),
+            let day = Int(words.removeFirst())
+        else { return nil }
+        var year: Int?
+        var time: (Int, Int, Int)?
+        for word in words {
+            if word.contains(":"), time == nil, let clock = clock(word) {
+                time = clock
+            } else if year == nil, time == nil, word.utf8.count == 4, let value = Int(word) {
+                year = value
+            } else {
+                return nil
+            }
+        }
+        let (hour, minute, second) = time ?? (0, 0, 0)
+        return CivilTime(year: year ?? defaultYear, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)?
+            .timestamp
+    }
+
+    private static func clock(_ word: String) -> (Int, Int, Int)? {
+        let parts = word.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, parts.allSatisfy({ (1...2).contains($0.count) && Int($0) != nil }) else {
+            return nil
+        }
+        return (Int(parts[0])!, Int(parts[1])!, parts.count == 3 ? Int(parts[2])! : 0)
+    }
+}
+
+/// Reads ASCII fields off the front of a byte array.
+private struct ByteReader {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var atEnd: Bool { position == bytes.count }
+
+    mutating func skip(_ character: Unicode.Scalar) -> Bool {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: character) else { return false }
+        position += 1
+        return true
+    }
+
+    mutating func digits(exactly count: Int) -> Int? {
+        guard position + count <= bytes.count else { return nil }
+        var value = 0
+        for byte in bytes[position..<position + count] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        position += count
+        return value
+    }
+
+    /// Fractional-second digits as microseconds; digits past the sixth are dropped.
+    mutating func fraction() -> Int? {
+        var value = 0
+        var count = 0
+        while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+            if count < 6 { value = value * 10 + Int(bytes[position] - UInt8(ascii: "0")) }
+            count += 1
+            position += 1
+        }
+        guard count > 0 else { return nil }
+        for _ in count..<max(count, 6) { value *= 10 }
+        return value
+    }
+
+    mutating func sign() -> Int? {
+        if skip("+") { return 1 }
+        if skip("-") { return -1 }
+        return nil
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+
+    fileprivate var trimmingDot: String { hasSuffix(".") ? String(dropLast()) : self }
+}

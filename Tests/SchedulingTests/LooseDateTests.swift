@@ -1,0 +1,29 @@
+import Chronology
+import Scheduling
+import Testing
+
+@Suite struct LooseDateTests {
+    static let now = CivilTime(year: 2026, month: 11, day: 24, hour: 12)!.timestamp
+
+    @Test(arguments: [
+        ("2017-04-01T20:00:00Z", "2017-04-01T20:00:00Z"), ("2017-04-01T22:00:00+02:00", "2017-04-01T20:00:00Z"),
+        ("2017-04-01T18:30:00-0130", "2017-04-01T20:00:00Z"), ("2017-04-01T20:00:00", "2017-04-01T20:00:00Z"),
+        ("2017-04-01T20:00:00.25", "2017-04-01T20:00:00.250000Z"), ("2017-04-01 20:00:00", "2017-04-01T20:00:00Z"),
+        ("2017-04-01 20:00", "2017-04-01T20:00:00Z"), ("2017-04-01", "2017-04-01T00:00:00Z"),
+        ("Mon Feb 20, 14:56", "2026-02-20T14:56:00Z"), ("Feb 20 2017 14:56", "2017-02-20T14:56:00Z"),
+        ("february 20, 2017", "2017-02-20T00:00:00Z"), (" 2026-12-01 02:00 ", "2026-12-01T02:00:00Z"),
+        ("2016-02-29T00:00:00+00", "2016-02-29T00:00:00Z"),
+    ])
+    func readsTheFormsFabric8UsersTyped(text: String, iso: String) throws {
+        #expect(try LooseDate.parse(text, now: Self.now).iso8601 == iso)
+    }
+
+    @Test(arguments: [
+        "", "tomorrow", "2017-13-01", "2017-02-30", "2017-04-01T25:00", "2017-04-01T20:00:00+25:00", "2017-4-1",
+        "2017-04-01X20:00", "Feb 30, 14:56", "Mon Foo 20, 14:56", "Feb 20, 14:61", "2017-04-01T20:00:00Zjunk",
+        "Feb 20 14:56 2017 extra", "20:00",
+    ])
+    func rejectsWhatIsNotADate(text: String) {
+        #expect(throws: SchedulingError.self) { try LooseDate.parse(text, now: Self.now) }
+    }
+}
