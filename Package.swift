@@ -34,10 +34,10 @@ let package = Package(
             "Postgres", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Jobs", "Postgres", "JSON", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+            "Jobs", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
-            "API", "Jobs", "Postgres", "HTTPServer",
+            "API", "Jobs", "Postgres", "HTTPServer", "Chronology",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -5,13 +5,14 @@ import Postgres
 
 /// `GET /liveness` and `GET /readiness`, for orchestrators.
 enum HealthRoutes {
-    static func add(to router: inout Router, database: PostgresPool) {
+    static func add(to router: inout Router, database: PostgresPool, startup: Startup) {
         // Liveness says only that the process serves: inline, so it answers even when every
         // worker is busy, and never touches the database.
         router.add(.get, KairosAPI.basePath + "/liveness", execution: .inline) { _ in .json([:]) }
 
         router.add(.get, KairosAPI.basePath + "/readiness") { _ in
-            readiness(database)
+            if let step = startup.pendingStep { return .error(.serviceUnavailable, "not ready yet: \(step)") }
+            return readiness(database)
         }
     }
 

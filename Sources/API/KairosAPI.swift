@@ -1,4 +1,7 @@
+import Chronology
+import Foundation
 import HTTPServer
+import Jobs
 import Logging
 import Postgres
 
@@ -6,9 +9,19 @@ import Postgres
 public enum KairosAPI {
     public static let basePath = "/api/v1"
 
-    public static func router(database: PostgresPool) -> Router {
+    /// - Parameter startup: readiness is 503 until it is marked ready; ready by default.
+    /// - Parameter clock: "now" for validating and scheduling new jobs; tests may fix it.
+    public static func router(
+        database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }, logger: Logger = Logger(label: "kairos.api")
+    ) -> Router {
         var router = Router()
-        HealthRoutes.add(to: &router, database: database)
+        let store = JobStore(pool: database)
+        HealthRoutes.add(to: &router, database: database, startup: startup)
+        ServiceRoutes(store: store).add(to: &router)
+        JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, logger: logger), handlers: handlers, clock: clock)
+            .add(to: &router)
+        FlowRoutes(board: FlowBoard(pool: database)).add(to: &router)
         return router
     }
 

@@ -1,4 +1,5 @@
 import API
+import Chronology
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -28,6 +29,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
+    @Option(help: "Longest the scheduler sleeps between two looks at the database, in seconds.")
+    var schedulerMaxSleep: Int = 30
+
     func run() throws {
         var flags = common.flags
         flags.host = host
@@ -42,9 +46,10 @@ struct Serve: ParsableCommand {
         database.logger = logger
         let pool = PostgresPool(database, maximumConnections: 16)
 
+        let startup = Startup(pending: "applying database migrations")
         let server = HTTPServer(
             HTTPServer.Configuration(host: configuration.host, port: configuration.port),
-            router: KairosAPI.router(database: pool), middleware: KairosAPI.middleware(logger: logger), logger: logger)
+            router: KairosAPI.router(database: pool, startup: startup, logger: logger), middleware: KairosAPI.middleware(logger: logger), logger: logger)
         do {
             try server.start()
         } catch {
@@ -56,12 +61,45 @@ struct Serve: ParsableCommand {
 
         // Migrations need the database; until it answers, readiness says 503 and we keep trying.
         DatabaseBootstrap.migrate(pool, logger: logger, until: signals)
+        var scheduler: Scheduler?
+        if !signals.received {
+            startup.update("loading default jobs")
+            let store = JobStore(pool: pool)
+            let outcomes = DefaultJobLoader(store: store).load(
+                directory: configuration.defaultJobsDirectory, now: Timestamp(Date()), logger: logger)
+            logger.info(
+                "default jobs loaded",
+                metadata: [
+                    "directory": "\(configuration.defaultJobsDirectory)", "loaded": "\(outcomes.filter { $0.error == nil }.count)",
+                    "failed": "\(outcomes.filter { $0.error != nil }.count)",
+                ])
+            scheduler = startScheduler(pool, logger: logger)
+            startup.markReady()
+            logger.notice("ready")
+        }
 
         let signal = signals.wait()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        // Stop claiming first; the batch under way commits before the pool closes.
+        scheduler?.stop()
         server.shutdown(gracePeriod: .seconds(shutdownGrace))
         pool.close()
         logger.notice("stopped")
+    }
+}
+
+extension Serve {
+    private func startScheduler(_ pool: PostgresPool, logger: Logger) -> Scheduler? {
+        let scheduler = Scheduler(
+            firer: JobFirer(pool: pool, logger: logger),
+            configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger)
+        do {
+            try scheduler.start()
+            return scheduler
+        } catch {
+            logger.critical("cannot start the scheduler", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 }
 

@@ -14,5 +14,63 @@ public enum KairosSchema {
             );
             INSERT INTO service_state (state) VALUES ('running');
             """),
+        Migration(version: 2, name: "jobs, runs and flows", sql: """
+            -- A job and its schedule. The trigger is start_at (+ k * interval_us when periodic);
+            -- requested_when keeps the `when` as given, so a default job reloaded at boot can
+            -- tell whether its trigger changed. next_run_time is NULL unless state = 'running'.
+            CREATE TABLE jobs (
+                job_id text PRIMARY KEY CHECK (job_id <> ''),
+                handler text NOT NULL,
+                kwargs jsonb NOT NULL,
+                requested_when timestamptz,
+                start_at timestamptz NOT NULL,
+                interval_us bigint CHECK (interval_us > 0),
+                misfire_grace_us bigint CHECK (misfire_grace_us >= 0),
+                state text NOT NULL CHECK (state IN ('running', 'paused', 'finished')),
+                next_run_time timestamptz CHECK (next_run_time IS NULL OR state = 'running'),
+                origin text NOT NULL CHECK (origin IN ('api', 'default_jobs', 'failure')),
+                created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+            );
+            -- The scheduler's "what is due" and "when to wake" both read this index.
+            CREATE INDEX jobs_due ON jobs (next_run_time) WHERE state = 'running';
+
+            -- One row per firing: a job's scheduled time, run, missed or skipped. Earlier run
+            -- times that coalesced into this one are counted, so every slot is accounted for.
+            CREATE TABLE runs (
+                id bigserial PRIMARY KEY,
+                job_id text NOT NULL REFERENCES jobs ON DELETE CASCADE,
+                scheduled_for timestamptz NOT NULL,
+                coalesced_slots bigint NOT NULL DEFAULT 0 CHECK (coalesced_slots >= 0),
+                cause text NOT NULL CHECK (cause IN ('schedule', 'manual')),
+                outcome text NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'missed', 'skipped')),
+                claimed_at timestamptz NOT NULL,
+                started_at timestamptz,
+                finished_at timestamptz,
+                flows_posted integer NOT NULL DEFAULT 0,
+                error text,
+                result jsonb,
+                UNIQUE (job_id, scheduled_for)
+            );
+
+            -- Units of work for external workers. A firing's identity (job_id, scheduled_for)
+            -- plus the position in its fan-out is unique: no retry can post a flow twice.
+            -- No foreign key: flows outlive the job that posted them.
+            CREATE TABLE flows (
+                id bigserial PRIMARY KEY,
+                flow_name text NOT NULL,
+                arguments jsonb NOT NULL,
+                task_names jsonb,
+                run_subsequent boolean NOT NULL DEFAULT false,
+                job_id text NOT NULL,
+                scheduled_for timestamptz NOT NULL,
+                position integer NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                state text NOT NULL DEFAULT 'unclaimed'
+                    CHECK (state IN ('unclaimed', 'claimed', 'completed', 'failed', 'abandoned', 'trashed')),
+                UNIQUE (job_id, scheduled_for, position)
+            );
+            CREATE INDEX flows_by_state ON flows (state, id);
+            """),
     ]
 }

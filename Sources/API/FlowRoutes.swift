@@ -1,0 +1,36 @@
+import HTTPServer
+import Jobs
+import JSON
+
+/// `GET /flows` and `GET /flows/{id}`: the flows firings posted.
+struct FlowRoutes {
+    let board: FlowBoard
+
+    func add(to router: inout Router) {
+        router.add(.get, KairosAPI.basePath + "/flows", answeringDomainErrors(list))
+        router.add(.get, KairosAPI.basePath + "/flows/{id}", answeringDomainErrors(show))
+    }
+
+    /// `GET /flows?state=&job_id=&flow_name=&limit=&offset=` → `{"flows": [...], "flows_count": N}`.
+    func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        try request.requireOnlyQueryParameters(["state", "job_id", "flow_name", "limit", "offset"])
+        let state = request.queryValue("state")
+        if let state, !Flow.states.contains(state) {
+            throw HTTPError(.badRequest, "'state': \"\(state)\" is not a flow state; use one of \(Flow.states.joined(separator: ", "))")
+        }
+        let query = FlowBoard.Query(
+            state: state, jobID: request.queryValue("job_id"), flowName: request.queryValue("flow_name"),
+            limit: try request.integer("limit", fallback: 100, range: 1...FlowBoard.Query.maximumLimit),
+            offset: try request.integer("offset", fallback: 0, range: 0...Int(Int32.max)))
+        let (flows, total) = try board.flows(query)
+        return .json(["flows": .array(flows.map(\.json)), "flows_count": .int(Int64(total))])
+    }
+
+    /// `GET /flows/{id}` → the flow.
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let text = request.parameter("id")
+        guard let id = Int64(text), id > 0 else { throw HTTPError(.notFound, "no flow with id \"\(text)\"; flow ids are positive integers") }
+        guard let flow = try board.flow(id) else { throw HTTPError(.notFound, "no flow with id \(id)") }
+        return .json(flow.json)
+    }
+}

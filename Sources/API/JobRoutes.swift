@@ -1,0 +1,113 @@
+import Chronology
+import HTTPServer
+import Jobs
+import JSON
+
+/// The jobs API, in fabric8's shapes: `/jobs`, `/jobs/<handler>`, `/jobs/{job_id}`, its runs,
+/// run-now, and `/jobs/clean-failed`.
+struct JobRoutes {
+    let store: JobStore
+    let firer: JobFirer
+    let handlers: HandlerRegistry
+    let clock: @Sendable () -> Timestamp
+
+    static let recentRuns = 10
+    static let scheduleParameters = ["job_id", "when", "periodically", "misfire_grace_time", "state"]
+
+    func add(to router: inout Router) {
+        let jobs = KairosAPI.basePath + "/jobs"
+        router.add(.get, jobs, answeringDomainErrors(list))
+        router.add(.post, jobs, answeringDomainErrors(create))
+        router.add(.delete, jobs + "/clean-failed", answeringDomainErrors(cleanFailed))
+        // One pattern, two meanings, as in fabric8: POST names a handler, the others a job.
+        router.add(.post, jobs + "/{handler}", answeringDomainErrors(createForHandler))
+        router.add(.get, jobs + "/{job_id}", answeringDomainErrors(show))
+        router.add(.put, jobs + "/{job_id}", answeringDomainErrors(setState))
+        router.add(.delete, jobs + "/{job_id}", answeringDomainErrors(delete))
+        router.add(.post, jobs + "/{job_id}/run", answeringDomainErrors(runNow))
+        router.add(.get, jobs + "/{job_id}/runs", answeringDomainErrors(runs))
+    }
+
+    /// `GET /jobs?job_type=all|failed|user|finished` → `{"jobs": [...], "jobs_count": N}`.
+    func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        try request.requireOnlyQueryParameters(["job_type"])
+        let listing: JobStore.Listing = try request.choice("job_type", fallback: .all)
+        let jobs = try store.jobs(listing)
+        return .json(["jobs": .array(jobs.map(\.json)), "jobs_count": .int(Int64(jobs.count))])
+    }
+
+    /// `POST /jobs` with a job body → `201 {"job": ...}` (200 when it replaced one).
+    func create(_ request: HTTPRequest) throws -> HTTPResponse {
+        try request.requireOnlyQueryParameters([])
+        let now = clock()
+        let definition = try JobDefinition.parse(try request.jsonObjectBody(), handlers: handlers, now: now)
+        return try save(definition, now: now)
+    }
+
+    /// `POST /jobs/<slug>?periodically=1%20day&...` with the kwargs as the body.
+    func createForHandler(_ request: HTTPRequest) throws -> HTTPResponse {
+        try request.requireOnlyQueryParameters(Self.scheduleParameters)
+        let handler = try handlers.handler(slug: request.parameter("handler"))
+        let fields = JSONObject(Self.scheduleParameters.compactMap { name in request.queryValue(name).map { (name, .string($0)) } })
+        let now = clock()
+        let definition = try JobDefinition(handler: handler, kwargs: try request.jsonObjectBody(), fields: fields, now: now)
+        return try save(definition, now: now)
+    }
+
+    private func save(_ definition: JobDefinition, now: Timestamp) throws -> HTTPResponse {
+        let (job, created) = try store.save(definition, origin: .api, now: now)
+        return .json(["job": job.json], status: created ? .created : .ok)
+    }
+
+    /// `GET /jobs/{job_id}` → `{"job": ..., "recent_runs": [...]}`.
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let job = try existingJob(request.parameter("job_id"))
+        let runs = try store.runs(of: job.id, limit: Self.recentRuns, offset: 0).runs
+        return .json(["job": job.json, "recent_runs": .array(runs.map(\.json))])
+    }
+
+    /// `PUT /jobs/{job_id}?state=paused|running` → `{"job_id": ..., "state": ...}`.
+    func setState(_ request: HTTPRequest) throws -> HTTPResponse {
+        try request.requireOnlyQueryParameters(["state"])
+        let state: JobState = try request.choice("state", excluding: [.finished])
+        let id = request.parameter("job_id")
+        guard let job = try store.setState(of: id, to: state, now: clock()) else { throw Self.noSuchJob(id) }
+        return .json(["job_id": .string(job.id), "state": .string(job.state.rawValue)])
+    }
+
+    /// `DELETE /jobs/{job_id}` → `{"removed": [job_id]}`.
+    func delete(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.parameter("job_id")
+        guard try store.delete(id) else { throw Self.noSuchJob(id) }
+        return .json(["removed": [.string(id)]])
+    }
+
+    /// `DELETE /jobs/clean-failed` → `{"removed": [...]}`.
+    func cleanFailed(_ request: HTTPRequest) throws -> HTTPResponse {
+        .json(["removed": .array(try store.cleanFailed().map(JSONValue.string))])
+    }
+
+    /// `POST /jobs/{job_id}/run` → `201 {"run": ...}`: fired once now, schedule untouched.
+    func runNow(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = request.parameter("job_id")
+        guard let run = try firer.runNow(id, now: clock()) else { throw Self.noSuchJob(id) }
+        return .json(["run": run.json], status: .created)
+    }
+
+    /// `GET /jobs/{job_id}/runs?limit=&offset=` → `{"runs": [...], "runs_count": N}`, newest first.
+    func runs(_ request: HTTPRequest) throws -> HTTPResponse {
+        try request.requireOnlyQueryParameters(["limit", "offset"])
+        let limit = try request.integer("limit", fallback: 100, range: 1...1000)
+        let offset = try request.integer("offset", fallback: 0, range: 0...Int(Int32.max))
+        let job = try existingJob(request.parameter("job_id"))
+        let (runs, total) = try store.runs(of: job.id, limit: limit, offset: offset)
+        return .json(["runs": .array(runs.map(\.json)), "runs_count": .int(Int64(total))])
+    }
+
+    private func existingJob(_ id: String) throws -> Job {
+        guard let job = try store.job(id) else { throw Self.noSuchJob(id) }
+        return job
+    }
+
+    static func noSuchJob(_ id: String) -> HTTPError { HTTPError(.notFound, "no job with job_id \"\(id)\"") }
+}

@@ -1,0 +1,62 @@
+import HTTPServer
+import JSON
+
+/// Reading what a request carries, with 4xx errors that say what to fix.
+extension HTTPRequest {
+    /// The body as a JSON object; an empty body is `{}`.
+    /// - Throws: 415 for a non-JSON content type, 400 for invalid JSON or a non-object.
+    func jsonObjectBody() throws(HTTPError) -> JSONObject {
+        if let type = headers["Content-Type"] {
+            let mediaType = type.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
+            guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
+                throw HTTPError(.unsupportedMediaType, "send the body as JSON with Content-Type: application/json, not \(type)")
+            }
+        }
+        if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: body, maximumDepth: 64)
+        } catch {
+            throw HTTPError(.badRequest, "the body is not valid JSON: \(error)")
+        }
+        guard let object = value.objectValue else {
+            throw HTTPError(.badRequest, "the body must be a JSON object, not \(value.kindDescription)")
+        }
+        return object
+    }
+
+    /// The query parameter `name` as one of `Choice`'s cases; `fallback` when absent.
+    func choice<Choice: RawRepresentable & CaseIterable>(
+        _ name: String, fallback: Choice? = nil, excluding: [Choice] = []
+    ) throws(HTTPError) -> Choice where Choice.RawValue == String {
+        let accepted = Choice.allCases.filter { !excluding.map(\.rawValue).contains($0.rawValue) }
+        let list = accepted.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+        guard let text = queryValue(name) else {
+            if let fallback { return fallback }
+            throw HTTPError(.badRequest, "the query parameter '\(name)' is required: one of \(list)")
+        }
+        guard let value = accepted.first(where: { $0.rawValue == text }) else {
+            throw HTTPError(.badRequest, "'\(name)': \"\(text)\" is not accepted; use one of \(list)")
+        }
+        return value
+    }
+
+    /// The query parameter `name` as an integer in `range`; `fallback` when absent.
+    func integer(_ name: String, fallback: Int, range: ClosedRange<Int>) throws(HTTPError) -> Int {
+        guard let text = queryValue(name) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw HTTPError(.badRequest, "'\(name)': \"\(text)\" is not an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Refuses query parameters other than `known`, so a typo (`periodicaly`) is not ignored.
+    func requireOnlyQueryParameters(_ known: [String]) throws(HTTPError) {
+        for (name, _) in query where !known.contains(name) {
+            throw HTTPError(.badRequest, "unknown query parameter '\(name)'; accepted: \(known.map { "'\($0)'" }.joined(separator: ", "))")
+        }
+    }
+
+    /// The route's `{name}` segment.
+    func parameter(_ name: String) -> String { parameters[name] ?? "" }
+}

@@ -1,0 +1,28 @@
+import HTTPServer
+import Jobs
+import JSON
+
+/// `GET` and `PUT /service/state`: pause or resume all firing, persisted.
+struct ServiceRoutes {
+    let store: JobStore
+
+    func add(to router: inout Router) {
+        let path = KairosAPI.basePath + "/service/state"
+        router.add(.get, path, answeringDomainErrors { _ in .json(["state": .string(try store.serviceState().rawValue)]) })
+        router.add(.put, path, answeringDomainErrors(set))
+    }
+
+    func set(_ request: HTTPRequest) throws -> HTTPResponse {
+        try request.requireOnlyQueryParameters(["state"])
+        let state: ServiceStateChoice = try request.choice("state")
+        try store.setServiceState(state.state)
+        return .json(["state": .string(state.rawValue)])
+    }
+}
+
+/// The `state` query parameter of `PUT /service/state`.
+enum ServiceStateChoice: String, CaseIterable {
+    case running, paused
+
+    var state: JobStore.ServiceState { self == .running ? .running : .paused }
+}

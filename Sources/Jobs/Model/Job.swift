@@ -1,0 +1,54 @@
+import Chronology
+import JSON
+import Scheduling
+
+/// A job as stored: what to run (a handler and its kwargs), when (a trigger), and where its
+/// schedule stands.
+public struct Job: Sendable, Equatable {
+    public var id: String
+    /// The handler's fabric8 name, such as `FlowScheduling`.
+    public var handler: String
+    public var kwargs: JSONObject
+    public var trigger: Trigger
+    /// The `when` as the client gave it; nil when absent. Default jobs compare it at boot.
+    public var requestedWhen: Timestamp?
+    public var misfireGraceTime: Period?
+    public var state: JobState
+    /// Nil unless the job is running.
+    public var nextRunTime: Timestamp?
+    public var origin: JobOrigin
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    /// The shape clients see, fabric8's: `periodically` is `false` for a one-shot, else the
+    /// interval as `timedelta` prints it.
+    public var json: JSONValue {
+        [
+            "job_id": .string(id),
+            "handler": .string(handler),
+            "kwargs": .object(kwargs),
+            "state": .string(state.rawValue),
+            "when": .string(trigger.start.iso8601),
+            "periodically": trigger.period.map { .string($0.description) } ?? false,
+            "misfire_grace_time": misfireGraceTime.map { .string($0.description) } ?? .null,
+            "next_run_time": nextRunTime.map { .string($0.iso8601) } ?? .null,
+            "origin": .string(origin.rawValue),
+            "created_at": .string(createdAt.iso8601),
+            "updated_at": .string(updatedAt.iso8601),
+        ]
+    }
+}
+
+public enum JobState: String, Sendable, CaseIterable {
+    case running, paused
+    /// A one-shot that has fired: out of the active list, its runs still readable.
+    case finished
+}
+
+/// Where a job came from; `GET /jobs?job_type=user` lists the API's.
+public enum JobOrigin: String, Sendable {
+    case api
+    case defaultJobs = "default_jobs"
+    /// A failed-job record (handler `ErrorHandler`).
+    case failure
+}

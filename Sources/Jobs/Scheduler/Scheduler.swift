@@ -1,0 +1,142 @@
+import Chronology
+import Foundation
+import Logging
+import Postgres
+
+/// The scheduler loop: one per process, any number per database. It fires what is due in
+/// batches, then sleeps until the earliest `next_run_time`, until a NOTIFY on
+/// ``JobStore/changesChannel`` says jobs changed, or at most ``Configuration/maximumSleep``.
+/// It never polls faster than that: with nothing due and nothing changing it wakes once per
+/// maximum sleep, to cover a NOTIFY lost while its listener reconnected.
+public final class Scheduler: @unchecked Sendable {
+    // @unchecked: `wakeRequested`, `stopping` and `thread` are guarded by `condition`.
+
+    public struct Configuration: Sendable {
+        /// Jobs claimed per transaction.
+        public var batchSize = 500
+        /// The longest sleep between two looks at the database.
+        public var maximumSleep: Duration = .seconds(30)
+        /// The pause after a failed batch (database unreachable, say), before trying again.
+        public var retryDelay: Duration = .seconds(1)
+
+        public init(batchSize: Int = 500, maximumSleep: Duration = .seconds(30), retryDelay: Duration = .seconds(1)) {
+            self.batchSize = batchSize
+            self.maximumSleep = maximumSleep
+            self.retryDelay = retryDelay
+        }
+    }
+
+    private let firer: JobFirer
+    private let configuration: Configuration
+    private let logger: Logger
+    private let onBatch: @Sendable (JobFirer.Report) -> Void
+    private var listener: PostgresListener?
+
+    private let condition = NSCondition()
+    private var wakeRequested = false
+    private var stopping = false
+    private var finished = false
+
+    /// - Parameter onBatch: called after every batch that claimed jobs, on the loop's thread
+    ///   (for metrics and tests).
+    public init(
+        firer: JobFirer, configuration: Configuration = Configuration(), logger: Logger,
+        onBatch: @escaping @Sendable (JobFirer.Report) -> Void = { _ in }
+    ) {
+        self.firer = firer
+        self.configuration = configuration
+        self.logger = logger
+        self.onBatch = onBatch
+    }
+
+    /// Starts listening for changes and the loop on a thread of its own.
+    public func start() throws {
+        let listener = try PostgresListener(
+            firer.pool.configuration, channels: [JobStore.changesChannel], queue: DispatchQueue(label: "kairos.scheduler.wake")
+        ) { [weak self] event in
+            switch event {
+            case .notification, .connected: self?.wake()
+            case .disconnected(let error):
+                self?.logger.warning("scheduler lost its change listener; reconnecting", metadata: ["error": "\(error)"])
+            }
+        }
+        self.listener = listener
+        listener.start()
+        let thread = Thread { [self] in loop() }
+        thread.name = "kairos.scheduler"
+        thread.start()
+    }
+
+    /// Stops claiming, lets the batch under way commit, and returns when the loop has ended.
+    public func stop() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+            while !finished { condition.wait() }
+        }
+        listener?.stop()
+    }
+
+    /// Makes the loop look at the database now.
+    public func wake() {
+        condition.withLock {
+            wakeRequested = true
+            condition.broadcast()
+        }
+    }
+
+    // MARK: The loop
+
+    private func loop() {
+        defer {
+            condition.withLock {
+                finished = true
+                condition.broadcast()
+            }
+        }
+        while !condition.withLock({ stopping }) {
+            // Cleared before looking, so a change committed while we look wakes the next sleep.
+            condition.withLock { wakeRequested = false }
+            let sleep: Duration
+            do {
+                let report = try firer.fireDue(limit: configuration.batchSize)
+                if report.claimed > 0 { onBatch(report) }
+                // A full batch means more may be due: go again at once.
+                if report.claimed == configuration.batchSize { continue }
+                // Due but nothing claimed: another scheduler holds those jobs. Give it a moment
+                // to commit rather than spin.
+                sleep = max(try timeUntilNextDue(), report.claimed == 0 ? .milliseconds(2) : .zero)
+            } catch {
+                logger.error("scheduler batch failed; retrying", metadata: ["error": "\(error)"])
+                sleep = configuration.retryDelay
+            }
+            sleepUnlessWoken(for: sleep)
+        }
+    }
+
+    /// Time until the earliest `next_run_time` by the database's clock, at most the maximum
+    /// sleep; the maximum while the service is paused (its resume sends a NOTIFY).
+    private func timeUntilNextDue() throws -> Duration {
+        let row = try firer.pool.withConnection { connection in
+            try connection.query("""
+                SELECT (SELECT min(next_run_time) FROM jobs WHERE state = 'running') AS next_run_time,
+                       (SELECT state FROM service_state) AS service, clock_timestamp() AS now
+                """)[0]
+        }
+        guard try row.decode(String.self, column: "service") == "running",
+            let next = try row.decode(Timestamp?.self, column: "next_run_time")
+        else { return configuration.maximumSleep }
+        let wait = Duration.microseconds(max(0, next - (try row.decode(Timestamp.self, column: "now"))))
+        return min(wait, configuration.maximumSleep)
+    }
+
+    private func sleepUnlessWoken(for duration: Duration) {
+        guard duration > .zero else { return }
+        let deadline = Date().addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        condition.withLock {
+            while !wakeRequested && !stopping {
+                if !condition.wait(until: deadline) { break }
+            }
+        }
+    }
+}
