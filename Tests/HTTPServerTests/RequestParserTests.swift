@@ -223,6 +223,17 @@ func expectSameAtEverySplit(_ text: String, limits: HTTPLimits = HTTPLimits(), s
         #expect(parse([Array(requestLine(length: 66).utf8)], limits: Self.limits) == [.reject(414)])
     }
 
+    /// Found by the fuzzer: a long line whose LF had arrived, without the blank line ending the
+    /// head, waited for more bytes, while the same bytes read one at a time were refused.
+    @Test func requestLinePastTheLimitIsRefusedBeforeTheHeadEnds() {
+        let bytes = Array((requestLine(length: 65) + "\r\nHost: k\r\n").utf8)
+        #expect(parse([bytes], limits: Self.limits) == [.reject(414)])
+        #expect(parse(bytes.map { [$0] }, limits: Self.limits) == [.reject(414)])
+        let atLimit = Array((requestLine(length: 64) + "\r\nHost: k\r\n").utf8)
+        #expect(parse([atLimit], limits: Self.limits).isEmpty)
+        #expect(parse(atLimit.map { [$0] }, limits: Self.limits).isEmpty)
+    }
+
     @Test func headerBlockAtTheLimitAndOnePast() {
         func request(headBytes: Int) -> String {
             let start = "GET / HTTP/1.1\r\nHost: k\r\nX: "

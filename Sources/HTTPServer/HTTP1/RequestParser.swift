@@ -119,7 +119,9 @@ public struct RequestParser: Sendable {
         }
         guard let headEnd = findHeadEnd() else {
             let pending = buffer.count - start
-            if firstLineEnd == nil && pending > limits.maximumRequestLineBytes {
+            // Judged the same whether the line's end has arrived or not, so the answer never
+            // depends on how reads cut the bytes (the fuzzer checks this).
+            if requestLineLength(end: firstLineEnd ?? buffer.count) > limits.maximumRequestLineBytes {
                 return .reject(.uriTooLong, reason: "the request line is longer than \(limits.maximumRequestLineBytes) bytes")
             }
             if pending > limits.maximumHeaderBytes {
@@ -128,11 +130,11 @@ public struct RequestParser: Sendable {
             return .needMoreBytes
         }
         let head = buffer[start..<headEnd.contentEnd]
-        let requestLineEnd = firstLineEnd ?? headEnd.contentEnd
+        let requestLineBytes = requestLineLength(end: firstLineEnd ?? headEnd.contentEnd)
         start = headEnd.next
         firstLineEnd = nil
         scanned = 0
-        if requestLineEnd - head.startIndex > limits.maximumRequestLineBytes + 1 {
+        if requestLineBytes > limits.maximumRequestLineBytes {
             return .reject(.uriTooLong, reason: "the request line is longer than \(limits.maximumRequestLineBytes) bytes")
         }
         if head.count > limits.maximumHeaderBytes {
@@ -144,6 +146,12 @@ public struct RequestParser: Sendable {
         case .success(let parsed):
             return beginBody(parsed)
         }
+    }
+
+    /// The request line's length from `start` to `end` (its LF, or the end of what has arrived),
+    /// not counting a CR just before `end`: that may be the line's CR LF.
+    private func requestLineLength(end: Int) -> Int {
+        end - start - (end > start && buffer[end - 1] == 0x0D ? 1 : 0)
     }
 
     /// Finds the blank line ending the head, resuming where the last search stopped.
