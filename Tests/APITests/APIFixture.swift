@@ -1,0 +1,60 @@
+import API
+import Chronology
+import Foundation
+import HTTPServer
+import JSON
+import Jobs
+import Logging
+import Postgres
+import TestSupport
+
+/// Kairos's API on 127.0.0.1 with a free port, on a migrated schema of its own, its clock
+/// fixed at ``now`` (the one test double: the clock).
+struct APIFixture: Sendable {
+    let port: Int
+    let pool: PostgresPool
+    static let now = CivilTime(year: 2026, month: 11, day: 24, hour: 12)!.timestamp
+
+    static func with<T: Sendable>(_ body: @escaping @Sendable (APIFixture) throws -> T) async throws -> T {
+        try await TestDatabase.withSchema { configuration in
+            try await onThread {
+                let pool = PostgresPool(configuration, maximumConnections: 8)
+                defer { pool.close() }
+                try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
+                var logger = Logger(label: "test.api")
+                logger.logLevel = .critical
+                let server = HTTPServer(
+                    .init(host: "127.0.0.1", port: 0),
+                    router: KairosAPI.router(database: pool, clock: { now }, logger: logger), logger: logger)
+                try server.start()
+                defer { server.shutdown(gracePeriod: .seconds(2)) }
+                return try body(APIFixture(port: server.port!, pool: pool))
+            }
+        }
+    }
+
+    struct Reply: Sendable {
+        let status: Int
+        let json: JSONValue
+        let headers: [(String, String)]
+        var error: String? { json["error"]?.stringValue }
+    }
+
+    /// Sends one request on a new connection; `body` goes out as JSON unless `contentType` says otherwise.
+    func call(_ method: String, _ target: String, body: String? = nil, contentType: String? = "application/json") throws -> Reply {
+        let connection = try RawHTTPConnection(port: port)
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+        if let body {
+            if let contentType { head += "Content-Type: \(contentType)\r\n" }
+            head += "Content-Length: \(body.utf8.count)\r\n"
+        }
+        try connection.send(head + "\r\n" + (body ?? ""))
+        let response = try connection.readResponse()
+        let json = response.body.isEmpty ? JSONValue.null : try JSONValue(parsing: response.body)
+        return Reply(status: response.status, json: json, headers: response.headers)
+    }
+
+    func call(_ method: String, _ target: String, json: JSONValue) throws -> Reply {
+        try call(method, target, body: json.serialized())
+    }
+}

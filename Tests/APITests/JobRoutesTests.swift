@@ -1,0 +1,204 @@
+import Chronology
+import JSON
+import TestSupport
+import Testing
+
+@Suite struct JobRoutesTests {
+    static let nightly: JSONValue = [
+        "job_id": "nightly", "handler": "FlowScheduling",
+        "kwargs": ["flow_name": "bayesianFlow", "flow_arguments": [["ecosystem": "npm", "name": "serve-static", "version": "1.7.1"]]],
+        "when": "2026-12-01 02:00", "periodically": "1 day", "misfire_grace_time": "1 hour", "state": "running",
+    ]
+
+    @Test func createShowListAndDeleteAJob() async throws {
+        try await APIFixture.with { api throws in
+            let created = try api.call("POST", "/api/v1/jobs", json: Self.nightly)
+            #expect(created.status == 201)
+            #expect(created.json["job"] == [
+                "job_id": "nightly", "handler": "FlowScheduling", "kwargs": Self.nightly["kwargs"]!, "state": "running",
+                "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "misfire_grace_time": "1:00:00",
+                "next_run_time": "2026-12-01T02:00:00Z", "origin": "api",
+                "created_at": created.json["job"]!["created_at"]!, "updated_at": created.json["job"]!["updated_at"]!,
+            ])
+            let shown = try api.call("GET", "/api/v1/jobs/nightly")
+            #expect(shown.status == 200)
+            #expect(shown.json["job"]?["next_run_time"] == "2026-12-01T02:00:00Z")
+            #expect(shown.json["recent_runs"] == [])
+
+            let listed = try api.call("GET", "/api/v1/jobs")
+            #expect(listed.json["jobs_count"] == 1)
+            #expect(try api.call("GET", "/api/v1/jobs?job_type=user").json["jobs_count"] == 1)
+            #expect(try api.call("GET", "/api/v1/jobs?job_type=failed").json["jobs_count"] == 0)
+
+            // Posting the same job_id replaces it: 200, not 201.
+            var replacement = Self.nightly
+            if case .object(var object) = replacement {
+                object["periodically"] = "12 hours"
+                replacement = .object(object)
+            }
+            let replaced = try api.call("POST", "/api/v1/jobs", json: replacement)
+            #expect(replaced.status == 200)
+            #expect(replaced.json["job"]?["periodically"] == "12:00:00")
+
+            #expect(try api.call("DELETE", "/api/v1/jobs/nightly").json == ["removed": ["nightly"]])
+            let gone = try api.call("GET", "/api/v1/jobs/nightly")
+            #expect(gone.status == 404)
+            #expect(gone.error == "no job with job_id \"nightly\"")
+            #expect(try api.call("DELETE", "/api/v1/jobs/nightly").status == 404)
+        }
+    }
+
+    /// fabric8's README example: schedule parameters in the query, the kwargs as the body.
+    @Test func fabric8CurlExampleWithQueryParameters() async throws {
+        try await APIFixture.with { api throws in
+            let reply = try api.call(
+                "POST", "/api/v1/jobs/flow-scheduling?state=running&periodically=1%20day&job_id=bayesian-npm",
+                body: #"{"flow_arguments": [{"ecosystem": "npm", "name": "serve-static", "version": "1.7.1"}], "flow_name": "bayesianFlow"}"#)
+            #expect(reply.status == 201)
+            #expect(reply.json["job"]?["job_id"] == "bayesian-npm")
+            #expect(reply.json["job"]?["handler"] == "FlowScheduling")
+            #expect(reply.json["job"]?["periodically"] == "1 day, 0:00:00")
+            // No `when`: the first run is one interval after creation.
+            #expect(reply.json["job"]?["next_run_time"] == .string((APIFixture.now + 86_400_000_000).iso8601))
+            let selective = try api.call(
+                "POST", "/api/v1/jobs/selective-flow-scheduling?when=Mon%20Dec%2028,%2014:56",
+                body: #"{"flow_name": "bayesianFlow", "task_names": ["GithubTask"], "flow_arguments": [null]}"#)
+            #expect(selective.status == 201)
+            #expect(selective.json["job"]?["when"] == "2026-12-28T14:56:00Z")
+            #expect(selective.json["job"]?["periodically"] == false)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"handler": "NoSuch"}"#, "unknown handler \"NoSuch\"; use one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "periodically": "1 dya"}"#,
+         "'periodically': \"1 dya\" is not a duration; try \"1 day\", \"5:00:00\", \"1h30m\" or \"90s\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "when": "2020-01-01"}"#,
+         "'when': 2020-01-01T00:00:00Z is in the past (now is 2026-11-24T12:00:00Z); a one-shot job needs a future time"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "state": "sleeping"}"#,
+         "'state': \"sleeping\" is not a job state; use \"running\" or \"paused\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow": "f"}}"#,
+         "'kwargs' for FlowScheduling: unknown key \"flow\"; accepted: \"flow_name\", \"flow_arguments\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": {"a": 1}}}"#,
+         "'kwargs' for FlowScheduling: 'flow_arguments' must be a list (one flow per element), not an object"),
+        (#"{"handler": "SelectiveFlowScheduling", "kwargs": {"flow_name": "f"}}"#,
+         "'kwargs' for SelectiveFlowScheduling: 'task_names' is required: a list of task names"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": [{"$filter": {"table": "t"}}]}}"#,
+         "'kwargs' for FlowScheduling: 'flow_arguments'[0]: \"$filter\" queries are not supported yet"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "periodically": "0"}"#,
+         "'periodically': the interval must be longer than 0 seconds"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": 7}"#, "'job_id' must be a string, not a number"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "colour": "red"}"#,
+         "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"misfire_grace_time\", \"state\""),
+        (#"{"kwargs": {}}"#, "'handler' is required; one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
+        (#"[1, 2]"#, "the body must be a JSON object, not an array"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "nul\u0000"}}"#, nil),
+    ] as [(String, String?)])
+    func badJobDefinitionsAre400WithAMessage(body: String, message: String?) async throws {
+        try await APIFixture.with { api throws in
+            let reply = try api.call("POST", "/api/v1/jobs", body: body)
+            #expect(reply.status == 400)
+            if let message { #expect(reply.error == message) } else { #expect(reply.error != nil) }
+            // Nothing was stored.
+            #expect(try api.call("GET", "/api/v1/jobs").json["jobs_count"] == 0)
+        }
+    }
+
+    @Test func malformedJSONAndWrongContentTypeAreClientErrors() async throws {
+        try await APIFixture.with { api throws in
+            let broken = try api.call("POST", "/api/v1/jobs", body: #"{"handler": "#)
+            #expect(broken.status == 400)
+            #expect(broken.error?.hasPrefix("the body is not valid JSON") == true)
+            let form = try api.call("POST", "/api/v1/jobs", body: "a=b", contentType: "application/x-www-form-urlencoded")
+            #expect(form.status == 415)
+            let unknownHandler = try api.call("POST", "/api/v1/jobs/no-such-handler", body: "{}")
+            #expect(unknownHandler.status == 400)
+            let typo = try api.call("POST", "/api/v1/jobs/flow-scheduling?periodicaly=1%20day", body: #"{"flow_name": "f"}"#)
+            #expect(typo.status == 400)
+            #expect(typo.error?.hasPrefix("unknown query parameter 'periodicaly'") == true)
+            #expect(try api.call("GET", "/api/v1/jobs?job_type=mine").status == 400)
+        }
+    }
+
+    @Test func pauseResumeAndBadStates() async throws {
+        try await APIFixture.with { api throws in
+            #expect(try api.call("POST", "/api/v1/jobs", json: Self.nightly).status == 201)
+            #expect(try api.call("PUT", "/api/v1/jobs/nightly?state=paused").json == ["job_id": "nightly", "state": "paused"])
+            #expect(try api.call("GET", "/api/v1/jobs/nightly").json["job"]?["next_run_time"] == .null)
+            #expect(try api.call("PUT", "/api/v1/jobs/nightly?state=running").json == ["job_id": "nightly", "state": "running"])
+            #expect(try api.call("GET", "/api/v1/jobs/nightly").json["job"]?["next_run_time"] == "2026-12-01T02:00:00Z")
+            let bad = try api.call("PUT", "/api/v1/jobs/nightly?state=finished")
+            #expect(bad.status == 400)
+            #expect(bad.error == "'state': \"finished\" is not accepted; use one of \"running\", \"paused\"")
+            #expect(try api.call("PUT", "/api/v1/jobs/nightly").status == 400)
+            #expect(try api.call("PUT", "/api/v1/jobs/nobody?state=paused").status == 404)
+        }
+    }
+
+    @Test func runNowRecordsARunAndPostsItsFlows() async throws {
+        try await APIFixture.with { api throws in
+            #expect(try api.call("POST", "/api/v1/jobs", json: Self.nightly).status == 201)
+            let run = try api.call("POST", "/api/v1/jobs/nightly/run")
+            #expect(run.status == 201)
+            #expect(run.json["run"]?["cause"] == "manual")
+            #expect(run.json["run"]?["outcome"] == "succeeded")
+            #expect(run.json["run"]?["flows_posted"] == 1)
+            let runs = try api.call("GET", "/api/v1/jobs/nightly/runs")
+            #expect(runs.json["runs_count"] == 1)
+            #expect(try api.call("GET", "/api/v1/jobs/nightly").json["recent_runs"]?.arrayValue?.count == 1)
+            #expect(try api.call("GET", "/api/v1/jobs/nightly").json["job"]?["next_run_time"] == "2026-12-01T02:00:00Z")
+            #expect(try api.call("POST", "/api/v1/jobs/nobody/run").status == 404)
+            #expect(try api.call("GET", "/api/v1/jobs/nobody/runs").status == 404)
+            #expect(try api.call("GET", "/api/v1/jobs/nightly/runs?limit=0").status == 400)
+
+            let flows = try api.call("GET", "/api/v1/flows?job_id=nightly&state=unclaimed")
+            #expect(flows.json["flows_count"] == 1)
+            let flow = try #require(flows.json["flows"]?[0])
+            #expect(flow["flow_name"] == "bayesianFlow")
+            #expect(flow["arguments"] == ["ecosystem": "npm", "name": "serve-static", "version": "1.7.1"])
+            #expect(flow["scheduled_for"] == "2026-11-24T12:00:00Z")
+            #expect(try api.call("GET", "/api/v1/flows/\(flow["id"]!.intValue!)").json == flow)
+            #expect(try api.call("GET", "/api/v1/flows/999999").status == 404)
+            #expect(try api.call("GET", "/api/v1/flows/abc").status == 404)
+            #expect(try api.call("GET", "/api/v1/flows?state=done").status == 400)
+            #expect(try api.call("GET", "/api/v1/flows?limit=1001").status == 400)
+            #expect(try api.call("GET", "/api/v1/flows?limit=1000&offset=1").json["flows"] == [])
+        }
+    }
+
+    @Test func failedJobRecordsAreListedAndCleaned() async throws {
+        try await APIFixture.with { api throws in
+            // A failure record as fabric8 kept them, made here directly as a paused ErrorHandler job.
+            try api.pool.withConnection { connection in
+                try connection.execute("""
+                    INSERT INTO jobs (job_id, handler, kwargs, start_at, state, origin)
+                    VALUES ('f1', 'ErrorHandler', '{"error": "boom", "failed_job_id": "x"}', now(), 'paused', 'failure')
+                    """)
+            }
+            let failed = try api.call("GET", "/api/v1/jobs?job_type=failed")
+            #expect(failed.json["jobs_count"] == 1)
+            #expect(failed.json["jobs"]?[0]?["kwargs"]?["error"] == "boom")
+            #expect(try api.call("GET", "/api/v1/jobs?job_type=user").json["jobs_count"] == 0)
+            #expect(try api.call("DELETE", "/api/v1/jobs/clean-failed").json == ["removed": ["f1"]])
+            #expect(try api.call("DELETE", "/api/v1/jobs/clean-failed").json == ["removed": []])
+        }
+    }
+
+    @Test func serviceStateIsPersistedAndValidated() async throws {
+        try await APIFixture.with { api throws in
+            #expect(try api.call("GET", "/api/v1/service/state").json == ["state": "running"])
+            #expect(try api.call("PUT", "/api/v1/service/state?state=paused").json == ["state": "paused"])
+            #expect(try api.call("GET", "/api/v1/service/state").json == ["state": "paused"])
+            #expect(try api.call("PUT", "/api/v1/service/state?state=off").status == 400)
+            #expect(try api.call("PUT", "/api/v1/service/state?state=running").json == ["state": "running"])
+        }
+    }
+
+    @Test func wrongMethodIs405() async throws {
+        try await APIFixture.with { api throws in
+            let reply = try api.call("PATCH", "/api/v1/jobs")
+            #expect(reply.status == 405)
+            #expect(reply.headers.first { $0.0.lowercased() == "allow" }?.1 == "GET, HEAD, POST, OPTIONS")
+        }
+    }
+}
