@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler
 
 run:
 	scripts/run.sh
@@ -29,3 +29,6 @@ fuzz:
 
 bench-http:
 	scripts/bench-http.sh
+
+bench-scheduler:
+	scripts/bench-scheduler.sh

@@ -37,7 +37,7 @@ let package = Package(
             "Jobs", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
-            "API", "Jobs", "Postgres", "HTTPServer", "Chronology",
+            "API", "Jobs", "Postgres", "HTTPServer", "Chronology", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -11,7 +11,7 @@ struct Kairos: ParsableCommand {
         commandName: "kairos",
         abstract: "A job-scheduling REST service: periodic and one-shot jobs in PostgreSQL, fired on time.",
         version: KairosVersion.current,
-        subcommands: [Serve.self, Migrate.self],
+        subcommands: [Serve.self, Migrate.self, Bench.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -233,22 +233,26 @@ public struct RequestParser: Sendable {
                 guard line.isEmpty else { return .reject(.badRequest, reason: "chunk data is longer than its size") }
                 chunk = .size
             case .trailers(let bytes):
-                // Trailer fields are read and ignored, within the head's size limit.
+                // Trailer fields are read and ignored, within the head's size limit. Bytes are
+                // counted as they arrive, terminators included, so a line judged whole or in
+                // pieces gets the same answer (the fuzzer checks this).
+                let lineStart = start
                 guard let line = takeLine(maximum: limits.maximumHeaderBytes) else {
                     if bytes + buffer.count - start > limits.maximumHeaderBytes {
                         return .reject(.requestHeaderFieldsTooLarge, reason: "the trailer section is larger than \(limits.maximumHeaderBytes) bytes")
                     }
                     return .needMoreBytes
                 }
+                let total = bytes + start - lineStart
+                if total > limits.maximumHeaderBytes {
+                    return .reject(.requestHeaderFieldsTooLarge, reason: "the trailer section is larger than \(limits.maximumHeaderBytes) bytes")
+                }
                 if line.isEmpty {
                     state = .head
                     continuePending = false
                     return .request(request)
                 }
-                chunk = .trailers(bytes: bytes + line.count + 2)
-                if bytes + line.count > limits.maximumHeaderBytes {
-                    return .reject(.requestHeaderFieldsTooLarge, reason: "the trailer section is larger than \(limits.maximumHeaderBytes) bytes")
-                }
+                chunk = .trailers(bytes: total)
             }
         }
     }

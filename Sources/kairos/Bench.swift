@@ -1,0 +1,173 @@
+import API
+import JSON
+import ArgumentParser
+import Chronology
+import Foundation
+import Jobs
+import Logging
+import Postgres
+
+/// `kairos bench burst|steady|boot`: the scheduler's benchmarks, on a schema of their own
+/// (`kairos_bench`, dropped and recreated), printing numbers. Run by scripts/bench-scheduler.sh.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Scheduler benchmarks: burst (10,000 one-shots at one instant), steady (100 jobs every second), boot (1,000 default job files).",
+        shouldDisplay: false)
+
+    enum Scenario: String, ExpressibleByArgument, CaseIterable {
+        case burst, steady, boot
+    }
+
+    @Argument(help: "burst, steady or boot") var scenario: Scenario
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Jobs in the scenario (burst: 10000, steady: 100, boot: 1000).") var jobs: Int?
+    @Option(help: "Seconds the steady scenario runs.") var seconds: Int = 30
+
+    func run() throws {
+        let configuration = try ServiceConfiguration.resolveOrExit(common.flags)
+        var logger = makeLogger(level: .error)
+        logger.logLevel = .error
+        var database = PostgresConfiguration(configuration.databaseURL)
+        let schema = try SQLIdentifier(validating: "kairos_bench")
+        try PostgresConnection.connect(database).executeScript("DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema)")
+        database.searchPath = [schema]
+        let pool = PostgresPool(database, maximumConnections: 8)
+        defer { pool.close() }
+        let migrationStart = ContinuousClock.now
+        try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
+        let migrationTime = ContinuousClock.now - migrationStart
+        let store = JobStore(pool: pool)
+
+        switch scenario {
+        case .burst: try burst(store, count: jobs ?? 10_000, logger: logger)
+        case .steady: try steady(store, count: jobs ?? 100, logger: logger)
+        case .boot: try boot(store, count: jobs ?? 1000, migrationTime: migrationTime, logger: logger)
+        }
+    }
+
+    /// `count` one-shot FlowScheduling jobs all due at one instant two seconds ahead.
+    private func burst(_ store: JobStore, count: Int, logger: Logger) throws {
+        let now = Timestamp(Date())
+        let due = now + 3_000_000
+        let definitions = try (0..<count).map { index in
+            try JobDefinition.parse(
+                ["job_id": .string("burst-\(index)"), "handler": "FlowScheduling", "when": .string(due.iso8601),
+                 "kwargs": ["flow_name": "bayesianFlow", "flow_arguments": [["ecosystem": "npm", "name": .string("package-\(index)")]]]],
+                handlers: .standard, now: now)
+        }
+        _ = store.registerDefaults(definitions, now: now)
+        let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
+        try scheduler.start()
+        defer { scheduler.stop() }
+        try waitForFlows(store, count: count, timeout: 60)
+        let stats = try flowStatistics(store)
+        let span = Double(stats.lastCreated - due) / 1e6
+        print("burst: \(count) one-shot jobs due at one instant")
+        print(String(format: "  all flows posted %.3f s after the due time", span))
+        print(String(format: "  fires per second: %.0f", Double(count) / span))
+        print(stats.latenessLine)
+    }
+
+    /// `count` jobs on 1-second intervals for `seconds` seconds.
+    private func steady(_ store: JobStore, count: Int, logger: Logger) throws {
+        let now = Timestamp(Date())
+        let start = Timestamp(secondsSinceEpoch: now.microsecondsSinceEpoch / 1_000_000 + 2)
+        let definitions = try (0..<count).map { index in
+            try JobDefinition.parse(
+                ["job_id": .string("steady-\(index)"), "handler": "FlowScheduling", "when": .string(start.iso8601), "periodically": "1s",
+                 "kwargs": ["flow_name": "heartbeatFlow"]],
+                handlers: .standard, now: now)
+        }
+        _ = store.registerDefaults(definitions, now: now)
+        let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
+        try scheduler.start()
+        Thread.sleep(until: start.date.addingTimeInterval(Double(seconds) - 0.5))
+        scheduler.stop()
+        let stats = try flowStatistics(store)
+        print("steady: \(count) jobs every second for \(seconds) s: \(stats.count) flows")
+        print(stats.latenessLine)
+    }
+
+    /// `count` default job files loaded at boot: migrations, the loader, the scheduler's start.
+    private func boot(_ store: JobStore, count: Int, migrationTime: Duration, logger: Logger) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kairos-bench-defaults").path
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for index in 0..<count {
+            try """
+            job_id: default-\(index)
+            handler: FlowScheduling
+            periodically: \(index % 24 + 1) hours
+            misfire_grace_time: 30m
+            flow_name: bayesianFlow
+            flow_arguments:
+              - ecosystem: npm
+                name: package-\(index)
+            """.write(toFile: "\(directory)/job-\(index).yaml", atomically: false, encoding: .utf8)
+        }
+        for round in ["first boot (all new)", "second boot (all unchanged)"] {
+            let started = ContinuousClock.now
+            let outcomes = DefaultJobLoader(store: store).load(directory: directory, now: Timestamp(Date()), logger: logger)
+            let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
+            try scheduler.start()
+            let elapsed = ContinuousClock.now - started
+            scheduler.stop()
+            let failed = outcomes.filter { $0.error != nil }.count
+            print("boot, \(round): \(count) default job files loaded (\(failed) failed) and scheduler started in \(format(elapsed))")
+        }
+        print("  (migrations on an empty schema took \(format(migrationTime)))")
+    }
+
+    // MARK: Measuring
+
+    private func waitForFlows(_ store: JobStore, count: Int, timeout: Double) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let posted = try store.pool.withConnection { try $0.query("SELECT count(*) FROM flows")[0].decode(Int.self, at: 0) }
+            if posted >= count { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ValidationError("not all \(count) flows were posted within \(timeout) s")
+    }
+
+    private struct FlowStatistics {
+        var count: Int
+        var lastCreated: Timestamp
+        var p50: Double
+        var p99: Double
+        var max: Double
+
+        var latenessLine: String {
+            String(format: "  lateness (flow created_at - scheduled time): p50 %.1f ms, p99 %.1f ms, max %.1f ms", p50, p99, max)
+        }
+    }
+
+    private func flowStatistics(_ store: JobStore) throws -> FlowStatistics {
+        let row = try store.pool.withConnection { connection in
+            try connection.query("""
+                SELECT count(*) AS n, max(created_at) AS last_created,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY lateness) AS p50,
+                       percentile_cont(0.99) WITHIN GROUP (ORDER BY lateness) AS p99, max(lateness) AS max
+                FROM (SELECT created_at, extract(epoch FROM created_at - scheduled_for) * 1000 AS lateness FROM flows) f
+                """)[0]
+        }
+        func number(_ column: String) throws -> Double {
+            let value = try row.decode(JSONValueText.self, column: column)
+            return Double(value.text) ?? .nan
+        }
+        return FlowStatistics(
+            count: try row.decode(Int.self, column: "n"), lastCreated: try row.decode(Timestamp.self, column: "last_created"),
+            p50: try number("p50"), p99: try number("p99"), max: try number("max"))
+    }
+
+    private func format(_ duration: Duration) -> String {
+        String(format: "%.0f ms", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+    }
+}
+
+/// Any column as its text, for numbers of whatever type an aggregate returns.
+private struct JSONValueText: PostgresDecodable {
+    let text: String
+    static func decode(from cell: PostgresCell) throws(PostgresError) -> JSONValueText { JSONValueText(text: cell.text ?? "nan") }
+}
