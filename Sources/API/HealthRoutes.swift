@@ -11,8 +11,12 @@ enum HealthRoutes {
         router.add(.get, KairosAPI.basePath + "/liveness", execution: .inline) { _ in .json([:]) }
 
         router.add(.get, KairosAPI.basePath + "/readiness") { _ in
-            if let step = startup.pendingStep { return .error(.serviceUnavailable, "not ready yet: \(step)") }
-            return readiness(database)
+            // The database's state first: it is the likelier reason, and the more useful one.
+            let response = readiness(database)
+            if response.status == .ok, let step = startup.pendingStep {
+                return .error(.serviceUnavailable, "not ready yet: \(step)")
+            }
+            return response
         }
     }
 

@@ -47,6 +47,16 @@ public final class KairosProcess: @unchecked Sendable {
         return Self.port(in: log)
     }
 
+    /// Waits for a log line ending in `message` ("ready") and returns it.
+    public func waitForLine(_ message: String, timeout: Double = 30) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            if let line = log.split(separator: "\n").first(where: { $0.hasSuffix(" " + message) }) { return String(line) }
+            Thread.sleep(forTimeInterval: 0.02)
+        } while Date() < deadline && process.isRunning
+        return nil
+    }
+
     private static func port(in log: String) -> Int? {
         for line in log.split(separator: "\n") where line.hasSuffix("listening") {
             if let range = line.range(of: "port="), let port = Int(line[range.upperBound...].prefix { $0.isNumber }) { return port }
