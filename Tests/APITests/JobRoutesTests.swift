@@ -1,4 +1,5 @@
 import Chronology
+import Jobs
 import JSON
 import TestSupport
 import Testing
@@ -191,6 +192,21 @@ import Testing
             #expect(try api.call("GET", "/api/v1/service/state").json == ["state": "paused"])
             #expect(try api.call("PUT", "/api/v1/service/state?state=off").status == 400)
             #expect(try api.call("PUT", "/api/v1/service/state?state=running").json == ["state": "running"])
+        }
+    }
+
+    @Test func aFinishedOneShotLeavesTheListAndCannotBeResumed() async throws {
+        try await APIFixture.with { api throws in
+            let created = try api.call("POST", "/api/v1/jobs", json: ["job_id": "once", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"]])
+            #expect(created.json["job"]?["next_run_time"] == .string(APIFixture.now.iso8601))  // no `when`: now
+            #expect(try JobFirer(pool: api.pool).fireDue(now: APIFixture.now).succeeded == 1)
+            #expect(try api.call("GET", "/api/v1/jobs").json["jobs_count"] == 0)
+            let finished = try api.call("GET", "/api/v1/jobs?job_type=finished")
+            #expect(finished.json["jobs"]?[0]?["state"] == "finished")
+            #expect(try api.call("GET", "/api/v1/jobs/once/runs").json["runs_count"] == 1)
+            let resume = try api.call("PUT", "/api/v1/jobs/once?state=running")
+            #expect(resume.status == 409)
+            #expect(resume.error == "job \"once\" has finished (it was a one-shot); post it again to run it again")
         }
     }
 

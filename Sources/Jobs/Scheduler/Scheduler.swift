@@ -9,7 +9,8 @@ import Postgres
 /// It never polls faster than that: with nothing due and nothing changing it wakes once per
 /// maximum sleep, to cover a NOTIFY lost while its listener reconnected.
 public final class Scheduler: @unchecked Sendable {
-    // @unchecked: `wakeRequested`, `stopping` and `thread` are guarded by `condition`.
+    // @unchecked: `wakeRequested`, `stopping`, `started` and `finished` are guarded by
+    // `condition`; `listener` is written once, in `start()`.
 
     public struct Configuration: Sendable {
         /// Jobs claimed per transaction.
@@ -35,6 +36,7 @@ public final class Scheduler: @unchecked Sendable {
     private let condition = NSCondition()
     private var wakeRequested = false
     private var stopping = false
+    private var started = false
     private var finished = false
 
     /// - Parameter onBatch: called after every batch that claimed jobs, on the loop's thread
@@ -64,6 +66,7 @@ public final class Scheduler: @unchecked Sendable {
         listener.start()
         let thread = Thread { [self] in loop() }
         thread.name = "kairos.scheduler"
+        condition.withLock { started = true }
         thread.start()
     }
 
@@ -72,7 +75,7 @@ public final class Scheduler: @unchecked Sendable {
         condition.withLock {
             stopping = true
             condition.broadcast()
-            while !finished { condition.wait() }
+            while started && !finished { condition.wait() }
         }
         listener?.stop()
     }
