@@ -19,12 +19,12 @@ kairos=.build/release/kairos
 say "pgbench -N (simple update) on the same cluster, 2 clients, 10 s"
 pgbench=$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)
 # Its tables go in a schema of their own, out of Kairos's way.
-"$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA IF EXISTS pgbench CASCADE; CREATE SCHEMA pgbench" >/dev/null
+"$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA IF EXISTS pgbench CASCADE; CREATE SCHEMA pgbench" >/dev/null 2>&1
 export PGOPTIONS="-c search_path=pgbench"
 "$pgbench" "$DATABASE_URL" -i -q -s 10 >/dev/null 2>&1
 tps=$("$pgbench" "$DATABASE_URL" -N -c 2 -j 2 -T 10 2>/dev/null | grep -oE 'tps = [0-9.]+' | head -1 | cut -d' ' -f3)
 unset PGOPTIONS
-"$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA pgbench CASCADE" >/dev/null
+"$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA pgbench CASCADE" >/dev/null 2>&1
 echo "pgbench -N: ${tps} transactions per second"
 
 say "burst"
