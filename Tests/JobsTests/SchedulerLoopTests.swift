@@ -18,6 +18,9 @@ import Testing
                 try JobDefinition.parse(flowJob("j\(index)", every: "1s", when: start), handlers: .standard, now: Timestamp(Date()))
             }
             #expect(db.store.registerDefaults(definitions, now: Timestamp(Date())).allSatisfy { (try? $0.get()) == .created })
+            // The first slot: `start`, or a later one if registering took longer than a second on
+            // a busy machine (slots before registration are not owed, by APScheduler's rule).
+            let first = try #require(try db.store.job("j0")?.nextRunTime)
 
             var logger = Logger(label: "test.scheduler")
             logger.logLevel = .error
@@ -47,7 +50,7 @@ import Testing
                 let runs = try row.decode(Int.self, column: "runs")
                 let last = try row.decode(Timestamp.self, column: "last")
                 #expect(try row.decode(Int.self, column: "distinct_slots") == runs)
-                #expect(try row.decode(Int64.self, column: "accounted") == (last - start) / 1_000_000 + 1)
+                #expect(try row.decode(Int64.self, column: "accounted") == (last - first) / 1_000_000 + 1)
                 totalRuns += runs
                 totalSucceeded += try row.decode(Int.self, column: "succeeded")
             }
