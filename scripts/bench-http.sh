@@ -10,12 +10,8 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 duration=${1:-10s}
-"$KAIROS_ROOT/scripts/setup.sh"
+setup_release_build >/dev/null
 ensure_packages wrk nginx-light
-eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
-cd "$KAIROS_ROOT"
-say "building kairos (release)"
-swift build -c release --product kairos >/dev/null
 
 dir="$KAIROS_ROOT/.bench/nginx"
 mkdir -p "$dir"

@@ -9,11 +9,7 @@
 #   scripts/bench-scheduler.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-"$KAIROS_ROOT/scripts/setup.sh"
-eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
-cd "$KAIROS_ROOT"
-say "building kairos (release)"
-swift build -c release --product kairos >/dev/null
+setup_release_build >/dev/null
 kairos=.build/release/kairos
 
 say "pgbench -N (simple update) on the same cluster, 2 clients, 10 s"

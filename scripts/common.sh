@@ -40,3 +40,13 @@ ensure_system() {
   ensure_packages pkg-config libpq-dev libyaml-dev postgresql curl ca-certificates
   ensure_swift
 }
+
+# Sets everything up (packages, the private PostgreSQL with DATABASE_URL exported), moves to the
+# checkout and builds kairos in release mode: what the run and benchmark commands share.
+setup_release_build() {
+  "$KAIROS_ROOT/scripts/setup.sh"
+  eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
+  cd "$KAIROS_ROOT"
+  say "building kairos (release)"
+  swift build -c release --product kairos >&2
+}

@@ -4,10 +4,6 @@
 # `kairos serve`.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-"$KAIROS_ROOT/scripts/setup.sh"
-eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
-cd "$KAIROS_ROOT"
-say "building kairos (release)"
-swift build -c release --product kairos
+setup_release_build
 say "serving; stop with Ctrl-C (the PostgreSQL keeps running: scripts/postgres.sh stop)"
 exec "$KAIROS_ROOT/.build/release/kairos" serve "$@"

@@ -14,15 +14,9 @@ struct ServiceRoutes {
 
     func set(_ request: HTTPRequest) throws -> HTTPResponse {
         try request.requireOnlyQueryParameters(["state"])
-        let state: ServiceStateChoice = try request.choice("state")
-        try store.setServiceState(state.state)
+        let state: JobStore.ServiceState = try request.choice("state")
+        try store.setServiceState(state)
         return .json(["state": .string(state.rawValue)])
     }
 }
 
-/// The `state` query parameter of `PUT /service/state`.
-enum ServiceStateChoice: String, CaseIterable {
-    case running, paused
-
-    var state: JobStore.ServiceState { self == .running ? .running : .paused }
-}

@@ -25,8 +25,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let configuration = try ServiceConfiguration.resolveOrExit(common.flags)
-        var logger = makeLogger(level: .error)
-        logger.logLevel = .error
+        let logger = makeLogger(level: .error)
         var database = PostgresConfiguration(configuration.databaseURL)
         let schema = try SQLIdentifier(validating: "kairos_bench")
         try PostgresConnection.connect(database).executeScript("DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema)")
@@ -153,7 +152,7 @@ struct Bench: ParsableCommand {
                 """)[0]
         }
         func number(_ column: String) throws -> Double {
-            let value = try row.decode(JSONValueText.self, column: column)
+            let value = try row.decode(ColumnText.self, column: column)
             return Double(value.text) ?? .nan
         }
         return FlowStatistics(
@@ -167,7 +166,7 @@ struct Bench: ParsableCommand {
 }
 
 /// Any column as its text, for numbers of whatever type an aggregate returns.
-private struct JSONValueText: PostgresDecodable {
+private struct ColumnText: PostgresDecodable {
     let text: String
-    static func decode(from cell: PostgresCell) throws(PostgresError) -> JSONValueText { JSONValueText(text: cell.text ?? "nan") }
+    static func decode(from cell: PostgresCell) throws(PostgresError) -> ColumnText { ColumnText(text: cell.text ?? "nan") }
 }

@@ -85,13 +85,11 @@ public struct JobFirer: Sendable {
     }
 
     private static func claimedJob(_ row: PostgresRow) throws -> ClaimedJob {
-        let start = try row.decode(Timestamp.self, column: "start_at")
-        return ClaimedJob(
+        ClaimedJob(
             id: try row.decode(String.self, column: "job_id"),
             handler: try row.decode(String.self, column: "handler"),
             kwargs: try row.decode(JSONValue.self, column: "kwargs").objectValue ?? [:],
-            trigger: try row.decode(Int64?.self, column: "interval_us").map { .every(Period(microseconds: $0), from: start) }
-                ?? .once(at: start),
+            trigger: try Rows.trigger(row),
             misfireGraceTime: try row.decode(Int64?.self, column: "misfire_grace_us").map(Period.init(microseconds:)),
             due: try row.decode(Timestamp.self, column: "next_run_time"))
     }

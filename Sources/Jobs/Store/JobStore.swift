@@ -203,7 +203,7 @@ public struct JobStore: Sendable {
 
     // MARK: The service
 
-    public enum ServiceState: String, Sendable {
+    public enum ServiceState: String, Sendable, CaseIterable {
         case running, paused
     }
 

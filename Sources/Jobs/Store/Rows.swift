@@ -10,14 +10,19 @@ enum Rows {
         origin, created_at, updated_at
         """
 
-    static func job(_ row: PostgresRow) throws -> Job {
+    /// The trigger stored as `start_at` and `interval_us` (NULL for a one-shot).
+    static func trigger(_ row: PostgresRow) throws -> Trigger {
         let start = try row.decode(Timestamp.self, column: "start_at")
-        let interval = try row.decode(Int64?.self, column: "interval_us")
-        return Job(
+        return try row.decode(Int64?.self, column: "interval_us").map { .every(Period(microseconds: $0), from: start) }
+            ?? .once(at: start)
+    }
+
+    static func job(_ row: PostgresRow) throws -> Job {
+        Job(
             id: try row.decode(String.self, column: "job_id"),
             handler: try row.decode(String.self, column: "handler"),
             kwargs: try row.decode(JSONValue.self, column: "kwargs").objectValue ?? [:],
-            trigger: interval.map { .every(Period(microseconds: $0), from: start) } ?? .once(at: start),
+            trigger: try trigger(row),
             requestedWhen: try row.decode(Timestamp?.self, column: "requested_when"),
             misfireGraceTime: try row.decode(Int64?.self, column: "misfire_grace_us").map(Period.init(microseconds:)),
             state: JobState(rawValue: try row.decode(String.self, column: "state")) ?? .paused,
