@@ -30,14 +30,16 @@ let package = Package(
 
         // Kairos itself.
         .target(name: "Scheduling", dependencies: ["Chronology"]),
+        // Pure: `$filter` JSON to a typed query to SQL; it uses Postgres's SQL type, never a connection.
+        .target(name: "FilterQuery", dependencies: ["Postgres", "JSON"]),
         .target(name: "Jobs", dependencies: [
-            "Postgres", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Jobs", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Jobs", "FilterQuery", "Scheduling", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
-            "API", "Jobs", "Postgres", "HTTPServer", "Chronology", "JSON",
+            "API", "Jobs", "FilterQuery", "Postgres", "HTTPServer", "Chronology", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -49,9 +51,10 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "JSON", "Chronology", "TestSupport"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Chronology"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Scheduling", "Postgres", "TestSupport"]),
+        .testTarget(name: "FilterQueryTests", dependencies: ["FilterQuery", "Postgres", "JSON", "TestSupport"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "FilterQuery", "Scheduling", "Postgres", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "FilterQuery", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

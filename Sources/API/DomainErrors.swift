@@ -1,8 +1,9 @@
+import FilterQuery
 import HTTPServer
 import Jobs
 import Postgres
 
-/// Maps what the job layer throws to the API's statuses: a bad definition is 400, a conflict
+/// Maps what the job layer throws to the API's statuses: a bad definition or filter is 400, a conflict
 /// with a job's state 409, a database that cannot be reached 503. Anything else stays a 500
 /// that names only the request id.
 func answeringDomainErrors(_ handler: @escaping HTTPHandler) -> HTTPHandler {
@@ -10,6 +11,10 @@ func answeringDomainErrors(_ handler: @escaping HTTPHandler) -> HTTPHandler {
         do {
             return try handler(request)
         } catch let error as JobDefinitionError {
+            throw HTTPError(.badRequest, error.message)
+        } catch let error as FilterError {
+            throw HTTPError(.badRequest, error.description)
+        } catch let error as FilterExecutionError {
             throw HTTPError(.badRequest, error.message)
         } catch let error as JobConflictError {
             throw HTTPError(.conflict, error.message)

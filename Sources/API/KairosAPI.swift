@@ -10,6 +10,7 @@ public enum KairosAPI {
     public static let basePath = "/api/v1"
 
     /// - Parameter startup: readiness is 503 until it is marked ready; ready by default.
+    /// - Parameter handlers: the job handlers; their ``FilterPolicy`` also governs the `$filter` debug endpoints.
     /// - Parameter clock: "now" for validating and scheduling new jobs; tests may fix it.
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
@@ -22,6 +23,7 @@ public enum KairosAPI {
         JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, logger: logger), handlers: handlers, clock: clock)
             .add(to: &router)
         FlowRoutes(board: FlowBoard(pool: database)).add(to: &router)
+        FilterRoutes(pool: database, policy: handlers.filters).add(to: &router)
         return router
     }
 

@@ -1,5 +1,7 @@
 import Foundation
+import Jobs
 import Logging
+import Scheduling
 
 /// Everything `kairos serve` needs to know, resolved from flags and the environment: a flag wins
 /// over its environment variable, which wins over the default.
@@ -12,6 +14,9 @@ import Logging
 /// | API tokens | `--api-tokens` | `KAIROS_API_TOKENS` (comma-separated) | none |
 /// | default jobs | `--default-jobs-dir` | `KAIROS_DEFAULT_JOBS_DIR` | `default_jobs` |
 /// | log level | `--log-level` | `KAIROS_LOG_LEVEL` | `info` |
+/// | tables a `$filter` may read | `--filter-tables` | `KAIROS_FILTER_TABLES` (comma-separated) | any |
+/// | `$filter` statement timeout | `--filter-timeout` | `KAIROS_FILTER_TIMEOUT` (a duration) | 30 s |
+/// | most rows one `$filter` may match | `--filter-max-rows` | `KAIROS_FILTER_MAX_ROWS` | 100,000 |
 public struct ServiceConfiguration: Sendable, Equatable {
     public var databaseURL: String
     public var host: String
@@ -19,10 +24,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var apiTokens: [String]
     public var defaultJobsDirectory: String
     public var logLevel: Logger.Level
+    public var filters: FilterPolicy
 
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
-        logLevel: Logger.Level
+        logLevel: Logger.Level, filters: FilterPolicy = .standard
     ) {
         self.databaseURL = databaseURL
         self.host = host
@@ -30,6 +36,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         self.apiTokens = apiTokens
         self.defaultJobsDirectory = defaultJobsDirectory
         self.logLevel = logLevel
+        self.filters = filters
     }
 
     /// Values given on the command line; nil where a flag was not given.
@@ -40,10 +47,14 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var apiTokens: String?
         public var defaultJobsDirectory: String?
         public var logLevel: String?
+        public var filterTables: String?
+        public var filterTimeout: String?
+        public var filterMaximumRows: String?
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
-            defaultJobsDirectory: String? = nil, logLevel: String? = nil
+            defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
+            filterTimeout: String? = nil, filterMaximumRows: String? = nil
         ) {
             self.databaseURL = databaseURL
             self.host = host
@@ -51,6 +62,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
             self.apiTokens = apiTokens
             self.defaultJobsDirectory = defaultJobsDirectory
             self.logLevel = logLevel
+            self.filterTables = filterTables
+            self.filterTimeout = filterTimeout
+            self.filterMaximumRows = filterMaximumRows
         }
     }
 
@@ -87,8 +101,27 @@ public struct ServiceConfiguration: Sendable, Equatable {
             level = parsed
         }
 
-        let tokens = (pick(flags.apiTokens, flagName: "--api-tokens", "KAIROS_API_TOKENS")?.value ?? "")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        func list(_ text: String?) -> [String] {
+            (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let tokens = list(pick(flags.apiTokens, flagName: "--api-tokens", "KAIROS_API_TOKENS")?.value)
+
+        var filters = FilterPolicy.standard
+        if let (text, _) = pick(flags.filterTables, flagName: "--filter-tables", "KAIROS_FILTER_TABLES") {
+            filters.limits.allowedTables = Set(list(text))
+        }
+        if let (text, source) = pick(flags.filterTimeout, flagName: "--filter-timeout", "KAIROS_FILTER_TIMEOUT") {
+            guard let period = try? Period(parsing: text), period.microseconds > 0 else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\"")
+            }
+            filters.statementTimeout = .microseconds(period.microseconds)
+        }
+        if let (text, source) = pick(flags.filterMaximumRows, flagName: "--filter-max-rows", "KAIROS_FILTER_MAX_ROWS") {
+            guard let rows = Int(text), rows > 0 else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a positive number of rows")
+            }
+            filters.maximumRows = rows
+        }
 
         return ServiceConfiguration(
             databaseURL: pick(flags.databaseURL, flagName: "--database-url", "DATABASE_URL")?.value ?? "",
@@ -97,7 +130,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             apiTokens: tokens,
             defaultJobsDirectory: pick(flags.defaultJobsDirectory, flagName: "--default-jobs-dir", "KAIROS_DEFAULT_JOBS_DIR")?.value
                 ?? "default_jobs",
-            logLevel: level)
+            logLevel: level, filters: filters)
     }
 }
 

@@ -24,6 +24,11 @@ public struct TransactionOptions: Sendable {
         TransactionOptions(readOnly: true, statementTimeout: timeout)
     }
 
+    /// `duration` in whole milliseconds, at least 1: PostgreSQL reads a `statement_timeout` of 0 as "none".
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        max(1, duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
     var beginStatement: SQL {
         switch (isolation, readOnly) {
         case (.readCommitted, false): return "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
@@ -56,8 +61,7 @@ extension PostgresConnection {
         let value: T
         do {
             if let timeout = options.statementTimeout {
-                let milliseconds = max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-                try execute("SELECT set_config('statement_timeout', \(String(milliseconds)), true)")
+                try execute("SELECT set_config('statement_timeout', \(String(TransactionOptions.milliseconds(timeout))), true)")
             }
             value = try body(self)
         } catch {

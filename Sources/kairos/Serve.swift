@@ -26,6 +26,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Directory of default job files (env: KAIROS_DEFAULT_JOBS_DIR).")
     var defaultJobsDir: String?
 
+    @Option(help: "Comma-separated tables a $filter may read; any when not given (env: KAIROS_FILTER_TABLES).")
+    var filterTables: String?
+
+    @Option(help: "How long one $filter query may run, as a duration such as 30s (env: KAIROS_FILTER_TIMEOUT).")
+    var filterTimeout: String?
+
+    @Option(help: "Most rows one $filter may match; more is an error (env: KAIROS_FILTER_MAX_ROWS).")
+    var filterMaxRows: String?
+
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -38,6 +47,9 @@ struct Serve: ParsableCommand {
         flags.port = port
         flags.apiTokens = apiTokens
         flags.defaultJobsDirectory = defaultJobsDir
+        flags.filterTables = filterTables
+        flags.filterTimeout = filterTimeout
+        flags.filterMaximumRows = filterMaxRows
         let configuration = try ServiceConfiguration.resolveOrExit(flags)
         let logger = makeLogger(level: configuration.logLevel)
         let signals = ShutdownSignal()
@@ -46,10 +58,11 @@ struct Serve: ParsableCommand {
         database.logger = logger
         let pool = PostgresPool(database, maximumConnections: 16)
 
+        let handlers = HandlerRegistry.standard(filters: configuration.filters)
         let startup = Startup(pending: "applying database migrations")
         let server = HTTPServer(
             HTTPServer.Configuration(host: configuration.host, port: configuration.port),
-            router: KairosAPI.router(database: pool, startup: startup, logger: logger), middleware: KairosAPI.middleware(logger: logger), logger: logger)
+            router: KairosAPI.router(database: pool, startup: startup, handlers: handlers, logger: logger), middleware: KairosAPI.middleware(logger: logger), logger: logger)
         do {
             try server.start()
         } catch {
@@ -65,7 +78,7 @@ struct Serve: ParsableCommand {
         if !signals.received {
             startup.update("loading default jobs")
             let store = JobStore(pool: pool)
-            let outcomes = DefaultJobLoader(store: store).load(
+            let outcomes = DefaultJobLoader(store: store, handlers: handlers).load(
                 directory: configuration.defaultJobsDirectory, now: Timestamp(Date()), logger: logger)
             logger.info(
                 "default jobs loaded",
@@ -73,7 +86,7 @@ struct Serve: ParsableCommand {
                     "directory": "\(configuration.defaultJobsDirectory)", "loaded": "\(outcomes.filter { $0.error == nil }.count)",
                     "failed": "\(outcomes.filter { $0.error != nil }.count)",
                 ])
-            scheduler = startScheduler(pool, logger: logger)
+            scheduler = startScheduler(pool, handlers: handlers, logger: logger)
             startup.markReady()
             logger.notice("ready")
         }
@@ -89,9 +102,9 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
-    private func startScheduler(_ pool: PostgresPool, logger: Logger) -> Scheduler? {
+    private func startScheduler(_ pool: PostgresPool, handlers: HandlerRegistry, logger: Logger) -> Scheduler? {
         let scheduler = Scheduler(
-            firer: JobFirer(pool: pool, logger: logger),
+            firer: JobFirer(pool: pool, handlers: handlers, logger: logger),
             configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger)
         do {
             try scheduler.start()

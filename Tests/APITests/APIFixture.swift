@@ -15,7 +15,9 @@ struct APIFixture: Sendable {
     let pool: PostgresPool
     static let now = CivilTime(year: 2026, month: 11, day: 24, hour: 12)!.timestamp
 
-    static func with<T: Sendable>(_ body: @escaping @Sendable (APIFixture) throws -> T) async throws -> T {
+    static func with<T: Sendable>(
+        handlers: HandlerRegistry = .standard, _ body: @escaping @Sendable (APIFixture) throws -> T
+    ) async throws -> T {
         try await TestDatabase.withSchema { configuration in
             try await onThread {
                 let pool = PostgresPool(configuration, maximumConnections: 8)
@@ -25,7 +27,7 @@ struct APIFixture: Sendable {
                 logger.logLevel = .critical
                 let server = HTTPServer(
                     .init(host: "127.0.0.1", port: 0),
-                    router: KairosAPI.router(database: pool, clock: { now }, logger: logger), logger: logger)
+                    router: KairosAPI.router(database: pool, handlers: handlers, clock: { now }, logger: logger), logger: logger)
                 try server.start()
                 defer { server.shutdown(gracePeriod: .seconds(2)) }
                 return try body(APIFixture(port: server.port!, pool: pool))

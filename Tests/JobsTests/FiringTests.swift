@@ -192,5 +192,5 @@ struct FailingHandler: JobHandler {
     let slug = "failing"
     struct Broke: Error, CustomStringConvertible { var description: String { "the handler broke" } }
     func validate(_ kwargs: JSONObject) throws(KwargsError) {}
-    func fire(_ kwargs: JSONObject) throws -> [FlowRequest] { throw Broke() }
+    func fire(_ kwargs: JSONObject, context: FiringContext) throws -> [FlowRequest] { throw Broke() }
 }

@@ -6,6 +6,8 @@ public final class KairosProcess: @unchecked Sendable {
     public let process = Process()
     private let lock = NSLock()
     private var output = ""
+    /// The pipe reached its end: everything the process printed is in `output`.
+    private var drained = false
     private let pipe = Pipe()
 
     /// The binary that `swift build` put next to this test bundle.
@@ -23,8 +25,10 @@ public final class KairosProcess: @unchecked Sendable {
         process.standardOutput = pipe
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.output += String(decoding: data, as: UTF8.self) }
+            guard let self else { return }
+            self.lock.withLock {
+                if data.isEmpty { self.drained = true } else { self.output += String(decoding: data, as: UTF8.self) }
+            }
         }
         try process.run()
     }
@@ -70,9 +74,10 @@ public final class KairosProcess: @unchecked Sendable {
         return waitForExit(timeout: timeout)
     }
 
+    /// Waits for the exit and for the last of its output; returns the exit status, nil on timeout.
     public func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        while (process.isRunning || !lock.withLock({ drained })) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         return process.isRunning ? nil : process.terminationStatus
     }
 }

@@ -11,5 +11,5 @@ public struct ErrorHandler: JobHandler {
 
     public func validate(_ kwargs: JSONObject) throws(KwargsError) {}
 
-    public func fire(_ kwargs: JSONObject) throws -> [FlowRequest] { [] }
+    public func fire(_ kwargs: JSONObject, context: FiringContext) throws -> [FlowRequest] { [] }
 }

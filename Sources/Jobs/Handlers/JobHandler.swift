@@ -1,10 +1,12 @@
+import FilterQuery
 import JSON
 
 /// What a job runs. A handler checks its kwargs when the job is defined, so a wrong payload is a
 /// 400 at creation rather than a failure at fire time, and says what a firing does.
 ///
-/// ``fire(_:)`` runs inside the transaction that claims the job, so what it returns is posted
-/// exactly once per scheduled time: it must not do outside work itself.
+/// ``fire(_:context:)`` runs inside the transaction that claims the job, so what it returns is
+/// posted exactly once per scheduled time: it must not do outside work itself; what it may
+/// read, it reads through its ``FiringContext``.
 public protocol JobHandler: Sendable {
     /// fabric8's name, used in job bodies and stored: `FlowScheduling`.
     var name: String { get }
@@ -13,7 +15,18 @@ public protocol JobHandler: Sendable {
     /// - Throws: ``KwargsError`` naming the key and what it should be.
     func validate(_ kwargs: JSONObject) throws(KwargsError)
     /// The flows one firing posts, in order.
-    func fire(_ kwargs: JSONObject) throws -> [FlowRequest]
+    func fire(_ kwargs: JSONObject, context: FiringContext) throws -> [FlowRequest]
+}
+
+/// What a firing lets its handler read: the rows of a `$filter` query, read within the firing's
+/// own transaction.
+public struct FiringContext {
+    private let readRows: (FilterQuery) throws -> [JSONObject]
+
+    public init(rows: @escaping (FilterQuery) throws -> [JSONObject]) { readRows = rows }
+
+    /// The rows `query` matches now.
+    public func rows(matching query: FilterQuery) throws -> [JSONObject] { try readRows(query) }
 }
 
 /// Kwargs a handler refuses; the message names the key.
@@ -42,11 +55,23 @@ public struct FlowRequest: Sendable, Equatable {
 /// The handlers Kairos knows, by name and by slug.
 public struct HandlerRegistry: Sendable {
     public let handlers: [any JobHandler]
+    /// How `$filter` arguments are checked and run.
+    public let filters: FilterPolicy
 
-    public init(_ handlers: [any JobHandler]) { self.handlers = handlers }
+    public init(_ handlers: [any JobHandler], filters: FilterPolicy = .standard) {
+        self.handlers = handlers
+        self.filters = filters
+    }
 
     /// The built-in handlers: `FlowScheduling`, `SelectiveFlowScheduling` and `ErrorHandler`.
-    public static let standard = HandlerRegistry([FlowScheduling(), SelectiveFlowScheduling(), ErrorHandler()])
+    public static let standard = standard(filters: .standard)
+
+    /// The built-in handlers, checking and running `$filter` arguments under `filters`.
+    public static func standard(filters: FilterPolicy) -> HandlerRegistry {
+        HandlerRegistry(
+            [FlowScheduling(filterLimits: filters.limits), SelectiveFlowScheduling(filterLimits: filters.limits), ErrorHandler()],
+            filters: filters)
+    }
 
     /// - Throws: ``JobDefinitionError`` listing the known names.
     public func handler(named name: String) throws(JobDefinitionError) -> any JobHandler {

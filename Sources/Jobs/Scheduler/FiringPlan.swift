@@ -31,10 +31,10 @@ struct FiringRecord: Sendable {
     }
 }
 
-/// Turns claimed jobs into records: the misfire rules, then the handler. Pure: no database, no
-/// clock; `now` is the database's (or the test's).
+/// Turns claimed jobs into records: the misfire rules, then the handler. No clock (`now` is the
+/// database's, or the test's) and no database but what the handler reads through `context`.
 enum FiringPlan {
-    static func scheduled(_ job: ClaimedJob, now: Timestamp, handlers: HandlerRegistry) -> FiringRecord {
+    static func scheduled(_ job: ClaimedJob, now: Timestamp, handlers: HandlerRegistry, context: FiringContext) -> FiringRecord {
         // Due by the claim query, so a firing always exists; a trigger that has none is finished.
         let firing = Firing.evaluate(trigger: job.trigger, due: job.due, grace: job.misfireGraceTime, now: now)
             ?? Firing(action: .miss, slot: job.due, coalescedSlots: 0, lateness: 0, nextRunTime: nil)
@@ -44,18 +44,20 @@ enum FiringPlan {
                 job: job, slot: firing.slot, coalescedSlots: firing.coalescedSlots, cause: .schedule, outcome: .missed,
                 error: nil, flows: [], schedule: schedule)
         }
-        var record = execute(job, slot: firing.slot, cause: .schedule, handlers: handlers)
+        var record = execute(job, slot: firing.slot, cause: .schedule, handlers: handlers, context: context)
         record.coalescedSlots = firing.coalescedSlots
         record.schedule = schedule
         return record
     }
 
     /// Runs the handler for `slot`; a handler that throws makes a failed record with its error.
-    static func execute(_ job: ClaimedJob, slot: Timestamp, cause: RunCause, handlers: HandlerRegistry) -> FiringRecord {
+    static func execute(
+        _ job: ClaimedJob, slot: Timestamp, cause: RunCause, handlers: HandlerRegistry, context: FiringContext
+    ) -> FiringRecord {
         var record = FiringRecord(
             job: job, slot: slot, coalescedSlots: 0, cause: cause, outcome: .succeeded, error: nil, flows: [], schedule: nil)
         do {
-            record.flows = try handlers.handler(named: job.handler).fire(job.kwargs)
+            record.flows = try handlers.handler(named: job.handler).fire(job.kwargs, context: context)
         } catch {
             record.outcome = .failed
             record.error = "\(error)"

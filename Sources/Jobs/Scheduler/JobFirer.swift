@@ -43,7 +43,8 @@ public struct JobFirer: Sendable {
             let now = try rows[0].decode(Timestamp.self, column: "now")
             report.now = now
             let claimed = try rows.map(Self.claimedJob)
-            let records = claimed.map { FiringPlan.scheduled($0, now: now, handlers: handlers) }
+            let context = filterContext(tx)
+            let records = claimed.map { FiringPlan.scheduled($0, now: now, handlers: handlers, context: context) }
             try write(records, claimedAt: now, on: tx, report: &report)
             return report
         }
@@ -60,11 +61,19 @@ public struct JobFirer: Sendable {
                 """).first
             else { return nil }
             var report = Report(claimed: 1)
-            let record = FiringPlan.execute(try Self.claimedJob(row), slot: now, cause: .manual, handlers: handlers)
+            let record = FiringPlan.execute(
+                try Self.claimedJob(row), slot: now, cause: .manual, handlers: handlers, context: filterContext(tx))
             try write([record], claimedAt: now, on: tx, report: &report)
             return try tx.query("SELECT \(Rows.runColumns) FROM runs WHERE job_id = \(jobID) AND scheduled_for = \(now)")
                 .first.map(Rows.run)
         }
+    }
+
+    /// `$filter` queries read within the firing's transaction (in a read-only savepoint), so the
+    /// rows and the flows they become commit or vanish together with the claim.
+    private func filterContext(_ tx: PostgresConnection) -> FiringContext {
+        let expander = FilterExpander(policy: handlers.filters)
+        return FiringContext { query in try expander.rows(matching: query, on: tx) }
     }
 
     // MARK: Statements

@@ -1,0 +1,49 @@
+import FilterQuery
+import HTTPServer
+import Jobs
+import JSON
+import Postgres
+
+/// The `$filter` debug endpoints: see the SQL a filter compiles to, and the arguments it would
+/// expand to now. Both take the body a flow argument would hold: `{"$filter": {...}, ...extra}`.
+struct FilterRoutes {
+    let pool: PostgresPool
+    let policy: FilterPolicy
+
+    func add(to router: inout Router) {
+        // fabric8's spellings first, then the aliases its clients also used.
+        for path in ["/debug-show-select-query", "/debug/show-select-query"] {
+            router.add(.post, KairosAPI.basePath + path, answeringDomainErrors(showSelectQuery))
+        }
+        for path in ["/debug-expand-filter", "/debug/expand-filter-query"] {
+            router.add(.post, KairosAPI.basePath + path, answeringDomainErrors(expandFilter))
+        }
+    }
+
+    /// → `{"query": "<SQL with the values written in>", "sql": "<SQL with $1..$n>", "params": [...]}`.
+    func showSelectQuery(_ request: HTTPRequest) throws -> HTTPResponse {
+        let filter = try filterArgument(request)
+        let (text, _) = filter.query.sql.rendered()
+        return .json([
+            "query": .string(filter.query.sql.readableText()), "sql": .string(text),
+            "params": .array(filter.query.parameterValues),
+        ])
+    }
+
+    /// → `{"matched": [{...row, ...extra keys}, ...]}`, read now in a read-only transaction.
+    func expandFilter(_ request: HTTPRequest) throws -> HTTPResponse {
+        let filter = try filterArgument(request)
+        let expander = FilterExpander(policy: policy)
+        let rows = try pool.withConnection { try expander.rows(matching: filter.query, on: $0) }
+        return .json(["matched": .array(filter.arguments(from: rows))])
+    }
+
+    private func filterArgument(_ request: HTTPRequest) throws -> FilterArgument {
+        try request.requireOnlyQueryParameters([])
+        let body = try request.jsonObjectBody()
+        guard let filter = try FilterArgument(.object(body), limits: policy.limits) else {
+            throw HTTPError(.badRequest, "the body must hold a \"$filter\" query, such as {\"$filter\": {\"table\": \"versions\"}}")
+        }
+        return filter
+    }
+}

@@ -1,0 +1,19 @@
+import FilterQuery
+
+/// How Kairos runs `$filter` queries: what a document may ask for, how long its query may run
+/// and how many rows it may match. One policy serves validation, firing and the debug endpoints.
+public struct FilterPolicy: Sendable, Equatable {
+    public var limits: FilterLimits
+    /// Each filter query is cancelled after this long. Default 30 s.
+    public var statementTimeout: Duration
+    /// More matching rows than this is an error, never a silent truncation. Default 100,000.
+    public var maximumRows: Int
+
+    public init(limits: FilterLimits = .standard, statementTimeout: Duration = .seconds(30), maximumRows: Int = 100_000) {
+        self.limits = limits
+        self.statementTimeout = statementTimeout
+        self.maximumRows = maximumRows
+    }
+
+    public static let standard = FilterPolicy()
+}

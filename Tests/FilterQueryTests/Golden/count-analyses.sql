@@ -1,0 +1,3 @@
+SELECT COUNT(*) FROM "analyses"
+-- for people:
+SELECT COUNT(*) FROM "analyses"
