@@ -1,0 +1,96 @@
+import FilterQuery
+import JSON
+import Postgres
+import TestSupport
+import Testing
+
+/// Every limit, at the limit and one past it.
+@Suite struct LimitTests {
+    /// A filter whose `where` nests `depth` sub-selects.
+    static func nested(depth: Int) -> JSONValue {
+        var query: JSONValue = ["table": "versions", "select": "id"]
+        for _ in 0..<depth {
+            query = ["table": "versions", "select": "id", "where": ["id in": ["$filter": query]]]
+        }
+        return query
+    }
+
+    @Test func sixteenSubselectsCompileAndRunAndSeventeenAreRefused() async throws {
+        let deepest = try FilterQuery(parsing: Self.nested(depth: 16))
+        let error = #expect(throws: FilterError.self) { try FilterQuery(parsing: Self.nested(depth: 17)) }
+        #expect(error?.message == "sub-selects nest deeper than 16")
+        #expect(error?.path.hasPrefix(#"$filter.where["id in"].$filter.where["id in"]"#) == true)
+        let count = try await withSchemaConnection { connection in
+            try FilterFixture.create(on: connection)
+            return try connection.query(deepest.sql).count
+        }
+        #expect(count == 14)
+    }
+
+    @Test func thirtyTwoNestedGroupsAreAcceptedAndThirtyThreeRefused() throws {
+        func grouped(_ depth: Int) -> JSONValue {
+            var condition: JSONValue = ["id": 1]
+            for _ in 0..<depth { condition = ["$or": [condition, ["id": 2]]] }
+            return ["table": "versions", "where": condition]
+        }
+        _ = try FilterQuery(parsing: grouped(32))
+        let error = #expect(throws: FilterError.self) { try FilterQuery(parsing: grouped(33)) }
+        #expect(error?.message == "'$or'/'$and' groups nest deeper than 32")
+    }
+
+    @Test func tenThousandValuesInAListRunAndOneMoreIsRefused() async throws {
+        let list = (1...10_000).map { JSONValue.int(Int64($0)) }
+        let query = try FilterQuery(parsing: ["table": "versions", "where": ["id in": .array(list)]])
+        let error = #expect(throws: FilterError.self) {
+            try FilterQuery(parsing: ["table": "versions", "where": ["id in": .array(list + [10_001])]])
+        }
+        #expect(error?.description == #"$filter.where["id in"]: the list has 10001 values; at most 10000 are accepted"#)
+        let count = try await withSchemaConnection { connection in
+            try FilterFixture.create(on: connection)
+            return try connection.query(query.sql).count
+        }
+        #expect(count == 14)
+    }
+
+    @Test func sixtyFiveThousandFiveHundredThirtyFiveValuesRunAndOneMoreIsRefused() async throws {
+        func document(values: Int) -> JSONValue {
+            let lists = stride(from: 0, to: values, by: 10_000).map { start in
+                JSONValue.object(["id in": .array((start..<min(start + 10_000, values)).map { .int(Int64($0)) })])
+            }
+            return ["table": "versions", "select": "id", "where": ["$or": .array(lists)]]
+        }
+        let query = try FilterQuery(parsing: document(values: 65_535))
+        let error = #expect(throws: FilterError.self) { try FilterQuery(parsing: document(values: 65_536)) }
+        #expect(error?.message == "the filter has more than 65535 values, PostgreSQL's limit for one statement")
+        let count = try await withSchemaConnection { connection in
+            try FilterFixture.create(on: connection)
+            return try connection.query(query.sql).count
+        }
+        #expect(count == 14)
+    }
+
+    @Test func aDocumentOfOneMebibyteIsAcceptedAndOneByteMoreRefused() throws {
+        func document(bytes: Int) -> JSONValue {
+            let frame: JSONValue = ["table": "versions", "where": ["identifier": ""]]
+            let padding = String(repeating: "x", count: bytes - frame.serialized().utf8.count)
+            return ["table": "versions", "where": ["identifier": .string(padding)]]
+        }
+        #expect(document(bytes: 1 << 20).serialized().utf8.count == 1 << 20)
+        _ = try FilterQuery(parsing: document(bytes: 1 << 20))
+        let error = #expect(throws: FilterError.self) { try FilterQuery(parsing: document(bytes: (1 << 20) + 1)) }
+        #expect(error?.description == "$filter: the document is 1048577 bytes; at most 1048576 are accepted")
+    }
+
+    @Test func anAllowlistAdmitsOnlyItsTablesAnywhereInTheQuery() throws {
+        let limits = FilterLimits(allowedTables: ["versions", "packages"])
+        _ = try compile(#"{"table": "versions", "joins": {"table": "packages", "using": "id"}}"#, limits: limits)
+        for document in [
+            #"{"table": "jobs"}"#,
+            #"{"table": "versions", "joins": [{"table": "jobs", "using": "id"}]}"#,
+            #"{"table": "versions", "where": {"id in": {"$filter": {"table": "public.versions", "select": "id"}}}}"#,
+        ] {
+            let error = #expect(throws: FilterError.self) { try compile(document, limits: limits) }
+            #expect(error?.message.hasSuffix("is not one a filter may read; allowed: packages, versions") == true, "\(document)")
+        }
+    }
+}
