@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter
 
 run:
 	scripts/run.sh
@@ -32,3 +32,6 @@ bench-http:
 
 bench-scheduler:
 	scripts/bench-scheduler.sh
+
+bench-filter:
+	scripts/bench-filter.sh

@@ -2,7 +2,9 @@ import Postgres
 
 extension FilterQuery {
     /// A `where` tree: an object's entries are ANDed; `$or` and `$and` groups combine objects.
-    public indirect enum Condition: Sendable, Equatable {
+    // Not indirect: lists already box the nested conditions, and only a sub-select needs a box
+    // of its own, which saves an allocation per condition.
+    public enum Condition: Sendable, Equatable {
         /// The entries of one object: `A AND B AND C`.
         case all([Condition])
         /// `"$or": [A, B]` → `((A) OR (B))`, `"$and": [A, B]` → `((A) AND (B))`.
@@ -44,13 +46,13 @@ extension FilterQuery {
         /// `"$A.started_at"`: another column, for correlated sub-selects.
         case column(SQLIdentifier)
         /// `{"$filter": …}`: a sub-select returning one value.
-        case subquery(FilterQuery)
+        indirect case subquery(FilterQuery)
     }
 
     /// What `IN` tests against.
     public enum Members: Sendable, Equatable {
         case list([Literal])
-        case subquery(FilterQuery)
+        indirect case subquery(FilterQuery)
     }
 
     /// A value from the document, always sent as a bound parameter.

@@ -13,17 +13,68 @@ extension FilterQuery {
     /// - Throws: ``FilterError`` with the path of the first problem found.
     public init(parsing document: JSONValue, limits: FilterLimits = .standard) throws(FilterError) {
         // Checked first, so nothing larger is walked.
-        let size = document.serialized().utf8.count
+        let size = document.compactByteCount
         guard size <= limits.maximumDocumentBytes else {
-            throw FilterError(
-                path: "$filter", message: "the document is \(size) bytes; at most \(limits.maximumDocumentBytes) are accepted")
+            throw FilterError(path: "$filter", message: "the document is \(size) bytes; at most \(limits.maximumDocumentBytes) are accepted")
         }
         var parser = FilterParser(limits: limits)
-        self = try parser.query(document, at: "$filter", depth: 0)
+        do {
+            self = try parser.query(document, depth: 0)
+        } catch {
+            throw FilterError(path: error.path, message: error.message)
+        }
     }
 
     /// The keys a `$filter` object may hold.
     public static let keys = ["table", "select", "distinct", "count", "joins", "where", "order_by", "group_by", "limit", "offset"]
+}
+
+/// A problem the parser found, and the way back up from it to the document's root. The way is
+/// added step by step as the error leaves each level, so a document that parses never spends
+/// anything on paths.
+struct ParseFailure: Error {
+    enum Step {
+        /// `.name`
+        case member(String)
+        /// `[1]`
+        case element(Int)
+        /// `["A.finished_at is"]`: a key that may hold any text.
+        case entry(String)
+    }
+
+    let message: String
+    /// Innermost first.
+    var steps: [Step] = []
+
+    init(_ message: String) { self.message = message }
+
+    /// This failure, one step further in: for a problem found after leaving the place it concerns.
+    func at(_ step: Step) -> ParseFailure {
+        var failure = self
+        failure.steps.append(step)
+        return failure
+    }
+
+    /// `$filter.joins[1].on`
+    var path: String {
+        steps.reversed().reduce(into: "$filter") { path, step in
+            switch step {
+            case .member(let name): path += ".\(name)"
+            case .element(let index): path += "[\(index)]"
+            case .entry(let key): path += "[\"\(key)\"]"
+            }
+        }
+    }
+}
+
+/// Runs `body`; an error it throws gets `step` added to its path on the way out.
+@inline(__always)
+func within<T>(_ step: ParseFailure.Step, _ body: () throws(ParseFailure) -> T) throws(ParseFailure) -> T {
+    do {
+        return try body()
+    } catch {
+        throw error.at(step)
+    }
 }
 
 /// The state of one parse: the limits, and the values counted so far against the parameter limit.
@@ -33,445 +84,244 @@ struct FilterParser {
 
     init(limits: FilterLimits) { self.limits = limits }
 
-    mutating func query(_ json: JSONValue, at path: String, depth: Int) throws(FilterError) -> FilterQuery {
-        guard let object = json.objectValue else {
-            throw FilterError(path: path, message: "expected an object such as {\"table\": \"versions\"}, not \(json.kindDescription)")
+    mutating func query(_ json: JSONValue, depth: Int) throws(ParseFailure) -> FilterQuery {
+        guard case .object(let object) = json else {
+            throw ParseFailure("expected an object such as {\"table\": \"versions\"}, not \(json.kindDescription)")
         }
-        for key in object.keys where !FilterQuery.keys.contains(key) {
-            throw FilterError(
-                path: path, message: "unknown key \"\(key)\"; use \(FilterQuery.keys.map { "\"\($0)\"" }.joined(separator: ", "))")
+        // One pass over the keys, in the document's order; combinations are checked after it.
+        var table: FilterQuery.TableReference?
+        var select: JSONValue?
+        var counting = false
+        var distinct = false
+        var joins: [FilterQuery.Join] = []
+        var condition: FilterQuery.Condition?
+        var groupBy: [SQLIdentifier] = []
+        var orderBy: [FilterQuery.SortKey] = []
+        var limit: Int64?
+        var offset: Int64?
+        // By index: JSONObject's own iterator is generic across the module boundary, and slow.
+        for index in object.keys.indices {
+            let key = object.keys[index]
+            let value = object.values[index]
+            switch key {
+            case "table": table = try within(.member(key)) { () throws(ParseFailure) in try self.table(value) }
+            case "select": select = value
+            case "count": counting = try within(.member(key)) { () throws(ParseFailure) in try Self.flag(value) }
+            case "distinct": distinct = try within(.member(key)) { () throws(ParseFailure) in try Self.flag(value) }
+            case "joins": joins = try within(.member(key)) { () throws(ParseFailure) in try self.joins(value) }
+            case "where": condition = try within(.member(key)) { () throws(ParseFailure) in try self.whereClause(value, depth: depth) }
+            case "group_by":
+                groupBy = try within(.member(key)) { () throws(ParseFailure) in
+                    try Self.strings(value) { text throws(ParseFailure) in try Self.identifier(text) }
+                }
+            case "order_by":
+                orderBy = try within(.member(key)) { () throws(ParseFailure) in
+                    try Self.strings(value) { text throws(ParseFailure) in try Self.sortKey(text) }
+                }
+            case "limit": limit = try within(.member(key)) { () throws(ParseFailure) in try self.count(value) }
+            case "offset": offset = try within(.member(key)) { () throws(ParseFailure) in try self.count(value) }
+            default:
+                throw ParseFailure("unknown key \"\(key)\"; use \(FilterQuery.keys.map { "\"\($0)\"" }.joined(separator: ", "))")
+            }
         }
-        guard let tableValue = object["table"] else {
-            throw FilterError(path: path, message: "'table' is required: the table to read, such as \"versions\" or \"analyses AS A\"")
+        guard let table else {
+            throw ParseFailure("'table' is required: the table to read, such as \"versions\" or \"analyses AS A\"")
         }
-        var query = FilterQuery(table: try table(tableValue, at: path + ".table"))
-
-        let counting = try flag(object["count"], at: path + ".count")
-        query.distinct = try flag(object["distinct"], at: path + ".distinct")
+        var query = FilterQuery(
+            table: table, distinct: distinct, joins: joins, condition: condition, groupBy: groupBy, orderBy: orderBy,
+            limit: limit, offset: offset)
         if counting {
             // As json2sql: COUNT(*) is the whole select list.
-            if object["select"] != nil {
-                throw FilterError(path: path + ".count", message: "'count' cannot be combined with 'select'; write \"select\": \"count(*)\" instead")
+            if select != nil {
+                throw ParseFailure("'count' cannot be combined with 'select'; write \"select\": \"count(*)\" instead").at(.member("count"))
             }
-            if query.distinct {
-                throw FilterError(path: path + ".count", message: "'count' cannot be combined with 'distinct'; write \"select\": \"count(distinct column)\" instead")
+            if distinct {
+                throw ParseFailure("'count' cannot be combined with 'distinct'; write \"select\": \"count(distinct column)\" instead").at(.member("count"))
             }
             query.output = .count
-        } else if let select = object["select"] {
-            query.output = .columns(try strings(select, at: path + ".select").map { item throws(FilterError) in
-                try selectItem(item.text, at: item.path)
+        } else if let select {
+            query.output = .columns(try within(.member("select")) { () throws(ParseFailure) in
+                try Self.strings(select) { text throws(ParseFailure) in try Self.selectItem(text) }
             })
         }
-        if let joins = object["joins"] {
-            let list = joins.objectValue != nil ? [joins] : joins.arrayValue
-            guard let list else {
-                throw FilterError(path: path + ".joins", message: "expected a join object or a list of them, not \(joins.kindDescription)")
-            }
-            for (index, join) in list.enumerated() {
-                query.joins.append(try self.join(join, at: list.count == 1 && joins.objectValue != nil ? path + ".joins" : "\(path).joins[\(index)]"))
-            }
-        }
-        if let whereValue = object["where"] {
-            guard let conditions = whereValue.objectValue else {
-                throw FilterError(path: path + ".where", message: "expected an object of conditions such as {\"name\": \"serve-static\"}, not \(whereValue.kindDescription)")
-            }
-            if !conditions.isEmpty {
-                query.condition = try self.conditions(conditions, at: path + ".where", depth: depth, groupDepth: 0)
-            }
-        }
-        if let group = object["group_by"] {
-            query.groupBy = try strings(group, at: path + ".group_by").map { item throws(FilterError) in
-                try identifier(item.text, at: item.path)
-            }
-        }
-        if let order = object["order_by"] {
-            query.orderBy = try strings(order, at: path + ".order_by").map { item throws(FilterError) in
-                try sortKey(item.text, at: item.path)
-            }
-        }
-        query.limit = try count(object["limit"], at: path + ".limit")
-        query.offset = try count(object["offset"], at: path + ".offset")
         return query
     }
 
     // MARK: Tables, columns, expressions
 
-    private func table(_ json: JSONValue, at path: String) throws(FilterError) -> FilterQuery.TableReference {
-        guard let text = json.stringValue else {
-            throw FilterError(path: path, message: "expected a table name such as \"versions\" or \"analyses AS A\", not \(json.kindDescription)")
+    /// `versions`, `analyses AS A` or `analyses A`, checked against the allowlist.
+    func table(_ json: JSONValue) throws(ParseFailure) -> FilterQuery.TableReference {
+        guard case .string(let text) = json else {
+            throw ParseFailure("expected a table name such as \"versions\" or \"analyses AS A\", not \(json.kindDescription)")
         }
-        let words = Self.words(text)
         let reference: FilterQuery.TableReference
-        switch words.count {
-        case 1:
-            reference = .init(name: try identifier(words[0], at: path))
-        case 2:
-            reference = .init(name: try identifier(words[0], at: path), alias: try identifier(words[1], at: path, single: true))
-        case 3 where words[1].lowercased() == "as":
-            reference = .init(name: try identifier(words[0], at: path), alias: try identifier(words[2], at: path, single: true))
-        default:
-            throw FilterError(path: path, message: "\"\(text)\" is not a table; write \"versions\" or \"analyses AS A\"")
+        if let (rest, alias) = Self.splitLastWord(text[...]) {
+            // "analyses AS A" or "analyses A".
+            var name = rest
+            if let (first, keyword) = Self.splitLastWord(rest) {
+                guard keyword.lowercased() == "as", !Self.hasWhitespace(first) else {
+                    throw ParseFailure("\"\(text)\" is not a table; write \"versions\" or \"analyses AS A\"")
+                }
+                name = first
+            }
+            reference = .init(name: try Self.identifier(String(name)), alias: try Self.name(String(alias)))
+        } else {
+            reference = .init(name: try Self.identifier(text))
         }
         if let allowed = limits.allowedTables, !allowed.contains(reference.name.description) {
-            throw FilterError(
-                path: path, message: "table \"\(reference.name)\" is not one a filter may read; allowed: \(allowed.sorted().joined(separator: ", "))")
+            throw ParseFailure("table \"\(reference.name)\" is not one a filter may read; allowed: \(allowed.sorted().joined(separator: ", "))")
         }
         return reference
     }
 
-    /// A name, or a dotted name when `single` is false (`versions.identifier`, `public.versions`).
-    private func identifier(_ text: String, at path: String, single: Bool = false) throws(FilterError) -> SQLIdentifier {
-        do {
-            return single ? try SQLIdentifier(validating: text) : try SQLIdentifier(qualified: text)
-        } catch {
-            throw FilterError(path: path, message: error.description)
-        }
+    /// A dotted name: `versions.identifier`, `public.versions`.
+    static func identifier(_ text: String) throws(ParseFailure) -> SQLIdentifier {
+        do { return try SQLIdentifier(qualified: text) } catch { throw ParseFailure(error.description) }
     }
 
-    private func selectItem(_ text: String, at path: String) throws(FilterError) -> FilterQuery.SelectItem {
-        var words = Self.words(text)
-        var alias: SQLIdentifier?
-        if words.count >= 3, words[words.count - 2].lowercased() == "as" {
-            alias = try identifier(words[words.count - 1], at: path, single: true)
-            words.removeLast(2)
+    /// A single name: an alias, a `using` column.
+    static func name(_ text: String) throws(ParseFailure) -> SQLIdentifier {
+        do { return try SQLIdentifier(validating: text) } catch { throw ParseFailure(error.description) }
+    }
+
+    private static func selectItem(_ text: String) throws(ParseFailure) -> FilterQuery.SelectItem {
+        // "expression AS alias": the last two words, when the one before the last is "as".
+        if let (rest, alias) = splitLastWord(text[...]), let (expression, keyword) = splitLastWord(rest), keyword.lowercased() == "as" {
+            return FilterQuery.SelectItem(try Self.expression(String(expression), allowsStar: true), alias: try name(String(alias)))
         }
-        return FilterQuery.SelectItem(try expression(words.joined(separator: " "), at: path, allowsStar: true), alias: alias)
+        return FilterQuery.SelectItem(try expression(text, allowsStar: true))
     }
 
     /// `col`, `t.col`, `*`, `t.*`, `count(*)`, `count(distinct col)`, `max(col)`.
-    private func expression(_ text: String, at path: String, allowsStar: Bool) throws(FilterError) -> FilterQuery.Expression {
-        if text == "*" || text.hasSuffix(".*") {
-            guard allowsStar else { throw FilterError(path: path, message: "\"\(text)\" can only be selected, not sorted by") }
-            return .allColumns(of: text == "*" ? nil : try identifier(String(text.dropLast(2)), at: path))
+    private static func expression(_ text: String, allowsStar: Bool) throws(ParseFailure) -> FilterQuery.Expression {
+        let bytes = text.utf8
+        // Byte comparisons: Character-wise ones pay for grapheme breaking.
+        if bytes.last == UInt8(ascii: "*"), bytes.count == 1 || bytes.dropLast().last == UInt8(ascii: ".") {
+            guard allowsStar else { throw ParseFailure("\"\(text)\" can only be selected, not sorted by") }
+            return .allColumns(of: bytes.count == 1 ? nil : try identifier(String(Substring(bytes.dropLast(2)))))
         }
-        guard let open = text.firstIndex(of: "(") else { return .column(try identifier(text, at: path)) }
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "(")) else { return .column(try identifier(text)) }
         let functionName = text[..<open].trimmingWhitespace().lowercased()
         guard let function = FilterQuery.Aggregate(rawValue: functionName) else {
-            throw FilterError(
-                path: path, message: "\"\(functionName)\" is not a function a filter may call; use \(FilterQuery.Aggregate.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ParseFailure(
+                "\"\(functionName)\" is not a function a filter may call; use \(FilterQuery.Aggregate.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard text.hasSuffix(")") else {
-            throw FilterError(path: path, message: "\"\(text)\" is missing its closing parenthesis")
-        }
-        let inner = text[text.index(after: open)..<text.index(before: text.endIndex)].trimmingWhitespace()
+        guard bytes.last == UInt8(ascii: ")") else { throw ParseFailure("\"\(text)\" is missing its closing parenthesis") }
+        let inner = text[bytes.index(after: open)..<bytes.index(before: bytes.endIndex)].trimmingWhitespace()
         if inner == "*" {
-            guard function == .count else { throw FilterError(path: path, message: "only count takes *, not \(function.rawValue)") }
+            guard function == .count else { throw ParseFailure("only count takes *, not \(function.rawValue)") }
             return .aggregate(function, .allRows)
         }
-        let innerWords = Self.words(inner)
-        if innerWords.count == 2, innerWords[0].lowercased() == "distinct" {
-            return .aggregate(function, .distinct(try identifier(innerWords[1], at: path)))
+        if hasWhitespace(inner) {
+            let innerWords = words(inner)
+            if innerWords.count == 2, innerWords[0].lowercased() == "distinct" {
+                return .aggregate(function, .distinct(try identifier(innerWords[1])))
+            }
         }
-        return .aggregate(function, .column(try identifier(inner, at: path)))
+        return .aggregate(function, .column(try identifier(inner)))
     }
 
     /// `col`, `col DESC`, `count(*) desc nulls last`.
-    private func sortKey(_ text: String, at path: String) throws(FilterError) -> FilterQuery.SortKey {
-        var words = Self.words(text)
+    private static func sortKey(_ text: String) throws(ParseFailure) -> FilterQuery.SortKey {
+        var rest = text[...]
         var nullsFirst: Bool?
-        if words.count >= 3, words[words.count - 2].lowercased() == "nulls" {
-            switch words[words.count - 1].lowercased() {
+        if let (before, last) = splitLastWord(rest), let (expression, keyword) = splitLastWord(before), keyword.lowercased() == "nulls" {
+            switch last.lowercased() {
             case "first": nullsFirst = true
             case "last": nullsFirst = false
-            default: throw FilterError(path: path, message: "\"\(text)\": write NULLS FIRST or NULLS LAST")
+            default: throw ParseFailure("\"\(text)\": write NULLS FIRST or NULLS LAST")
             }
-            words.removeLast(2)
+            rest = expression
         }
         var descending = false
-        if words.count >= 2, ["asc", "desc"].contains(words[words.count - 1].lowercased()) {
-            descending = words.removeLast().lowercased() == "desc"
+        if let (expression, direction) = splitLastWord(rest), ["asc", "desc"].contains(direction.lowercased()) {
+            descending = direction.lowercased() == "desc"
+            rest = expression
         }
-        return FilterQuery.SortKey(
-            try expression(words.joined(separator: " "), at: path, allowsStar: false), descending: descending, nullsFirst: nullsFirst)
-    }
-
-    // MARK: Joins
-
-    private func join(_ json: JSONValue, at path: String) throws(FilterError) -> FilterQuery.Join {
-        guard let object = json.objectValue else {
-            throw FilterError(path: path, message: "expected a join object such as {\"table\": \"versions\", \"on\": {\"analyses.version_id\": \"versions.id\"}}, not \(json.kindDescription)")
-        }
-        let accepted = ["table", "on", "using", "type", "join_type"]
-        for key in object.keys where !accepted.contains(key) {
-            throw FilterError(path: path, message: "unknown key \"\(key)\"; use \(accepted.map { "\"\($0)\"" }.joined(separator: ", "))")
-        }
-        guard let tableValue = object["table"] else {
-            throw FilterError(path: path, message: "'table' is required: the table to join")
-        }
-        let table = try table(tableValue, at: path + ".table")
-        if object["type"] != nil, object["join_type"] != nil {
-            throw FilterError(path: path, message: "give 'type' or 'join_type', not both")
-        }
-        let kind = try joinKind(object["type"] ?? object["join_type"], at: path + (object["join_type"] != nil ? ".join_type" : ".type"))
-        switch (object["on"], object["using"]) {
-        case (nil, nil):
-            return FilterQuery.Join(kind, table, .natural)
-        case (let on?, nil):
-            guard let pairs = on.objectValue, !pairs.isEmpty else {
-                throw FilterError(path: path + ".on", message: "expected an object of column pairs, such as {\"a.id\": \"b.a_id\"}, not \(on.kindDescription == "an object" ? "an empty object" : on.kindDescription)")
-            }
-            var columnPairs: [FilterQuery.ColumnPair] = []
-            for (left, right) in pairs {
-                let pairPath = "\(path).on[\"\(left)\"]"
-                guard let rightName = right.stringValue else {
-                    throw FilterError(path: pairPath, message: "expected the name of the column to match, not \(right.kindDescription)")
-                }
-                columnPairs.append(.init(try identifier(left, at: pairPath), try identifier(rightName, at: pairPath)))
-            }
-            return FilterQuery.Join(kind, table, .on(columnPairs))
-        case (nil, let using?):
-            let columns = try strings(using, at: path + ".using").map { item throws(FilterError) in
-                try identifier(item.text, at: item.path, single: true)
-            }
-            guard !columns.isEmpty else { throw FilterError(path: path + ".using", message: "expected at least one column") }
-            return FilterQuery.Join(kind, table, .using(columns))
-        case (.some, .some):
-            throw FilterError(path: path, message: "give 'on' or 'using', not both")
-        }
-    }
-
-    /// `inner`, `left`, `right`, `full`, and json2sql's `join`, `left_join`, `left outer join`, ...
-    private func joinKind(_ json: JSONValue?, at path: String) throws(FilterError) -> FilterQuery.JoinKind {
-        guard let json else { return .inner }
-        let spelling = json.stringValue ?? ""
-        let words = spelling.lowercased().split(whereSeparator: { $0 == "_" || $0 == " " })
-            .filter { $0 != "join" && $0 != "outer" }
-        switch words.count {
-        case 0 where json.stringValue != nil: return .inner
-        case 1: if let kind = FilterQuery.JoinKind(rawValue: String(words[0])) { return kind }
-        default: break
-        }
-        throw FilterError(path: path, message: "\(json.serialized()) is not a join type; use \"inner\", \"left\", \"right\" or \"full\"")
-    }
-
-    // MARK: Conditions
-
-    /// An object of conditions: its entries ANDed.
-    private mutating func conditions(_ object: JSONObject, at path: String, depth: Int, groupDepth: Int) throws(FilterError) -> FilterQuery.Condition {
-        var conditions: [FilterQuery.Condition] = []
-        for (key, value) in object {
-            let entryPath = "\(path)[\"\(key)\"]"
-            if let junction = FilterQuery.Junction(rawValue: key) {
-                conditions.append(try group(junction, value, at: entryPath, depth: depth, groupDepth: groupDepth + 1))
-            } else {
-                conditions.append(try condition(key, value, at: entryPath, depth: depth))
-            }
-        }
-        return .all(conditions)
-    }
-
-    private mutating func group(_ junction: FilterQuery.Junction, _ json: JSONValue, at path: String, depth: Int, groupDepth: Int) throws(FilterError) -> FilterQuery.Condition {
-        guard groupDepth <= limits.maximumGroupDepth else {
-            throw FilterError(path: path, message: "'$or'/'$and' groups nest deeper than \(limits.maximumGroupDepth)")
-        }
-        guard let members = json.arrayValue, !members.isEmpty else {
-            throw FilterError(path: path, message: "expected a non-empty list of condition objects, such as [{\"a\": 1}, {\"b\": 2}], not \(json.arrayValue == nil ? json.kindDescription : "an empty list")")
-        }
-        var conditions: [FilterQuery.Condition] = []
-        for (index, member) in members.enumerated() {
-            guard let object = member.objectValue, !object.isEmpty else {
-                throw FilterError(path: "\(path)[\(index)]", message: "expected a non-empty object of conditions, not \(member.objectValue == nil ? member.kindDescription : "an empty object")")
-            }
-            conditions.append(try self.conditions(object, at: "\(path)[\(index)]", depth: depth, groupDepth: groupDepth))
-        }
-        return .group(junction, conditions)
-    }
-
-    /// One `"column op": value` entry.
-    private mutating func condition(_ key: String, _ value: JSONValue, at path: String, depth: Int) throws(FilterError) -> FilterQuery.Condition {
-        let words = Self.words(key)
-        guard let columnName = words.first else {
-            throw FilterError(path: path, message: "expected a column, optionally followed by an operator, such as \"started_at >\"")
-        }
-        let column = try identifier(columnName, at: path)
-        let operatorText = words.dropFirst().joined(separator: " ").lowercased()
-        let op: WhereOperator?
-        if operatorText.isEmpty {
-            op = nil
-        } else if let known = WhereOperator(rawValue: operatorText == "!=" ? "<>" : operatorText) {
-            op = known
-        } else {
-            throw FilterError(
-                path: path, message: "\"\(words.dropFirst().joined(separator: " "))\" is not an operator; use \(WhereOperator.spellings)")
-        }
-        let spelled = op.map { "'\($0.rawValue)'" } ?? "a bare column"
-
-        switch value {
-        case .null:
-            switch op {
-            case nil, .equal?, .is?: return .null(column, negated: false)
-            case .notEqual?, .isNot?: return .null(column, negated: true)
-            default: throw FilterError(path: path, message: "null cannot be compared with \(spelled); use \"\(columnName) is\": null or \"\(columnName) is not\": null")
-            }
-        case .array(let elements):
-            switch op {
-            case nil, .equal?, .in?: return .membership(column, negated: false, .list(try list(elements, at: path)))
-            case .notEqual?, .notIn?: return .membership(column, negated: true, .list(try list(elements, at: path)))
-            default: throw FilterError(path: path, message: "a list can only be used with 'in' or 'not in', not \(spelled)")
-            }
-        case .object(let object):
-            guard object.count == 1, let document = object["$filter"] else {
-                throw FilterError(path: path, message: "an object value must be a sub-select {\"$filter\": {...}}; values are strings, numbers, booleans, null or lists")
-            }
-            let subPath = path + ".$filter"
-            guard depth < limits.maximumSubselectDepth else {
-                throw FilterError(path: subPath, message: "sub-selects nest deeper than \(limits.maximumSubselectDepth)")
-            }
-            let subquery = try query(document, at: subPath, depth: depth + 1)
-            switch op {
-            case nil, .in?: return .membership(column, negated: false, .subquery(subquery))
-            case .notIn?: return .membership(column, negated: true, .subquery(subquery))
-            case .is?, .isNot?: throw FilterError(path: path, message: "'is' compares with null, true or false, not a sub-select")
-            // Every operator left is a binary comparison: a sub-select returning one value.
-            default: return .compare(column, op?.comparison ?? .equal, .subquery(subquery))
-            }
-        case .bool(let flag) where op == .is || op == .isNot:
-            return .truth(column, negated: op == .isNot, flag)
-        default:
-            break
-        }
-        // A single scalar.
-        switch op {
-        case .is?, .isNot?:
-            throw FilterError(path: path, message: "'is' compares with null, true or false, not \(value.kindDescription); use '=' for other values")
-        case .in?, .notIn?:
-            throw FilterError(path: path, message: "\(spelled) expects a list or a sub-select {\"$filter\": {...}}, not \(value.kindDescription)")
-        default:
-            break
-        }
-        let comparison = op?.comparison ?? .equal
-        if let reference = Self.columnReference(value) {
-            return .compare(column, comparison, .column(reference))
-        }
-        if comparison.isPatternMatch, value.stringValue == nil {
-            throw FilterError(path: path, message: "\(spelled) expects a string pattern, not \(value.kindDescription)")
-        }
-        return .compare(column, comparison, .value(try literal(value, at: path)))
-    }
-
-    /// `"$A.started_at"`: a `$` and a valid dotted name is a column; any other string is data.
-    private static func columnReference(_ value: JSONValue) -> SQLIdentifier? {
-        guard let text = value.stringValue, text.hasPrefix("$") else { return nil }
-        return try? SQLIdentifier(qualified: String(text.dropFirst()))
-    }
-
-    private mutating func list(_ elements: [JSONValue], at path: String) throws(FilterError) -> [FilterQuery.Literal] {
-        guard !elements.isEmpty else {
-            throw FilterError(path: path, message: "the list is empty and would match nothing; remove the condition or give values")
-        }
-        guard elements.count <= limits.maximumListLength else {
-            throw FilterError(path: path, message: "the list has \(elements.count) values; at most \(limits.maximumListLength) are accepted")
-        }
-        var literals: [FilterQuery.Literal] = []
-        literals.reserveCapacity(elements.count)
-        for (index, element) in elements.enumerated() {
-            if element.isNull {
-                throw FilterError(path: "\(path)[\(index)]", message: "null in a list never matches; use a separate \"column is\": null condition")
-            }
-            literals.append(try literal(element, at: "\(path)[\(index)]"))
-        }
-        return literals
-    }
-
-    private mutating func literal(_ json: JSONValue, at path: String) throws(FilterError) -> FilterQuery.Literal {
-        let literal: FilterQuery.Literal
-        switch json {
-        case .string(let text): literal = .string(text)
-        case .int(let number): literal = .integer(number)
-        case .double(let number): literal = .double(number)
-        case .decimal(let digits): literal = .decimal(digits)
-        case .bool(let flag): literal = .bool(flag)
-        case .null, .array, .object:
-            throw FilterError(path: path, message: "expected a string, number or boolean, not \(json.kindDescription)")
-        }
-        try countParameter(at: path)
-        return literal
-    }
-
-    private mutating func countParameter(at path: String) throws(FilterError) {
-        parameters += 1
-        guard parameters <= limits.maximumParameters else {
-            throw FilterError(path: path, message: "the filter has more than \(limits.maximumParameters) values, PostgreSQL's limit for one statement")
-        }
+        return FilterQuery.SortKey(try expression(rest.trimmingWhitespace(), allowsStar: false), descending: descending, nullsFirst: nullsFirst)
     }
 
     // MARK: Small values
 
-    private func flag(_ json: JSONValue?, at path: String) throws(FilterError) -> Bool {
-        guard let json else { return false }
-        guard let flag = json.boolValue else { throw FilterError(path: path, message: "expected true or false, not \(json.kindDescription)") }
+    static func flag(_ json: JSONValue) throws(ParseFailure) -> Bool {
+        guard case .bool(let flag) = json else { throw ParseFailure("expected true or false, not \(json.kindDescription)") }
         return flag
     }
 
-    private mutating func count(_ json: JSONValue?, at path: String) throws(FilterError) -> Int64? {
-        guard let json else { return nil }
-        guard let number = json.intValue, number >= 0 else {
-            throw FilterError(path: path, message: "expected a non-negative integer, not \(json.serialized())")
+    private mutating func count(_ json: JSONValue) throws(ParseFailure) -> Int64 {
+        guard case .int(let number) = json, number >= 0 else {
+            throw ParseFailure("expected a non-negative integer, not \(json.serialized())")
         }
-        try countParameter(at: path)
+        try countParameter()
         return number
     }
 
-    /// A string or a list of strings, each with its path.
-    private func strings(_ json: JSONValue, at path: String) throws(FilterError) -> [(text: String, path: String)] {
-        if let text = json.stringValue { return [(text, path)] }
-        guard let list = json.arrayValue else {
-            throw FilterError(path: path, message: "expected a string or a list of strings, not \(json.kindDescription)")
+    mutating func countParameter() throws(ParseFailure) {
+        parameters += 1
+        guard parameters <= limits.maximumParameters else {
+            throw ParseFailure("the filter has more than \(limits.maximumParameters) values, PostgreSQL's limit for one statement")
         }
-        var texts: [(text: String, path: String)] = []
-        for (index, element) in list.enumerated() {
-            guard let text = element.stringValue else {
-                throw FilterError(path: "\(path)[\(index)]", message: "expected a string, not \(element.kindDescription)")
+    }
+
+    /// A string or a list of strings, each made into a `T` by `make`.
+    static func strings<T>(_ json: JSONValue, _ make: (String) throws(ParseFailure) -> T) throws(ParseFailure) -> [T] {
+        switch json {
+        case .string(let text):
+            return [try make(text)]
+        case .array(let list):
+            var made: [T] = []
+            made.reserveCapacity(list.count)
+            for (index, element) in list.enumerated() {
+                made.append(try within(.element(index)) { () throws(ParseFailure) in
+                    guard case .string(let text) = element else { throw ParseFailure("expected a string, not \(element.kindDescription)") }
+                    return try make(text)
+                })
             }
-            texts.append((text, "\(path)[\(index)]"))
-        }
-        return texts
-    }
-
-    static func words(_ text: some StringProtocol) -> [String] {
-        text.split(whereSeparator: { (character: Character) in character.isWhitespace }).map { String($0) }
-    }
-}
-
-/// Every operator a `where` key may name, as written (lowercased, `!=` read as `<>`).
-enum WhereOperator: String, CaseIterable {
-    case equal = "="
-    case notEqual = "<>"
-    case less = "<"
-    case lessOrEqual = "<="
-    case greater = ">"
-    case greaterOrEqual = ">="
-    case like
-    case notLike = "not like"
-    case ilike
-    case notIlike = "not ilike"
-    case `in`
-    case notIn = "not in"
-    case `is`
-    case isNot = "is not"
-
-    /// The binary comparison this operator is, if it is one.
-    var comparison: FilterQuery.ComparisonOperator? {
-        switch self {
-        case .equal: .equal
-        case .notEqual: .notEqual
-        case .less: .less
-        case .lessOrEqual: .lessOrEqual
-        case .greater: .greater
-        case .greaterOrEqual: .greaterOrEqual
-        case .like: .like
-        case .notLike: .notLike
-        case .ilike: .ilike
-        case .notIlike: .notIlike
-        case .in, .notIn, .is, .isNot: nil
+            return made
+        default:
+            throw ParseFailure("expected a string or a list of strings, not \(json.kindDescription)")
         }
     }
 
-    static let spellings = "=, !=, <>, <, <=, >, >=, like, not like, ilike, not ilike, in, not in, is, is not"
+    // MARK: Words
+    //
+    // Byte-wise, and only where a text has white space at all: Character-wise splitting
+    // dominated compile time. Only ASCII white space separates words; a name holding other
+    // white space is refused as a name.
+
+    static func hasWhitespace(_ text: some StringProtocol) -> Bool {
+        text.utf8.contains(where: isASCIIWhitespace)
+    }
+
+    static func words(_ text: String) -> [String] {
+        text.utf8.split(whereSeparator: isASCIIWhitespace).map { String(Substring($0)) }
+    }
+
+    /// `text` without its last word, and that word, both trimmed; nil when `text` has fewer
+    /// than two words. `"packages.name as name"` → (`"packages.name as"`, `"name"`).
+    static func splitLastWord(_ text: Substring) -> (Substring, Substring)? {
+        guard hasWhitespace(text) else { return nil }
+        let bytes = text.utf8
+        guard let last = bytes.lastIndex(where: { !isASCIIWhitespace($0) }),
+              let gap = bytes[..<last].lastIndex(where: isASCIIWhitespace),
+              let restLast = bytes[..<gap].lastIndex(where: { !isASCIIWhitespace($0) }),
+              let restFirst = bytes.firstIndex(where: { !isASCIIWhitespace($0) })
+        else { return nil }
+        return (text[restFirst...restLast], text[bytes.index(after: gap)...last])
+    }
 }
 
-extension StringProtocol {
+func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || (0x09...0x0D).contains(byte)
+}
+
+extension Substring {
+    /// Without leading and trailing ASCII white space.
     func trimmingWhitespace() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        let bytes = utf8
+        guard let first = bytes.firstIndex(where: { !isASCIIWhitespace($0) }),
+              let last = bytes.lastIndex(where: { !isASCIIWhitespace($0) })
+        else { return "" }
+        return String(Substring(bytes[first...last]))
     }
 }

@@ -111,3 +111,50 @@ struct JSONWriter {
         output.append(contentsOf: text.utf8)
     }
 }
+
+extension JSONValue {
+    /// The length in bytes of ``serialized(_:)`` with the compact layout, counted without
+    /// writing it: what a size limit checks.
+    public var compactByteCount: Int {
+        switch self {
+        case .null: return 4
+        case .bool(let flag): return flag ? 4 : 5
+        case .int(let integer): return String(integer).utf8.count
+        case .double(let double):
+            if double.isNaN { return 5 }
+            if double.isInfinite { return double < 0 ? 11 : 10 }
+            return double.description.utf8.count
+        case .decimal(let text): return text.utf8.count
+        case .string(let text): return Self.compactByteCount(of: text)
+        case .array(let elements):
+            // Brackets and commas, then the elements.
+            var total = 1 + max(1, elements.count)
+            for index in elements.indices { total += elements[index].compactByteCount }
+            return total
+        case .object(let object):
+            // Braces, commas and colons, then the members.
+            var total = 1 + max(1, object.count) + object.count
+            for index in object.keys.indices {
+                total += Self.compactByteCount(of: object.keys[index]) + object.values[index].compactByteCount
+            }
+            return total
+        }
+    }
+
+    /// A string's quoted, escaped length, as ``JSONWriter/writeString(_:)`` writes it.
+    private static func compactByteCount(of text: String) -> Int {
+        // Contiguous UTF-8 (every native string) makes this a tight loop over bytes.
+        text.utf8.withContiguousStorageIfAvailable(compactByteCount(ofUTF8:)) ?? compactByteCount(ofUTF8: Array(text.utf8))
+    }
+
+    private static func compactByteCount(ofUTF8 bytes: some Collection<UInt8>) -> Int {
+        var total = 2 + bytes.count
+        for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: total += 1
+            default: total += 5
+            }
+        }
+        return total
+    }
+}

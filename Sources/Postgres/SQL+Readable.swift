@@ -7,14 +7,7 @@ extension SQL {
     /// query.readableText()   // SELECT * FROM "people" WHERE name = 'O''Brien' LIMIT 10
     /// ```
     public func readableText() -> String {
-        var text = ""
-        for piece in pieces {
-            switch piece {
-            case .text(let fragment): text += fragment
-            case .value(let value): text += value.literal
-            }
-        }
-        return text
+        text { _, value in value.literal }
     }
 }
 

@@ -8,57 +8,89 @@
 /// try SQLIdentifier(validating: "x; DROP TABLE y")                      // throws
 /// ```
 public struct SQLIdentifier: Sendable, Hashable, CustomStringConvertible {
-    /// The names, outermost first: `["public", "jobs"]` for `public.jobs`.
-    public let parts: [String]
+    /// The dotted name as written, unquoted: `versions.identifier`.
+    public let description: String
 
     public static let maximumLength = 63
 
+    /// The names, outermost first: `["public", "jobs"]` for `public.jobs`.
+    public var parts: [String] { description.split(separator: ".").map(String.init) }
+
+    /// The text placed into SQL: each part in double quotes, joined by dots.
+    public var quoted: String {
+        var bytes: [UInt8] = []
+        writeQuoted(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// One name, checked against `[A-Za-z_][A-Za-z0-9_]*` and the length limit.
     public init(validating name: String) throws(SQLIdentifierError) {
-        try Self.validate(name, in: name)
-        parts = [name]
+        try self.init(name, parts: 1)
     }
 
     /// A dotted name such as `schema.table` or `table.column`, each part validated; at most three parts.
     public init(qualified name: String) throws(SQLIdentifierError) {
-        let split = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard (1...3).contains(split.count) else {
-            throw SQLIdentifierError(name: name, reason: "has more than three dotted parts")
-        }
-        for part in split { try Self.validate(part, in: name) }
-        parts = split
+        try self.init(name, parts: 3)
+    }
+
+    private init(_ name: String, parts maximumParts: Int) throws(SQLIdentifierError) {
+        var contiguous = name
+        // One pass over contiguous bytes: `$filter` compiles check thousands of names a second.
+        let problem = contiguous.withUTF8 { Self.problem(in: $0, maximumParts: maximumParts) }
+        if let problem { throw SQLIdentifierError(name: name, reason: problem) }
+        description = name
     }
 
     /// `qualifier.name`, both already valid.
     public func qualifying(_ name: SQLIdentifier) -> SQLIdentifier {
-        SQLIdentifier(parts: parts + name.parts)
+        SQLIdentifier(checked: description + "." + name.description)
     }
 
-    /// The text placed into SQL: each part in double quotes, joined by dots.
-    public var quoted: String {
-        parts.map { "\"\($0)\"" }.joined(separator: ".")
+    private init(checked description: String) {
+        self.description = description
     }
 
-    /// The dotted name as written, unquoted.
-    public var description: String { parts.joined(separator: ".") }
-
-    private init(parts: [String]) {
-        self.parts = parts
-    }
-
-    private static func validate(_ part: String, in name: String) throws(SQLIdentifierError) {
-        guard !part.isEmpty else { throw SQLIdentifierError(name: name, reason: "has an empty name part") }
-        guard part.utf8.count <= maximumLength else {
-            throw SQLIdentifierError(name: name, reason: "is longer than \(maximumLength) characters")
+    /// Appends `"a"."b"` for `a.b`: the parts are plain ASCII, so each dot becomes `"."`.
+    func writeQuoted(into bytes: inout [UInt8]) {
+        let quote = UInt8(ascii: "\"")
+        bytes.append(quote)
+        var name = description
+        // Whole parts at a time, from contiguous bytes: names are most of a compiled filter.
+        name.withUTF8 { utf8 in
+            var partStart = 0
+            for index in utf8.indices where utf8[index] == UInt8(ascii: ".") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[partStart..<index]))
+                bytes.append(quote)
+                bytes.append(UInt8(ascii: "."))
+                bytes.append(quote)
+                partStart = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[partStart...]))
         }
-        for (index, byte) in part.utf8.enumerated() {
+        bytes.append(quote)
+    }
+
+    /// What is wrong with `bytes` as a name of at most `maximumParts` dotted parts; nil when nothing is.
+    private static func problem(in bytes: UnsafeBufferPointer<UInt8>, maximumParts: Int) -> String? {
+        var parts = 1
+        var partLength = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "."), maximumParts > 1 {
+                guard partLength > 0 else { return "has an empty name part" }
+                parts += 1
+                guard parts <= maximumParts else { return "has more than three dotted parts" }
+                partLength = 0
+                continue
+            }
             let isLetter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
             let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
-            guard isLetter || byte == UInt8(ascii: "_") || (isDigit && index > 0) else {
-                throw SQLIdentifierError(
-                    name: name, reason: "may contain only letters, digits and '_', and may not start with a digit")
+            guard isLetter || byte == UInt8(ascii: "_") || (isDigit && partLength > 0) else {
+                return "may contain only letters, digits and '_', and may not start with a digit"
             }
+            partLength += 1
+            guard partLength <= maximumLength else { return "is longer than \(maximumLength) characters" }
         }
+        return partLength > 0 ? nil : "has an empty name part"
     }
 }
 

@@ -7,18 +7,19 @@ import Jobs
 import Logging
 import Postgres
 
-/// `kairos bench burst|steady|boot`: the scheduler's benchmarks, on a schema of their own
-/// (`kairos_bench`, dropped and recreated), printing numbers. Run by scripts/bench-scheduler.sh.
+/// `kairos bench burst|steady|boot|filter`: the scheduler's and `$filter`'s benchmarks, on a
+/// schema of their own (`kairos_bench`, dropped and recreated), printing numbers. Run by
+/// scripts/bench-scheduler.sh and scripts/bench-filter.sh.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Scheduler benchmarks: burst (10,000 one-shots at one instant), steady (100 jobs every second), boot (1,000 default job files).",
+        abstract: "Benchmarks: burst (10,000 one-shots at one instant), steady (100 jobs every second), boot (1,000 default job files), filter ($filter compiles per second, expanding 10,000 rows).",
         shouldDisplay: false)
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
-        case burst, steady, boot
+        case burst, steady, boot, filter
     }
 
-    @Argument(help: "burst, steady or boot") var scenario: Scenario
+    @Argument(help: "burst, steady, boot or filter") var scenario: Scenario
     @OptionGroup var common: CommonOptions
     @Option(help: "Jobs in the scenario (burst: 10000, steady: 100, boot: 1000).") var jobs: Int?
     @Option(help: "Seconds the steady scenario runs.") var seconds: Int = 30
@@ -41,6 +42,7 @@ struct Bench: ParsableCommand {
         case .burst: try burst(store, count: jobs ?? 10_000, logger: logger)
         case .steady: try steady(store, count: jobs ?? 100, logger: logger)
         case .boot: try boot(store, count: jobs ?? 1000, migrationTime: migrationTime, logger: logger)
+        case .filter: try filter(store, rows: jobs ?? 10_000, logger: logger)
         }
     }
 
@@ -120,7 +122,7 @@ struct Bench: ParsableCommand {
 
     // MARK: Measuring
 
-    private func waitForFlows(_ store: JobStore, count: Int, timeout: Double) throws {
+    func waitForFlows(_ store: JobStore, count: Int, timeout: Double) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let posted = try store.pool.withConnection { try $0.query("SELECT count(*) FROM flows")[0].decode(Int.self, at: 0) }
@@ -160,7 +162,7 @@ struct Bench: ParsableCommand {
             p50: try number("p50"), p99: try number("p99"), max: try number("max"))
     }
 
-    private func format(_ duration: Duration) -> String {
+    func format(_ duration: Duration) -> String {
         String(format: "%.0f ms", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
     }
 }

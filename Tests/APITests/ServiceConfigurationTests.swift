@@ -1,4 +1,5 @@
 import API
+import Jobs
 import Testing
 
 @Suite struct ServiceConfigurationTests {
@@ -29,9 +30,29 @@ import Testing
         (["KAIROS_PORT": "http"], "KAIROS_PORT: \"http\" is not a port number; use 0-65535 (0 picks a free port)"),
         (["KAIROS_PORT": "65536"], "port 65536 is out of range; use 0-65535 (0 picks a free port)"),
         (["KAIROS_LOG_LEVEL": "loud"], "KAIROS_LOG_LEVEL: \"loud\" is not a log level; use one of trace, debug, info, notice, warning, error, critical"),
+        (["KAIROS_FILTER_TIMEOUT": "soon"], "KAIROS_FILTER_TIMEOUT: \"soon\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
+        (["KAIROS_FILTER_TIMEOUT": "0"], "KAIROS_FILTER_TIMEOUT: \"0\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
+        (["KAIROS_FILTER_MAX_ROWS": "0"], "KAIROS_FILTER_MAX_ROWS: \"0\" is not a positive number of rows"),
+        (["KAIROS_FILTER_MAX_ROWS": "lots"], "KAIROS_FILTER_MAX_ROWS: \"lots\" is not a positive number of rows"),
     ])
     func badSettingsAreNamed(environment: [String: String], message: String) {
         #expect(throws: ConfigurationError(message)) { try ServiceConfiguration.resolve(flags: .init(), environment: environment) }
+    }
+
+    @Test func filterSettingsComeFromTheEnvironmentAndFlags() throws {
+        let standard = try ServiceConfiguration.resolve(flags: .init(), environment: [:]).filters
+        #expect(standard == .standard)
+        #expect(standard.limits.allowedTables == nil)
+        let environment = ["KAIROS_FILTER_TABLES": "versions, packages,,", "KAIROS_FILTER_TIMEOUT": "2 minutes", "KAIROS_FILTER_MAX_ROWS": "500"]
+        let fromEnvironment = try ServiceConfiguration.resolve(flags: .init(), environment: environment).filters
+        #expect(fromEnvironment.limits.allowedTables == ["versions", "packages"])
+        #expect(fromEnvironment.statementTimeout == .seconds(120))
+        #expect(fromEnvironment.maximumRows == 500)
+        let flags = ServiceConfiguration.Flags(filterTables: "analyses", filterTimeout: "1.5", filterMaximumRows: "1")
+        let fromFlags = try ServiceConfiguration.resolve(flags: flags, environment: environment).filters
+        #expect(fromFlags.limits.allowedTables == ["analyses"])
+        #expect(fromFlags.statementTimeout == .milliseconds(1500))
+        #expect(fromFlags.maximumRows == 1)
     }
 
     @Test func portBoundariesAreAccepted() throws {

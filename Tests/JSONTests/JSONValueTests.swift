@@ -45,6 +45,16 @@ import Testing
         #expect(value["l"]?.kindDescription == "an array")
     }
 
+    @Test(arguments: [
+        JSONValue.null, true, false, 0, -9_223_372_036_854_775_808, 1.5, 1e300, .double(.nan), .double(.infinity),
+        .double(-.infinity), .decimal("123456789012345678901234567890"), "", "plain", "quote \" back \\ slash",
+        "\n\r\t\u{8}\u{C}\u{0}\u{1F}", "ünï 名前 🎉", [], [1, [2, [3]], ["a": .null]], [:],
+        ["k\"ey": ["nested": [true, .null, "x"]], "": 1, "second": [:]],
+    ])
+    func compactByteCountIsTheSerializedLength(value: JSONValue) {
+        #expect(value.compactByteCount == value.serializedBytes().count)
+    }
+
     @Test func nonFiniteDoublesAreWrittenAsStrings() {
         let value: JSONValue = [.double(.infinity), .double(-.infinity), .double(.nan)]
         #expect(value.serialized() == #"["Infinity","-Infinity","NaN"]"#)
