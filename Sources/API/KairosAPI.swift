@@ -27,7 +27,8 @@ public enum KairosAPI {
         return router
     }
 
-    public static func middleware(logger: Logger) -> [Middleware] {
-        [Middlewares.accessLog(logger)]
+    /// The access log around everything, then the token check.
+    public static func middleware(logger: Logger, tokens: [String] = []) -> [Middleware] {
+        [Middlewares.accessLog(logger), TokenAuthentication(tokens: tokens).middleware]
     }
 }

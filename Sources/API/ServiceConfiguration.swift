@@ -12,6 +12,7 @@ import Scheduling
 /// | host | `--host` | `KAIROS_HOST` | `127.0.0.1` |
 /// | port | `--port` | `KAIROS_PORT` | 34000 |
 /// | API tokens | `--api-tokens` | `KAIROS_API_TOKENS` (comma-separated) | none |
+/// | serve without tokens beyond loopback | `--allow-unauthenticated` | `KAIROS_ALLOW_UNAUTHENTICATED=true` | no |
 /// | default jobs | `--default-jobs-dir` | `KAIROS_DEFAULT_JOBS_DIR` | `default_jobs` |
 /// | log level | `--log-level` | `KAIROS_LOG_LEVEL` | `info` |
 /// | tables a `$filter` may read | `--filter-tables` | `KAIROS_FILTER_TABLES` (comma-separated) | any |
@@ -25,10 +26,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var defaultJobsDirectory: String
     public var logLevel: Logger.Level
     public var filters: FilterPolicy
+    /// Without tokens, listening beyond loopback is refused unless this says so.
+    public var allowUnauthenticated: Bool
 
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
-        logLevel: Logger.Level, filters: FilterPolicy = .standard
+        logLevel: Logger.Level, filters: FilterPolicy = .standard, allowUnauthenticated: Bool = false
     ) {
         self.databaseURL = databaseURL
         self.host = host
@@ -37,6 +40,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         self.defaultJobsDirectory = defaultJobsDirectory
         self.logLevel = logLevel
         self.filters = filters
+        self.allowUnauthenticated = allowUnauthenticated
     }
 
     /// Values given on the command line; nil where a flag was not given.
@@ -50,11 +54,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var filterTables: String?
         public var filterTimeout: String?
         public var filterMaximumRows: String?
+        public var allowUnauthenticated: Bool
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
-            filterTimeout: String? = nil, filterMaximumRows: String? = nil
+            filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false
         ) {
             self.databaseURL = databaseURL
             self.host = host
@@ -65,6 +70,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             self.filterTables = filterTables
             self.filterTimeout = filterTimeout
             self.filterMaximumRows = filterMaximumRows
+            self.allowUnauthenticated = allowUnauthenticated
         }
     }
 
@@ -123,14 +129,43 @@ public struct ServiceConfiguration: Sendable, Equatable {
             filters.maximumRows = rows
         }
 
+        var allowUnauthenticated = flags.allowUnauthenticated
+        if !allowUnauthenticated, let text = environment["KAIROS_ALLOW_UNAUTHENTICATED"], !text.isEmpty {
+            switch text.lowercased() {
+            case "true", "1", "yes": allowUnauthenticated = true
+            case "false", "0", "no": allowUnauthenticated = false
+            default: throw ConfigurationError("KAIROS_ALLOW_UNAUTHENTICATED: \"\(text)\" is not true or false")
+            }
+        }
+        let host = pick(flags.host, flagName: "--host", "KAIROS_HOST")?.value ?? "127.0.0.1"
+        // An open API is a choice to make on purpose, not a default that reaches the network.
+        if tokens.isEmpty, !allowUnauthenticated, !isLoopback(host) {
+            throw ConfigurationError(
+                "no API tokens are configured, so Kairos listens on loopback only, not on \(host): set KAIROS_API_TOKENS (or --api-tokens), "
+                    + "or set KAIROS_ALLOW_UNAUTHENTICATED=true (or --allow-unauthenticated) to serve without them")
+        }
+
         return ServiceConfiguration(
             databaseURL: pick(flags.databaseURL, flagName: "--database-url", "DATABASE_URL")?.value ?? "",
-            host: pick(flags.host, flagName: "--host", "KAIROS_HOST")?.value ?? "127.0.0.1",
+            host: host,
             port: port,
             apiTokens: tokens,
             defaultJobsDirectory: pick(flags.defaultJobsDirectory, flagName: "--default-jobs-dir", "KAIROS_DEFAULT_JOBS_DIR")?.value
                 ?? "default_jobs",
-            logLevel: level, filters: filters)
+            logLevel: level, filters: filters, allowUnauthenticated: allowUnauthenticated)
+    }
+}
+
+/// `localhost`, `127.x.x.x` or `::1`: reachable from this machine only.
+func isLoopback(_ host: String) -> Bool {
+    host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+}
+
+extension ServiceConfiguration: CustomStringConvertible {
+    /// The settings with every token hidden, for logs.
+    public var description: String {
+        "host=\(host) port=\(port) api_tokens=\(apiTokens.isEmpty ? "none" : "\(apiTokens.count) (hidden)") "
+            + "default_jobs_dir=\(defaultJobsDirectory) log_level=\(logLevel)"
     }
 }
 

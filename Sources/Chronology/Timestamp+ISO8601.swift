@@ -9,6 +9,15 @@ extension Timestamp {
         return text + "Z"
     }
 
+    /// ISO 8601 in UTC to the millisecond, always with the fraction: `2026-03-01T00:00:00.123Z`,
+    /// the fixed width log lines want.
+    public var iso8601Milliseconds: String {
+        let civil = CivilTime(self)
+        var text = CivilTime.yearText(civil.year) + "-" + pad2(civil.month) + "-" + pad2(civil.day)
+        text += "T" + pad2(civil.hour) + ":" + pad2(civil.minute) + ":" + pad2(civil.second)
+        return text + "." + pad(civil.microsecond / 1000, width: 3) + "Z"
+    }
+
     /// PostgreSQL's own text for a `timestamptz` in UTC: `2026-03-01 00:00:00.123456+00`,
     /// which the server reads back exactly whatever its `DateStyle`.
     public var postgresText: String {

@@ -39,8 +39,7 @@ extension ServiceConfiguration {
     }
 }
 
+/// The service's logger: JSON lines on standard error (see ``JSONLogHandler``) at `level`.
 func makeLogger(level: Logger.Level) -> Logger {
-    var logger = Logger(label: "kairos")
-    logger.logLevel = level
-    return logger
+    Logger(label: "kairos") { label in JSONLogHandler(label: label, level: level) }
 }

@@ -23,6 +23,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Comma-separated API tokens (env: KAIROS_API_TOKENS).")
     var apiTokens: String?
 
+    @Flag(help: "Serve beyond loopback without API tokens (env: KAIROS_ALLOW_UNAUTHENTICATED=true).")
+    var allowUnauthenticated = false
+
     @Option(help: "Directory of default job files (env: KAIROS_DEFAULT_JOBS_DIR).")
     var defaultJobsDir: String?
 
@@ -46,6 +49,7 @@ struct Serve: ParsableCommand {
         flags.host = host
         flags.port = port
         flags.apiTokens = apiTokens
+        flags.allowUnauthenticated = allowUnauthenticated
         flags.defaultJobsDirectory = defaultJobsDir
         flags.filterTables = filterTables
         flags.filterTimeout = filterTimeout
@@ -62,11 +66,16 @@ struct Serve: ParsableCommand {
         let startup = Startup(pending: "applying database migrations")
         let server = HTTPServer(
             HTTPServer.Configuration(host: configuration.host, port: configuration.port),
-            router: KairosAPI.router(database: pool, startup: startup, handlers: handlers, logger: logger), middleware: KairosAPI.middleware(logger: logger), logger: logger)
+            router: KairosAPI.router(database: pool, startup: startup, handlers: handlers, logger: logger), middleware: KairosAPI.middleware(logger: logger, tokens: configuration.apiTokens), logger: logger)
         do {
             try server.start()
         } catch {
             throw ValidationError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+        }
+        if configuration.apiTokens.isEmpty {
+            logger.warning(
+                "no API tokens configured: every route is open to whoever can reach this address",
+                metadata: ["host": "\(configuration.host)", "port": "\(server.port ?? 0)"])
         }
         // Tests and scripts wait for this line; it carries the port actually bound.
         logger.notice(

@@ -16,7 +16,7 @@ struct APIFixture: Sendable {
     static let now = CivilTime(year: 2026, month: 11, day: 24, hour: 12)!.timestamp
 
     static func with<T: Sendable>(
-        handlers: HandlerRegistry = .standard, _ body: @escaping @Sendable (APIFixture) throws -> T
+        handlers: HandlerRegistry = .standard, tokens: [String] = [], _ body: @escaping @Sendable (APIFixture) throws -> T
     ) async throws -> T {
         try await TestDatabase.withSchema { configuration in
             try await onThread {
@@ -27,7 +27,8 @@ struct APIFixture: Sendable {
                 logger.logLevel = .critical
                 let server = HTTPServer(
                     .init(host: "127.0.0.1", port: 0),
-                    router: KairosAPI.router(database: pool, handlers: handlers, clock: { now }, logger: logger), logger: logger)
+                    router: KairosAPI.router(database: pool, handlers: handlers, clock: { now }, logger: logger),
+                    middleware: KairosAPI.middleware(logger: logger, tokens: tokens), logger: logger)
                 try server.start()
                 defer { server.shutdown(gracePeriod: .seconds(2)) }
                 return try body(APIFixture(port: server.port!, pool: pool))
@@ -39,21 +40,29 @@ struct APIFixture: Sendable {
         let status: Int
         let json: JSONValue
         let headers: [(String, String)]
+        let body: [UInt8]
         var error: String? { json["error"]?.stringValue }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
     }
 
     /// Sends one request on a new connection; `body` goes out as JSON unless `contentType` says otherwise.
-    func call(_ method: String, _ target: String, body: String? = nil, contentType: String? = "application/json") throws -> Reply {
+    func call(
+        _ method: String, _ target: String, body: String? = nil, contentType: String? = "application/json",
+        headers: [(String, String)] = []
+    ) throws -> Reply {
         let connection = try RawHTTPConnection(port: port)
         var head = "\(method) \(target) HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body {
             if let contentType { head += "Content-Type: \(contentType)\r\n" }
             head += "Content-Length: \(body.utf8.count)\r\n"
         }
         try connection.send(head + "\r\n" + (body ?? ""))
         let response = try connection.readResponse()
-        let json = response.body.isEmpty ? JSONValue.null : try JSONValue(parsing: response.body)
-        return Reply(status: response.status, json: json, headers: response.headers)
+        let isJSON = response.headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("json") }
+        let json = response.body.isEmpty || !isJSON ? JSONValue.null : try JSONValue(parsing: response.body)
+        return Reply(status: response.status, json: json, headers: response.headers, body: response.body)
     }
 
     func call(_ method: String, _ target: String, json: JSONValue) throws -> Reply {

@@ -23,8 +23,11 @@ import Testing
                     (try? connection.get("/api/v1/readiness").status) == 200
                 })
                 #expect(kairos.terminate() == 0)
-                #expect(kairos.log.contains("shutting down"))
-                #expect(kairos.log.contains("stopped"))
+                #expect(kairos.waitForLine("shutting down") != nil)
+                #expect(kairos.waitForLine("stopped") != nil)
+                // Every line the service wrote is a JSON object (logs are for collectors).
+                let lines = kairos.log.split(separator: "\n")
+                #expect(!lines.isEmpty && lines.count == kairos.logLines.count, "\(kairos.log)")
             }
         }
     }

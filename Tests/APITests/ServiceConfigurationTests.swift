@@ -55,6 +55,28 @@ import Testing
         #expect(fromFlags.maximumRows == 1)
     }
 
+    @Test func withoutTokensOnlyLoopbackIsServedUnlessAllowedOnPurpose() throws {
+        for host in ["127.0.0.1", "127.0.0.2", "localhost", "::1"] {
+            #expect(try ServiceConfiguration.resolve(flags: .init(host: host), environment: [:]).host == host)
+        }
+        let refused = #expect(throws: ConfigurationError.self) {
+            try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0"), environment: [:])
+        }
+        #expect(refused?.message.hasPrefix("no API tokens are configured, so Kairos listens on loopback only, not on 0.0.0.0") == true)
+        #expect(try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0", apiTokens: "t"), environment: [:]).apiTokens == ["t"])
+        #expect(try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0", allowUnauthenticated: true), environment: [:]).allowUnauthenticated)
+        #expect(try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0"), environment: ["KAIROS_ALLOW_UNAUTHENTICATED": "true"]).allowUnauthenticated)
+        #expect(throws: ConfigurationError("KAIROS_ALLOW_UNAUTHENTICATED: \"maybe\" is not true or false")) {
+            try ServiceConfiguration.resolve(flags: .init(), environment: ["KAIROS_ALLOW_UNAUTHENTICATED": "maybe"])
+        }
+    }
+
+    @Test func theDescriptionNeverShowsAToken() throws {
+        let configuration = try ServiceConfiguration.resolve(flags: .init(apiTokens: "very-secret,other-secret"), environment: [:])
+        #expect(!configuration.description.contains("secret"))
+        #expect(configuration.description.contains("api_tokens=2 (hidden)"))
+    }
+
     @Test func portBoundariesAreAccepted() throws {
         #expect(try ServiceConfiguration.resolve(flags: .init(port: 65535), environment: [:]).port == 65535)
         #expect(try ServiceConfiguration.resolve(flags: .init(port: 0), environment: [:]).port == 0)

@@ -45,27 +45,32 @@ public final class KairosProcess: @unchecked Sendable {
     public func waitForPort(timeout: Double = 30) -> Int? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline && process.isRunning {
-            if let port = Self.port(in: log) { return port }
+            if let port = port { return port }
             Thread.sleep(forTimeInterval: 0.02)
         }
-        return Self.port(in: log)
+        return port
     }
 
-    /// Waits for a log line ending in `message` ("ready") and returns it.
-    public func waitForLine(_ message: String, timeout: Double = 30) -> String? {
+    /// Waits for a log line whose message is `message` ("ready") and returns it.
+    public func waitForLine(_ message: String, timeout: Double = 30) -> [String: Any]? {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
-            if let line = log.split(separator: "\n").first(where: { $0.hasSuffix(" " + message) }) { return String(line) }
+            if let line = logLines.first(where: { $0["message"] as? String == message }) { return line }
             Thread.sleep(forTimeInterval: 0.02)
         } while Date() < deadline && process.isRunning
         return nil
     }
 
-    private static func port(in log: String) -> Int? {
-        for line in log.split(separator: "\n") where line.hasSuffix("listening") {
-            if let range = line.range(of: "port="), let port = Int(line[range.upperBound...].prefix { $0.isNumber }) { return port }
+    /// The log lines so far that are JSON objects, as the service writes them.
+    public var logLines: [[String: Any]] {
+        log.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
         }
-        return nil
+    }
+
+    private var port: Int? {
+        guard let line = logLines.first(where: { $0["message"] as? String == "listening" }) else { return nil }
+        return (line["port"] as? String).flatMap(Int.init)
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit status, nil on timeout.
