@@ -12,8 +12,10 @@ public enum KairosAPI {
     /// - Parameter startup: readiness is 503 until it is marked ready; ready by default.
     /// - Parameter handlers: the job handlers; their ``FilterPolicy`` also governs the `$filter` debug endpoints.
     /// - Parameter clock: "now" for validating and scheduling new jobs; tests may fix it.
+    /// - Parameter metrics: what `GET /metrics` reports; give the same one to ``middleware(logger:tokens:metrics:)``.
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
+        metrics: ServiceMetrics = ServiceMetrics(),
         clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }, logger: Logger = Logger(label: "kairos.api")
     ) -> Router {
         var router = Router()
@@ -24,11 +26,13 @@ public enum KairosAPI {
             .add(to: &router)
         FlowRoutes(board: FlowBoard(pool: database)).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters).add(to: &router)
+        MetricsRoutes(metrics: metrics, pool: database).add(to: &router)
         return router
     }
 
-    /// The access log around everything, then the token check.
-    public static func middleware(logger: Logger, tokens: [String] = []) -> [Middleware] {
-        [Middlewares.accessLog(logger), TokenAuthentication(tokens: tokens).middleware]
+    /// The access log around everything, then the request metrics (refusals count too), then
+    /// the token check.
+    public static func middleware(logger: Logger, tokens: [String] = [], metrics: ServiceMetrics? = nil) -> [Middleware] {
+        [Middlewares.accessLog(logger)] + (metrics.map { [$0.middleware] } ?? []) + [TokenAuthentication(tokens: tokens).middleware]
     }
 }

@@ -63,10 +63,12 @@ struct Serve: ParsableCommand {
         let pool = PostgresPool(database, maximumConnections: 16)
 
         let handlers = HandlerRegistry.standard(filters: configuration.filters)
+        let metrics = ServiceMetrics()
         let startup = Startup(pending: "applying database migrations")
         let server = HTTPServer(
             HTTPServer.Configuration(host: configuration.host, port: configuration.port),
-            router: KairosAPI.router(database: pool, startup: startup, handlers: handlers, logger: logger), middleware: KairosAPI.middleware(logger: logger, tokens: configuration.apiTokens), logger: logger)
+            router: KairosAPI.router(database: pool, startup: startup, handlers: handlers, metrics: metrics, logger: logger),
+            middleware: KairosAPI.middleware(logger: logger, tokens: configuration.apiTokens, metrics: metrics), logger: logger)
         do {
             try server.start()
         } catch {
@@ -95,7 +97,7 @@ struct Serve: ParsableCommand {
                     "directory": "\(configuration.defaultJobsDirectory)", "loaded": "\(outcomes.filter { $0.error == nil }.count)",
                     "failed": "\(outcomes.filter { $0.error != nil }.count)",
                 ])
-            scheduler = startScheduler(pool, handlers: handlers, logger: logger)
+            scheduler = startScheduler(pool, handlers: handlers, metrics: metrics, logger: logger)
             startup.markReady()
             logger.notice("ready")
         }
@@ -111,10 +113,11 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
-    private func startScheduler(_ pool: PostgresPool, handlers: HandlerRegistry, logger: Logger) -> Scheduler? {
+    private func startScheduler(_ pool: PostgresPool, handlers: HandlerRegistry, metrics: ServiceMetrics, logger: Logger) -> Scheduler? {
         let scheduler = Scheduler(
             firer: JobFirer(pool: pool, handlers: handlers, logger: logger),
-            configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger)
+            configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger,
+            onBatch: { metrics.recordBatch($0) })
         do {
             try scheduler.start()
             return scheduler

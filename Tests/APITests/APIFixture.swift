@@ -16,7 +16,8 @@ struct APIFixture: Sendable {
     static let now = CivilTime(year: 2026, month: 11, day: 24, hour: 12)!.timestamp
 
     static func with<T: Sendable>(
-        handlers: HandlerRegistry = .standard, tokens: [String] = [], _ body: @escaping @Sendable (APIFixture) throws -> T
+        handlers: HandlerRegistry = .standard, tokens: [String] = [], metrics: ServiceMetrics = ServiceMetrics(),
+        _ body: @escaping @Sendable (APIFixture) throws -> T
     ) async throws -> T {
         try await TestDatabase.withSchema { configuration in
             try await onThread {
@@ -27,8 +28,8 @@ struct APIFixture: Sendable {
                 logger.logLevel = .critical
                 let server = HTTPServer(
                     .init(host: "127.0.0.1", port: 0),
-                    router: KairosAPI.router(database: pool, handlers: handlers, clock: { now }, logger: logger),
-                    middleware: KairosAPI.middleware(logger: logger, tokens: tokens), logger: logger)
+                    router: KairosAPI.router(database: pool, handlers: handlers, metrics: metrics, clock: { now }, logger: logger),
+                    middleware: KairosAPI.middleware(logger: logger, tokens: tokens, metrics: metrics), logger: logger)
                 try server.start()
                 defer { server.shutdown(gracePeriod: .seconds(2)) }
                 return try body(APIFixture(port: server.port!, pool: pool))

@@ -1,0 +1,80 @@
+import HTTPServer
+import Jobs
+import Postgres
+
+/// `GET /metrics`: Prometheus's text format. Requests and firings come from this process's
+/// ``ServiceMetrics``; flows by state and the pool from the database and the pool at scrape time.
+struct MetricsRoutes {
+    let metrics: ServiceMetrics
+    let pool: PostgresPool
+
+    /// Outside `/api/v1`, where scrapers look by default.
+    static let path = "/metrics"
+
+    func add(to router: inout Router) {
+        router.add(.get, Self.path) { _ in
+            HTTPResponse(
+                status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                body: Array(render(flowsByState: flowsByState()).utf8))
+        }
+    }
+
+    /// Flow counts by state; nil when the database cannot say, which leaves the series out
+    /// rather than failing the scrape.
+    private func flowsByState() -> [(String, Int)]? {
+        try? pool.withConnection(timeout: .seconds(2)) { connection in
+            try connection.query("SELECT state, count(*)::bigint AS n FROM flows GROUP BY state ORDER BY state").map {
+                (try $0.decode(String.self, column: "state"), try $0.decode(Int.self, column: "n"))
+            }
+        }
+    }
+
+    func render(flowsByState: [(String, Int)]?) -> String {
+        let state = metrics.state.withLock { $0 }
+        var out = PrometheusText()
+
+        out.family("kairos_http_requests_total", type: "counter", help: "HTTP requests answered, by route template, method and status.")
+        for (key, count) in state.requests.sorted(by: { $0.key < $1.key }) {
+            out.sample("kairos_http_requests_total", [("route", key.route), ("method", key.method), ("status", String(key.status))], Double(count))
+        }
+        out.family("kairos_http_request_duration_seconds", type: "histogram", help: "Time to answer a request, by route template and method.")
+        for (key, histogram) in state.latencies.sorted(by: { $0.key < $1.key }) {
+            let labels = [("route", key.route), ("method", key.method)]
+            var cumulative = 0
+            for (index, bound) in ServiceMetrics.latencyBuckets.enumerated() {
+                cumulative += histogram.counts[index]
+                out.sample("kairos_http_request_duration_seconds_bucket", labels + [("le", PrometheusText.number(bound))], Double(cumulative))
+            }
+            out.sample("kairos_http_request_duration_seconds_bucket", labels + [("le", "+Inf")], Double(histogram.count))
+            out.sample("kairos_http_request_duration_seconds_sum", labels, histogram.sum)
+            out.sample("kairos_http_request_duration_seconds_count", labels, Double(histogram.count))
+        }
+
+        for (name, value, help) in [
+            ("kairos_jobs_fired_total", state.fired, "Scheduled times this process fired and ran."),
+            ("kairos_jobs_missed_total", state.missed, "Scheduled times skipped as later than their misfire grace time."),
+            ("kairos_jobs_failed_total", state.failed, "Firings whose handler failed (each left a failed-job record)."),
+            ("kairos_jobs_skipped_total", state.skipped, "Firings skipped because the job was still running (none yet: firing is synchronous)."),
+            ("kairos_flows_posted_total", state.flowsPosted, "Flows this process's firings posted."),
+        ] {
+            out.family(name, type: "counter", help: help)
+            out.sample(name, [], Double(value))
+        }
+        out.family("kairos_scheduler_lag_seconds", type: "gauge", help: "How late the latest due job was claimed: claim time minus scheduled time.")
+        if let lag = state.schedulerLag { out.sample("kairos_scheduler_lag_seconds", [], lag) }
+
+        if let flowsByState {
+            out.family("kairos_flows", type: "gauge", help: "Flows on the board, by state.")
+            for (flowState, count) in flowsByState { out.sample("kairos_flows", [("state", flowState)], Double(count)) }
+        }
+        let pool = self.pool.statistics
+        out.family("kairos_db_pool_connections", type: "gauge", help: "Database connections in the pool, by state.")
+        out.sample("kairos_db_pool_connections", [("state", "in_use")], Double(pool.inUse))
+        out.sample("kairos_db_pool_connections", [("state", "idle")], Double(pool.idle))
+        out.family("kairos_db_pool_waiting", type: "gauge", help: "Callers waiting for a database connection.")
+        out.sample("kairos_db_pool_waiting", [], Double(pool.waiting))
+        out.family("process_start_time_seconds", type: "gauge", help: "When this process started, in seconds since the Unix epoch.")
+        out.sample("process_start_time_seconds", [], metrics.processStartTime)
+        return out.text
+    }
+}

@@ -1,0 +1,95 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import Jobs
+import Synchronization
+
+/// What `GET /metrics` reports that only this process knows: the requests it answered and the
+/// firings its scheduler made. Thread-safe; recording is a few additions under one lock.
+public final class ServiceMetrics: Sendable {
+    /// Latency buckets in seconds, upper bounds: from a cached read to a slow expansion.
+    static let latencyBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    struct RequestKey: Hashable, Comparable {
+        var route: String
+        var method: String
+        var status: Int
+
+        static func < (lhs: RequestKey, rhs: RequestKey) -> Bool {
+            (lhs.route, lhs.method, lhs.status) < (rhs.route, rhs.method, rhs.status)
+        }
+    }
+
+    struct LatencyKey: Hashable, Comparable {
+        var route: String
+        var method: String
+
+        static func < (lhs: LatencyKey, rhs: LatencyKey) -> Bool { (lhs.route, lhs.method) < (rhs.route, rhs.method) }
+    }
+
+    struct Histogram {
+        /// Counts per bucket, not cumulative; the last is above every bound.
+        var counts = [Int](repeating: 0, count: ServiceMetrics.latencyBuckets.count + 1)
+        var sum = 0.0
+        var count = 0
+
+        mutating func record(_ seconds: Double) {
+            let bucket = ServiceMetrics.latencyBuckets.firstIndex { seconds <= $0 } ?? ServiceMetrics.latencyBuckets.count
+            counts[bucket] += 1
+            sum += seconds
+            count += 1
+        }
+    }
+
+    struct State {
+        var requests: [RequestKey: Int] = [:]
+        var latencies: [LatencyKey: Histogram] = [:]
+        var fired = 0
+        var missed = 0
+        var failed = 0
+        var skipped = 0
+        var flowsPosted = 0
+        /// Seconds between the scheduled time and the claim, for the latest due job claimed.
+        var schedulerLag: Double?
+    }
+
+    let state = Mutex(State())
+    /// When the process started, in seconds since the epoch.
+    public let processStartTime: Double
+
+    public init(processStartTime: Date = Date()) {
+        self.processStartTime = processStartTime.timeIntervalSince1970
+    }
+
+    /// Counts a request by its route template (never its raw path, which would make a series
+    /// per job id), method and status, with its latency.
+    public func recordRequest(route: String?, method: String, status: Int, seconds: Double) {
+        let route = route ?? "unmatched"
+        state.withLock { state in
+            state.requests[RequestKey(route: route, method: method, status: status), default: 0] += 1
+            state.latencies[LatencyKey(route: route, method: method), default: Histogram()].record(seconds)
+        }
+    }
+
+    /// Counts one scheduler batch.
+    public func recordBatch(_ report: JobFirer.Report) {
+        state.withLock { state in
+            state.fired += report.succeeded
+            state.missed += report.missed
+            state.failed += report.failed
+            state.flowsPosted += report.flowsPosted
+            if let latest = report.lateness.max() { state.schedulerLag = Double(latest) / 1_000_000 }
+        }
+    }
+
+    /// Middleware that records every request; put it outside the token check so refusals count.
+    public var middleware: Middleware {
+        { request, next in
+            let started = DispatchTime.now().uptimeNanoseconds
+            let response = next(request)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            self.recordRequest(route: request.route, method: request.method.name, status: response.status.code, seconds: seconds)
+            return response
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import API
+import Chronology
+import JSON
+import Jobs
+import TestSupport
+import Testing
+
+/// `GET /metrics` in Prometheus's text format, over a real socket.
+@Suite struct MetricsTests {
+    @Test func requestsAreCountedByRouteTemplateWithALatencyHistogram() async throws {
+        let metrics = ServiceMetrics()
+        try await APIFixture.with(tokens: ["t"], metrics: metrics) { api throws in
+            let auth = [("auth-token", "t")]
+            _ = try api.call("GET", "/api/v1/jobs/nightly", headers: auth)
+            _ = try api.call("GET", "/api/v1/jobs/other", headers: auth)
+            _ = try api.call("GET", "/api/v1/jobs")
+            _ = try api.call("GET", "/api/v1/nowhere", headers: auth)
+            let scrape = try api.call("GET", "/metrics", headers: auth)
+            #expect(scrape.status == 200)
+            #expect(scrape.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
+            let text = scrape.text
+            // Job ids never become labels: both reads count under the template.
+            #expect(text.contains(#"kairos_http_requests_total{route="/api/v1/jobs/{job_id}",method="GET",status="404"} 2"#), "\(text)")
+            #expect(text.contains(#"kairos_http_requests_total{route="/api/v1/jobs",method="GET",status="401"} 1"#))
+            #expect(text.contains(#"kairos_http_requests_total{route="unmatched",method="GET",status="404"} 1"#))
+            #expect(text.contains(#"kairos_http_request_duration_seconds_bucket{route="/api/v1/jobs/{job_id}",method="GET",le="+Inf"} 2"#))
+            #expect(text.contains(#"kairos_http_request_duration_seconds_count{route="/api/v1/jobs/{job_id}",method="GET"} 2"#))
+            #expect(text.contains("# TYPE kairos_http_request_duration_seconds histogram"))
+            #expect(text.contains(#"kairos_db_pool_connections{state="in_use"} "#))
+            #expect(text.contains("kairos_db_pool_waiting 0"))
+            #expect(text.contains("process_start_time_seconds \(Int64(metrics.processStartTime))") || text.contains("process_start_time_seconds \(metrics.processStartTime)"))
+            // The scrape itself needs the token.
+            #expect(try api.call("GET", "/metrics").status == 401)
+        }
+    }
+
+    @Test func firingsAndFlowsAreReported() async throws {
+        let metrics = ServiceMetrics()
+        try await APIFixture.with(metrics: metrics) { api throws in
+            // A job due now, fired by a firer as the scheduler would, its batch recorded.
+            let job = #"{"job_id": "soon", "handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": [1, 2]}, "when": "2026-11-24T12:00:30Z"}"#
+            #expect(try api.call("POST", "/api/v1/jobs", body: job).status == 201)
+            let firer = JobFirer(pool: api.pool)
+            metrics.recordBatch(try firer.fireDue(now: APIFixture.now + 32_000_000))
+            let text = try api.call("GET", "/metrics").text
+            #expect(text.contains("kairos_jobs_fired_total 1"))
+            #expect(text.contains("kairos_jobs_missed_total 0"))
+            #expect(text.contains("kairos_jobs_failed_total 0"))
+            #expect(text.contains("kairos_jobs_skipped_total 0"))
+            #expect(text.contains("kairos_flows_posted_total 2"))
+            #expect(text.contains("kairos_scheduler_lag_seconds 2\n"))
+            #expect(text.contains(#"kairos_flows{state="unclaimed"} 2"#), "\(text)")
+        }
+    }
+
+    @Test func everyLineIsAHeaderOrASample() async throws {
+        try await APIFixture.with { api throws in
+            _ = try api.call("GET", "/api/v1/liveness")
+            let lines = try api.call("GET", "/metrics").text.split(separator: "\n")
+            #expect(lines.count > 10)
+            for line in lines {
+                let isHeader = line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ")
+                let parts = line.split(separator: " ")
+                let isSample = !line.hasPrefix("#") && parts.count == 2 && Double(parts[1].replacingOccurrences(of: "+Inf", with: "inf")) != nil
+                #expect(isHeader || isSample, "\(line)")
+            }
+        }
+    }
+}
