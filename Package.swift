@@ -36,7 +36,7 @@ let package = Package(
             "Postgres", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Jobs", "FilterQuery", "Scheduling", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Jobs", "FilterQuery", "Scheduling", "YAML", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
             "API", "Jobs", "FilterQuery", "Postgres", "HTTPServer", "Chronology", "JSON",

@@ -12,10 +12,11 @@ public enum KairosAPI {
     /// - Parameter startup: readiness is 503 until it is marked ready; ready by default.
     /// - Parameter handlers: the job handlers; their ``FilterPolicy`` also governs the `$filter` debug endpoints.
     /// - Parameter clock: "now" for validating and scheduling new jobs; tests may fix it.
+    /// - Parameter specification: `openapi.yaml`, for the spec routes and the docs page; without it they answer 503.
     /// - Parameter metrics: what `GET /metrics` reports; give the same one to ``middleware(logger:tokens:metrics:)``.
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
-        metrics: ServiceMetrics = ServiceMetrics(),
+        metrics: ServiceMetrics = ServiceMetrics(), specification: APISpecification? = nil,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }, logger: Logger = Logger(label: "kairos.api")
     ) -> Router {
         var router = Router()
@@ -27,6 +28,7 @@ public enum KairosAPI {
         FlowRoutes(board: FlowBoard(pool: database)).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters).add(to: &router)
         MetricsRoutes(metrics: metrics, pool: database).add(to: &router)
+        SpecRoutes(specification: specification).add(to: &router)
         return router
     }
 

@@ -15,6 +15,7 @@ import Scheduling
 /// | serve without tokens beyond loopback | `--allow-unauthenticated` | `KAIROS_ALLOW_UNAUTHENTICATED=true` | no |
 /// | default jobs | `--default-jobs-dir` | `KAIROS_DEFAULT_JOBS_DIR` | `default_jobs` |
 /// | log level | `--log-level` | `KAIROS_LOG_LEVEL` | `info` |
+/// | the API spec | `--openapi-file` | `KAIROS_OPENAPI_FILE` | `openapi.yaml` |
 /// | tables a `$filter` may read | `--filter-tables` | `KAIROS_FILTER_TABLES` (comma-separated) | any |
 /// | `$filter` statement timeout | `--filter-timeout` | `KAIROS_FILTER_TIMEOUT` (a duration) | 30 s |
 /// | most rows one `$filter` may match | `--filter-max-rows` | `KAIROS_FILTER_MAX_ROWS` | 100,000 |
@@ -28,10 +29,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var filters: FilterPolicy
     /// Without tokens, listening beyond loopback is refused unless this says so.
     public var allowUnauthenticated: Bool
+    /// `openapi.yaml`, served and made into the docs page.
+    public var openapiFile: String
 
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
-        logLevel: Logger.Level, filters: FilterPolicy = .standard, allowUnauthenticated: Bool = false
+        logLevel: Logger.Level, filters: FilterPolicy = .standard, allowUnauthenticated: Bool = false,
+        openapiFile: String = "openapi.yaml"
     ) {
         self.databaseURL = databaseURL
         self.host = host
@@ -41,6 +45,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         self.logLevel = logLevel
         self.filters = filters
         self.allowUnauthenticated = allowUnauthenticated
+        self.openapiFile = openapiFile
     }
 
     /// Values given on the command line; nil where a flag was not given.
@@ -55,11 +60,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var filterTimeout: String?
         public var filterMaximumRows: String?
         public var allowUnauthenticated: Bool
+        public var openapiFile: String?
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
-            filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false
+            filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
+            openapiFile: String? = nil
         ) {
             self.databaseURL = databaseURL
             self.host = host
@@ -71,6 +78,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             self.filterTimeout = filterTimeout
             self.filterMaximumRows = filterMaximumRows
             self.allowUnauthenticated = allowUnauthenticated
+            self.openapiFile = openapiFile
         }
     }
 
@@ -152,7 +160,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
             apiTokens: tokens,
             defaultJobsDirectory: pick(flags.defaultJobsDirectory, flagName: "--default-jobs-dir", "KAIROS_DEFAULT_JOBS_DIR")?.value
                 ?? "default_jobs",
-            logLevel: level, filters: filters, allowUnauthenticated: allowUnauthenticated)
+            logLevel: level, filters: filters, allowUnauthenticated: allowUnauthenticated,
+            openapiFile: pick(flags.openapiFile, flagName: "--openapi-file", "KAIROS_OPENAPI_FILE")?.value ?? "openapi.yaml")
     }
 }
 

@@ -38,6 +38,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Most rows one $filter may match; more is an error (env: KAIROS_FILTER_MAX_ROWS).")
     var filterMaxRows: String?
 
+    @Option(help: "The API spec to serve and make the docs page from (env: KAIROS_OPENAPI_FILE; default openapi.yaml).")
+    var openapiFile: String?
+
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -50,6 +53,7 @@ struct Serve: ParsableCommand {
         flags.port = port
         flags.apiTokens = apiTokens
         flags.allowUnauthenticated = allowUnauthenticated
+        flags.openapiFile = openapiFile
         flags.defaultJobsDirectory = defaultJobsDir
         flags.filterTables = filterTables
         flags.filterTimeout = filterTimeout
@@ -64,10 +68,12 @@ struct Serve: ParsableCommand {
 
         let handlers = HandlerRegistry.standard(filters: configuration.filters)
         let metrics = ServiceMetrics()
+        let specification = loadSpecification(configuration.openapiFile, logger: logger)
         let startup = Startup(pending: "applying database migrations")
         let server = HTTPServer(
             HTTPServer.Configuration(host: configuration.host, port: configuration.port),
-            router: KairosAPI.router(database: pool, startup: startup, handlers: handlers, metrics: metrics, logger: logger),
+            router: KairosAPI.router(
+                database: pool, startup: startup, handlers: handlers, metrics: metrics, specification: specification, logger: logger),
             middleware: KairosAPI.middleware(logger: logger, tokens: configuration.apiTokens, metrics: metrics), logger: logger)
         do {
             try server.start()
@@ -113,6 +119,16 @@ struct Serve: ParsableCommand {
 }
 
 extension Serve {
+    /// The spec, or nil with the reason logged: the API serves without its docs rather than not at all.
+    private func loadSpecification(_ path: String, logger: Logger) -> APISpecification? {
+        do {
+            return try APISpecification(contentsOf: path)
+        } catch {
+            logger.error("the API spec was not loaded; /api/v1/openapi.* and /api/v1/ui/ answer 503", metadata: ["file": "\(path)", "error": "\(error)"])
+            return nil
+        }
+    }
+
     private func startScheduler(_ pool: PostgresPool, handlers: HandlerRegistry, metrics: ServiceMetrics, logger: Logger) -> Scheduler? {
         let scheduler = Scheduler(
             firer: JobFirer(pool: pool, handlers: handlers, logger: logger),

@@ -17,6 +17,7 @@ struct APIFixture: Sendable {
 
     static func with<T: Sendable>(
         handlers: HandlerRegistry = .standard, tokens: [String] = [], metrics: ServiceMetrics = ServiceMetrics(),
+        specification: APISpecification? = nil,
         _ body: @escaping @Sendable (APIFixture) throws -> T
     ) async throws -> T {
         try await TestDatabase.withSchema { configuration in
@@ -28,7 +29,8 @@ struct APIFixture: Sendable {
                 logger.logLevel = .critical
                 let server = HTTPServer(
                     .init(host: "127.0.0.1", port: 0),
-                    router: KairosAPI.router(database: pool, handlers: handlers, metrics: metrics, clock: { now }, logger: logger),
+                    router: KairosAPI.router(
+                        database: pool, handlers: handlers, metrics: metrics, specification: specification, clock: { now }, logger: logger),
                     middleware: KairosAPI.middleware(logger: logger, tokens: tokens, metrics: metrics), logger: logger)
                 try server.start()
                 defer { server.shutdown(gracePeriod: .seconds(2)) }

@@ -1,0 +1,78 @@
+import API
+import Foundation
+import HTTPServer
+import JSON
+import Postgres
+import TestSupport
+import Testing
+
+/// `openapi.yaml` and the routes are one contract: a route the spec lacks, or an operation no
+/// route serves, fails here.
+@Suite struct OpenAPITests {
+    static let specPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../openapi.yaml").standardized.path
+
+    /// `/api/v1/jobs/{job_id}` → `/api/v1/jobs/{}`: the names of path parameters may differ.
+    static func shape(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("{") && $0.hasSuffix("}") ? "{}" : String($0) }.joined(separator: "/")
+    }
+
+    @Test func everyRouteIsInTheSpecAndEveryOperationIsRouted() throws {
+        let spec = try APISpecification(contentsOf: Self.specPath)
+        let pool = PostgresPool(PostgresConfiguration("host=/nonexistent"), maximumConnections: 1)
+        defer { pool.close() }
+        let router = KairosAPI.router(database: pool, specification: spec)
+        let routed = Set(router.routes.map { "\($0.method.name) \(Self.shape($0.pattern.template))" })
+        let described = Set(spec.operations.map { "\($0.method) \(Self.shape($0.path))" })
+        #expect(routed.subtracting(described).sorted() == [], "routes the spec lacks")
+        #expect(described.subtracting(routed).sorted() == [], "operations no route serves")
+        #expect(routed.count == spec.operations.count)
+    }
+
+    @Test func theSpecIsServedAsWrittenAndAsJSON() async throws {
+        let spec = try APISpecification(contentsOf: Self.specPath)
+        try await APIFixture.with(tokens: ["t"], specification: spec) { api throws in
+            let yaml = try api.call("GET", "/api/v1/openapi.yaml")
+            #expect(yaml.status == 200)
+            #expect(yaml.header("Content-Type") == "application/yaml; charset=utf-8")
+            #expect(yaml.body == spec.yaml)
+            let json = try api.call("GET", "/api/v1/openapi.json")
+            #expect(json.status == 200)
+            #expect(json.json == spec.document)
+            #expect(json.json["openapi"] == "3.1.0")
+        }
+    }
+
+    @Test func theDocsPageHasAFormPerOperationAndLoadsNothingFromElsewhere() async throws {
+        let spec = try APISpecification(contentsOf: Self.specPath)
+        try await APIFixture.with(tokens: ["t"], specification: spec) { api throws in
+            let page = try api.call("GET", "/api/v1/ui/")
+            #expect(page.status == 200)
+            #expect(page.header("Content-Type") == "text/html; charset=utf-8")
+            let html = page.text
+            let operationIDs = (spec.document["paths"]?.objectValue ?? [:]).values.flatMap { item in
+                (item.objectValue ?? [:]).values.compactMap { $0["operationId"]?.stringValue }
+            }
+            #expect(operationIDs.count == spec.operations.count)
+            for id in operationIDs { #expect(html.contains("id=\"op-\(id)\""), "\(id)") }
+            #expect(html.components(separatedBy: "<form data-method=").count - 1 == operationIDs.count)
+            // Grouped by tag, with fabric8's flow-scheduling example in the body field.
+            for tag in ["health", "service", "jobs", "flows", "filters", "operations"] { #expect(html.contains("id=\"tag-\(tag)\"")) }
+            #expect(html.contains("&quot;flow_name&quot;: &quot;bayesianFlow&quot;"))
+            // Self-contained: no script, style or link from another origin.
+            #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("@import"))
+            #expect(!html.contains("<script src") && !html.contains("<link"))
+        }
+    }
+
+    @Test func withoutASpecTheSpecRoutesSayWhy() async throws {
+        try await APIFixture.with { api throws in
+            for path in ["/api/v1/openapi.yaml", "/api/v1/openapi.json", "/api/v1/ui/"] {
+                let reply = try api.call("GET", path)
+                #expect(reply.status == 503)
+                #expect(reply.error?.hasPrefix("the API spec was not loaded at start") == true)
+            }
+        }
+    }
+}
