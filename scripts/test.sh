@@ -16,5 +16,12 @@ swift build --build-tests
 say "running the tests against $(sed -E 's|//([^:]*):[^@]*@|//\1:***@|' <<<"$DATABASE_URL")"
 swift test --skip-build
 
+say "validating openapi.yaml (OpenAPI 3.1)"
+venv=$("$KAIROS_ROOT/scripts/python-tools.sh")
+"$venv/bin/openapi-spec-validator" openapi.yaml
+
+say "schemathesis against a running kairos"
+"$KAIROS_ROOT/scripts/schemathesis.sh"
+
 say "fuzzing the HTTP request parser"
 "$KAIROS_ROOT/scripts/fuzz.sh" "${KAIROS_FUZZ_SECONDS:-45}"
