@@ -23,5 +23,8 @@ venv=$("$KAIROS_ROOT/scripts/python-tools.sh")
 say "schemathesis against a running kairos"
 "$KAIROS_ROOT/scripts/schemathesis.sh"
 
+say "the docs page in headless Chromium"
+"$KAIROS_ROOT/scripts/docs-browser-check.sh"
+
 say "fuzzing the HTTP request parser"
 "$KAIROS_ROOT/scripts/fuzz.sh" "${KAIROS_FUZZ_SECONDS:-45}"

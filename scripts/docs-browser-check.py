@@ -1,0 +1,145 @@
+"""Drives headless Chromium through the docs page of a running Kairos, over the DevTools protocol.
+
+Loads /api/v1/ui/, enters the API token, fills the fabric8 flow-scheduling form (POST
+/api/v1/jobs/flow-scheduling with the example body), presses "Try it", and expects the page to show
+201 and a curl command carrying the token header. Saves a screenshot. Exits non-zero on any failure.
+
+    python3 docs-browser-check.py CHROMIUM BASE_URL TOKEN SCREENSHOT.png
+"""
+import base64
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websocket  # websocket-client
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Page:
+    def __init__(self, url):
+        self.ws = websocket.create_connection(url, timeout=30)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message["result"]
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression, what, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise RuntimeError(f"timed out waiting for {what}")
+
+
+FILL_AND_SUBMIT = """
+(function (token) {
+  var tokenInput = document.getElementById('token');
+  tokenInput.value = token;
+  tokenInput.dispatchEvent(new Event('input', {bubbles: true}));
+  var operation = document.getElementById('op-createJobForHandler');
+  operation.open = true;
+  var form = operation.querySelector('form');
+  function set(selector, value) {
+    var input = form.querySelector(selector);
+    input.value = value;
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  set('input[name=job_id][data-in=path]', 'flow-scheduling');
+  set('input[name=job_id][data-in=query]', 'docs-page-check');
+  set('input[name=state][data-in=query]', 'running');
+  set('input[name=periodically][data-in=query]', '1 day');
+  operation.scrollIntoView();
+  form.querySelector('button[type=submit]').click();
+  return true;
+})(%s)
+"""
+
+
+def main():
+    chromium, base_url, token, screenshot = sys.argv[1:5]
+    port = free_port()
+    profile = tempfile.mkdtemp(prefix="kairos-chromium-")
+    browser = subprocess.Popen(
+        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "--window-size=1280,1600", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        targets = None
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as response:
+                    targets = [t for t in json.load(response) if t.get("type") == "page"]
+                if targets:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        if not targets:
+            raise RuntimeError("Chromium's DevTools endpoint did not come up")
+        page = Page(targets[0]["webSocketDebuggerUrl"])
+        page.call("Page.enable")
+        page.call("Page.navigate", url=f"{base_url}/api/v1/ui/")
+        page.wait_for("document.readyState === 'complete' && !!document.getElementById('op-createJobForHandler')", "the docs page")
+        forms = page.evaluate("document.querySelectorAll('form[data-method]').length")
+        print(f"docs page loaded: {forms} operation forms")
+        page.evaluate(FILL_AND_SUBMIT % json.dumps(token))
+        status = page.wait_for(
+            "document.querySelector('#op-createJobForHandler .status').textContent", "the response status")
+        curl = page.evaluate("document.querySelector('#op-createJobForHandler .curl').textContent")
+        body = page.evaluate("document.querySelector('#op-createJobForHandler .response').textContent")
+        shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+        with open(screenshot, "wb") as file:
+            file.write(base64.b64decode(shot["data"]))
+        print(f"status shown: {status}")
+        print(f"curl shown: {curl}")
+        print(f"screenshot: {screenshot}")
+        failures = []
+        if not status.startswith("201"):
+            failures.append(f"expected 201, the page shows {status!r}: {body}")
+        if "auth-token: " + token not in curl or "/api/v1/jobs/flow-scheduling?" not in curl or "bayesianFlow" not in curl:
+            failures.append(f"the curl command does not match the form: {curl}")
+        if '"job_id": "docs-page-check"' not in body:
+            failures.append(f"the response is not the created job: {body}")
+        if failures:
+            raise RuntimeError("; ".join(failures))
+    finally:
+        browser.terminate()
+        try:
+            browser.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            browser.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:  # a clear line for the test log, not a traceback
+        print(f"docs page check failed: {error}", file=sys.stderr)
+        sys.exit(1)
