@@ -9,7 +9,8 @@ venv="$KAIROS_ROOT/.venv"
 requirements="openapi-spec-validator==0.9.0 schemathesis==4.32.5 websocket-client==1.9.2"
 if [ ! -f "$venv/.installed" ] || [ "$(cat "$venv/.installed")" != "$requirements" ]; then
   say "installing $requirements into .venv"
-  python3 -m venv "$venv"
+  # Debian's Python, which ensure_packages put there, whatever else is on PATH.
+  /usr/bin/python3 -m venv --clear "$venv"
   # shellcheck disable=SC2086
   "$venv/bin/pip" install -q --disable-pip-version-check $requirements
   echo "$requirements" >"$venv/.installed"
