@@ -20,6 +20,9 @@ say "validating openapi.yaml (OpenAPI 3.1)"
 venv=$("$KAIROS_ROOT/scripts/python-tools.sh")
 "$venv/bin/openapi-spec-validator" openapi.yaml
 
+say "linting the Dockerfile (hadolint)"
+"$venv/bin/hadolint" Dockerfile
+
 say "schemathesis against a running kairos"
 "$KAIROS_ROOT/scripts/schemathesis.sh"
 
