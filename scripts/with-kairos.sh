@@ -15,7 +15,15 @@ eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
 
 kairos=${KAIROS_BINARY:-.build/debug/kairos}
 [ -x "$kairos" ] || die "no $kairos: build first (swift build)"
+[[ "$schema" =~ ^[a-z_][a-z0-9_]*$ ]] || die "the schema name must be a plain lower-case identifier, not $schema"
 work=$(mktemp -d)
+kairos_pid=""
+cleanup() {
+  [ -n "$kairos_pid" ] && { kill "$kairos_pid" 2>/dev/null || true; wait "$kairos_pid" 2>/dev/null || true; }
+  "$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 "$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null 2>&1
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -25,13 +33,6 @@ export KAIROS_TOKEN KAIROS_URL
 PGOPTIONS="-c search_path=$schema" KAIROS_API_TOKENS="$KAIROS_TOKEN" KAIROS_DEFAULT_JOBS_DIR="$work" \
   "$kairos" serve --port "$port" --log-level warning 2>"$work/kairos.log" &
 kairos_pid=$!
-cleanup() {
-  kill "$kairos_pid" 2>/dev/null || true
-  wait "$kairos_pid" 2>/dev/null || true
-  "$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 for _ in $(seq 1 150); do
   curl -fsS "$KAIROS_URL/api/v1/readiness" >/dev/null 2>&1 && break
   sleep 0.2

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Jobs
 import Logging
 import Scheduling
@@ -128,6 +131,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
             guard let period = try? Period(parsing: text), period.microseconds > 0 else {
                 throw ConfigurationError("\(source): \"\(text)\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\"")
             }
+            // PostgreSQL's statement_timeout is an int of milliseconds: about 24.8 days at most.
+            guard period.microseconds / 1000 <= Int64(Int32.max) else {
+                throw ConfigurationError("\(source): \"\(text)\" is longer than PostgreSQL's longest statement timeout, 24 days")
+            }
             filters.statementTimeout = .microseconds(period.microseconds)
         }
         if let (text, source) = pick(flags.filterMaximumRows, flagName: "--filter-max-rows", "KAIROS_FILTER_MAX_ROWS") {
@@ -165,9 +172,18 @@ public struct ServiceConfiguration: Sendable, Equatable {
     }
 }
 
-/// `localhost`, `127.x.x.x` or `::1`: reachable from this machine only.
+/// `localhost`, an IPv4 address in 127.0.0.0/8, or `::1`: reachable from this machine only.
+/// Addresses are parsed, so a name such as `127.example.net` is not taken for one.
 func isLoopback(_ host: String) -> Bool {
-    host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    if host == "localhost" { return true }
+    var v4 = in_addr()
+    if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+    var v6 = in6_addr()
+    let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    if inet_pton(AF_INET6, bare, &v6) == 1 {
+        return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
+    }
+    return false
 }
 
 extension ServiceConfiguration: CustomStringConvertible {

@@ -9,8 +9,9 @@ public struct FilterLimits: Sendable, Equatable {
     public var maximumGroupDepth = 32
     /// Values in one `in` list. Default 10,000.
     public var maximumListLength = 10_000
-    /// Values in the whole query; PostgreSQL binds at most 65,535 parameters to a statement.
-    public var maximumParameters = 65_535
+    /// Values in the whole query. PostgreSQL binds at most 65,535 parameters to a statement, and
+    /// expansion adds one (its row cap, `LIMIT $n`), so a filter may bring 65,534.
+    public var maximumParameters = 65_534
     /// The tables (as written, `versions` or `public.versions`) a filter may read; nil allows any
     /// table the database user can read.
     public var allowedTables: Set<String>?

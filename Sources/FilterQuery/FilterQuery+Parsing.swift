@@ -168,10 +168,23 @@ struct FilterParser {
         } else {
             reference = .init(name: try Self.identifier(text))
         }
-        if let allowed = limits.allowedTables, !allowed.contains(reference.name.description) {
-            throw ParseFailure("table \"\(reference.name)\" is not one a filter may read; allowed: \(allowed.sorted().joined(separator: ", "))")
+        if let allowed = limits.allowedTables {
+            guard allowed.contains(reference.name.description) else {
+                throw ParseFailure("table \"\(reference.name)\" is not one a filter may read; allowed: \(allowed.sorted().joined(separator: ", "))")
+            }
+        } else if Self.isSystemCatalog(reference.name) {
+            // Role password hashes (pg_authid), other sessions' queries (pg_stat_activity): not
+            // for anyone who can post a job. An allowlist that names one lets it through.
+            throw ParseFailure("table \"\(reference.name)\" is one of PostgreSQL's own catalogs, which a filter may read only when the allowlist of filter tables names it")
         }
         return reference
+    }
+
+    /// `pg_authid`, `pg_catalog.pg_class`, `information_schema.tables`: the server's own tables.
+    /// An unqualified `pg_` name counts, since `pg_catalog` is always on the search path.
+    static func isSystemCatalog(_ name: SQLIdentifier) -> Bool {
+        let first = name.description.prefix { $0 != "." }.lowercased()
+        return first.hasPrefix("pg_") || first == "information_schema"
     }
 
     /// A dotted name: `versions.identifier`, `public.versions`.
@@ -259,7 +272,7 @@ struct FilterParser {
     mutating func countParameter() throws(ParseFailure) {
         parameters += 1
         guard parameters <= limits.maximumParameters else {
-            throw ParseFailure("the filter has more than \(limits.maximumParameters) values, PostgreSQL's limit for one statement")
+            throw ParseFailure("the filter has more than \(limits.maximumParameters) values; PostgreSQL binds at most 65,535 to a statement, one of them Kairos's")
         }
     }
 

@@ -15,6 +15,9 @@ import Testing
             _ = try api.call("GET", "/api/v1/jobs/other", headers: auth)
             _ = try api.call("GET", "/api/v1/jobs")
             _ = try api.call("GET", "/api/v1/nowhere", headers: auth)
+            // Made-up methods share one series: no client can grow the metrics without bound.
+            _ = try api.call("BREW", "/api/v1/jobs")
+            _ = try api.call("FROB", "/api/v1/jobs")
             let scrape = try api.call("GET", "/metrics", headers: auth)
             #expect(scrape.status == 200)
             #expect(scrape.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
@@ -23,6 +26,8 @@ import Testing
             #expect(text.contains(#"kairos_http_requests_total{route="/api/v1/jobs/{job_id}",method="GET",status="404"} 2"#), "\(text)")
             #expect(text.contains(#"kairos_http_requests_total{route="/api/v1/jobs",method="GET",status="401"} 1"#))
             #expect(text.contains(#"kairos_http_requests_total{route="unmatched",method="GET",status="404"} 1"#))
+            #expect(!text.contains("BREW") && !text.contains("FROB"))
+            #expect(text.contains(#"method="other""#))
             #expect(text.contains(#"kairos_http_request_duration_seconds_bucket{route="/api/v1/jobs/{job_id}",method="GET",le="+Inf"} 2"#))
             #expect(text.contains(#"kairos_http_request_duration_seconds_count{route="/api/v1/jobs/{job_id}",method="GET"} 2"#))
             #expect(text.contains("# TYPE kairos_http_request_duration_seconds histogram"))

@@ -66,6 +66,40 @@ import Testing
         }
     }
 
+    @Test func everythingTheSpecSaysIsEscapedOnThePage() async throws {
+        // A quote followed by a combining mark is one Character: escaping must go by scalar.
+        let hostile = "<script>alert(1)</script> \"\u{301} onmouseover='x' &amp;"
+        // JSON strings are YAML double-quoted scalars, escapes and all.
+        let quoted = JSONValue.string(hostile).serialized()
+        let quotedID = JSONValue.string("x" + hostile).serialized()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("spec-\(UUID().uuidString).yaml")
+        let yaml = """
+            openapi: 3.1.0
+            info: {title: \(quoted), version: "1"}
+            tags: [{name: jobs, description: \(quoted)}]
+            paths:
+              /api/v1/jobs:
+                get:
+                  tags: [jobs]
+                  operationId: \(quotedID)
+                  summary: \(quoted)
+                  parameters: [{name: \(quoted), in: query, description: \(quoted), schema: {type: string}}]
+                  responses: {'200': {description: ok}}
+            """
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let spec = try APISpecification(contentsOf: file.path)
+        try await APIFixture.with(specification: spec) { api throws in
+            let html = try api.call("GET", "/api/v1/ui/").text
+            let rawQuoteWithMark = "\"\u{301}"
+            let escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &quot;\u{301} onmouseover=&#39;x&#39; &amp;amp;"
+            #expect(!html.contains("<script>alert"))
+            #expect(!html.contains(rawQuoteWithMark))
+            #expect(!html.contains("onmouseover='"))
+            #expect(html.contains(escaped))
+        }
+    }
+
     @Test func withoutASpecTheSpecRoutesSayWhy() async throws {
         try await APIFixture.with { api throws in
             for path in ["/api/v1/openapi.yaml", "/api/v1/openapi.json", "/api/v1/ui/"] {

@@ -32,6 +32,7 @@ import Testing
         (["KAIROS_LOG_LEVEL": "loud"], "KAIROS_LOG_LEVEL: \"loud\" is not a log level; use one of trace, debug, info, notice, warning, error, critical"),
         (["KAIROS_FILTER_TIMEOUT": "soon"], "KAIROS_FILTER_TIMEOUT: \"soon\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
         (["KAIROS_FILTER_TIMEOUT": "0"], "KAIROS_FILTER_TIMEOUT: \"0\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
+        (["KAIROS_FILTER_TIMEOUT": "25 days"], "KAIROS_FILTER_TIMEOUT: \"25 days\" is longer than PostgreSQL's longest statement timeout, 24 days"),
         (["KAIROS_FILTER_MAX_ROWS": "0"], "KAIROS_FILTER_MAX_ROWS: \"0\" is not a positive number of rows"),
         (["KAIROS_FILTER_MAX_ROWS": "lots"], "KAIROS_FILTER_MAX_ROWS: \"lots\" is not a positive number of rows"),
     ])
@@ -56,8 +57,11 @@ import Testing
     }
 
     @Test func withoutTokensOnlyLoopbackIsServedUnlessAllowedOnPurpose() throws {
-        for host in ["127.0.0.1", "127.0.0.2", "localhost", "::1"] {
+        for host in ["127.0.0.1", "127.0.0.2", "127.255.255.254", "localhost", "::1", "[::1]", "0:0:0:0:0:0:0:1"] {
             #expect(try ServiceConfiguration.resolve(flags: .init(host: host), environment: [:]).host == host)
+        }
+        for host in ["0.0.0.0", "::", "127.example.net", "128.0.0.1", "10.0.0.1", "::2", "example.com"] {
+            #expect(throws: ConfigurationError.self, "\(host)") { try ServiceConfiguration.resolve(flags: .init(host: host), environment: [:]) }
         }
         let refused = #expect(throws: ConfigurationError.self) {
             try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0"), environment: [:])

@@ -52,16 +52,17 @@ import Testing
         #expect(count == 14)
     }
 
-    @Test func sixtyFiveThousandFiveHundredThirtyFiveValuesRunAndOneMoreIsRefused() async throws {
-        func document(values: Int) -> JSONValue {
-            let lists = stride(from: 0, to: values, by: 10_000).map { start in
-                JSONValue.object(["id in": .array((start..<min(start + 10_000, values)).map { .int(Int64($0)) })])
-            }
-            return ["table": "versions", "select": "id", "where": ["$or": .array(lists)]]
+    static func document(values: Int) -> JSONValue {
+        let lists = stride(from: 0, to: values, by: 10_000).map { start in
+            JSONValue.object(["id in": .array((start..<min(start + 10_000, values)).map { .int(Int64($0)) })])
         }
-        let query = try FilterQuery(parsing: document(values: 65_535))
-        let error = #expect(throws: FilterError.self) { try FilterQuery(parsing: document(values: 65_536)) }
-        #expect(error?.message == "the filter has more than 65535 values, PostgreSQL's limit for one statement")
+        return ["table": "versions", "select": "id", "where": ["$or": .array(lists)]]
+    }
+
+    @Test func sixtyFiveThousandFiveHundredThirtyFourValuesRunAndOneMoreIsRefused() async throws {
+        let query = try FilterQuery(parsing: Self.document(values: 65_534))
+        let error = #expect(throws: FilterError.self) { try FilterQuery(parsing: Self.document(values: 65_535)) }
+        #expect(error?.message == "the filter has more than 65534 values; PostgreSQL binds at most 65,535 to a statement, one of them Kairos's")
         let count = try await withSchemaConnection { connection in
             try FilterFixture.create(on: connection)
             return try connection.query(query.sql).count
@@ -79,6 +80,23 @@ import Testing
         _ = try FilterQuery(parsing: document(bytes: 1 << 20))
         let error = #expect(throws: FilterError.self) { try FilterQuery(parsing: document(bytes: (1 << 20) + 1)) }
         #expect(error?.description == "$filter: the document is 1048577 bytes; at most 1048576 are accepted")
+    }
+
+    @Test(arguments: [
+        "pg_authid", "pg_catalog.pg_authid", "PG_CATALOG.pg_class", "pg_stat_activity", "information_schema.tables",
+        "pg_toast.pg_toast_1", "pg_temp.x",
+    ])
+    func postgresOwnCatalogsAreRefusedWithoutAnAllowlist(table: String) throws {
+        for document in [
+            #"{"table": "\#(table)"}"#,
+            #"{"table": "versions", "joins": {"table": "\#(table) AS c", "using": "oid"}}"#,
+            #"{"table": "versions", "where": {"id in": {"$filter": {"table": "\#(table)"}}}}"#,
+        ] {
+            let error = #expect(throws: FilterError.self) { try compile(document) }
+            #expect(error?.message.contains("is one of PostgreSQL's own catalogs") == true, "\(document)")
+        }
+        _ = try compile(#"{"table": "\#(table)"}"#, limits: FilterLimits(allowedTables: [table]))
+        _ = try compile(#"{"table": "public.pgx_versions"}"#)
     }
 
     @Test func anAllowlistAdmitsOnlyItsTablesAnywhereInTheQuery() throws {

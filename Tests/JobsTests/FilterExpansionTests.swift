@@ -126,6 +126,19 @@ import Testing
         }
     }
 
+    @Test func aFilterWithTheMostValuesAllowedStillExpands() async throws {
+        // 65,534 values of the filter's and the expander's own LIMIT: PostgreSQL's 65,535.
+        let lists = stride(from: 0, to: 65_534, by: 10_000).map { start in
+            JSONValue.object(["id in": .array((start..<min(start + 10_000, 65_534)).map { .int(Int64($0)) })])
+        }
+        let query = try FilterQuery(parsing: ["table": "versions", "select": "id", "where": ["$or": .array(lists)]])
+        try await JobsFixture.with { db in
+            try db.pool.withConnection { try FilterFixture.create(on: $0) }
+            let rows = try db.pool.withConnection { try FilterExpander(policy: .standard).rows(matching: query, on: $0) }
+            #expect(rows.count == 14)
+        }
+    }
+
     @Test func rowsBecomeJSONWithExactValues() async throws {
         try await JobsFixture.with { db in
             try db.pool.withConnection { try FilterFixture.create(on: $0) }

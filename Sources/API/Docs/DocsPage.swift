@@ -128,19 +128,20 @@ struct DocsPage {
     }
 
     static func escaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
+        // By scalar, not Character: `"` followed by a combining mark is one Character, and must
+        // still be escaped.
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": out.append(contentsOf: "&#39;".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 
     /// Escaped text with Markdown's `code` spans kept as code.
@@ -187,7 +188,7 @@ struct DocsPage {
           function curl(form) {
             var r = request(form), parts = ['curl -X ' + r.method, quote(location.origin + r.url)];
             Object.keys(r.headers).forEach(function (name) { parts.push('-H ' + quote(name + ': ' + r.headers[name])); });
-            if (r.body !== undefined) parts.push('-d ' + quote(r.body));
+            if (r.body !== undefined) parts.push('--data-raw ' + quote(r.body));
             form.querySelector('.curl').textContent = parts.join(' \\\n     ');
           }
           var forms = document.querySelectorAll('form[data-method]');

@@ -53,6 +53,8 @@ public final class ServiceMetrics: Sendable {
         var schedulerLag: Double?
     }
 
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
+
     let state = Mutex(State())
     /// When the process started, in seconds since the epoch.
     public let processStartTime: Double
@@ -65,6 +67,9 @@ public final class ServiceMetrics: Sendable {
     /// per job id), method and status, with its latency.
     public func recordRequest(route: String?, method: String, status: Int, seconds: Double) {
         let route = route ?? "unmatched"
+        // Any token is a method to the parser: unknown ones share a series, so no client can grow
+        // the metrics without bound (this runs before the token check).
+        let method = Self.knownMethods.contains(method) ? method : "other"
         state.withLock { state in
             state.requests[RequestKey(route: route, method: method, status: status), default: 0] += 1
             state.latencies[LatencyKey(route: route, method: method), default: Histogram()].record(seconds)
