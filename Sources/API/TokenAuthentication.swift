@@ -13,22 +13,24 @@ public struct TokenAuthentication: Sendable {
         self.tokens = tokens.map { Array($0.utf8) }
     }
 
-    /// Paths anyone may read: what probes, people and tools need before they have a token.
-    public static let openPaths: Set<String> = [
-        KairosAPI.basePath + "/liveness", KairosAPI.basePath + "/readiness",
-        KairosAPI.basePath + "/openapi.yaml", KairosAPI.basePath + "/openapi.json",
+    /// Paths anyone may read, as decoded segments: what probes, people and tools need before
+    /// they have a token.
+    static let openPaths: Set<[String]> = [
+        ["api", "v1", "liveness"], ["api", "v1", "readiness"], ["api", "v1", "openapi.yaml"], ["api", "v1", "openapi.json"],
     ]
 
-    /// The docs page and its assets.
-    public static let openPrefix = KairosAPI.basePath + "/ui"
+    /// The docs page and anything under it.
+    static let openPrefix = ["api", "v1", "ui"]
 
-    public static func isOpen(_ path: String) -> Bool {
-        openPaths.contains(path) || path == openPrefix || path.hasPrefix(openPrefix + "/")
+    /// Judged on the decoded segments the router matches, not on a path string, where an encoded
+    /// `%2F` inside a segment would look like a separator.
+    public static func isOpen(segments: [String]) -> Bool {
+        openPaths.contains(segments) || segments.starts(with: openPrefix)
     }
 
     public var middleware: Middleware {
         { request, next in
-            guard !tokens.isEmpty, !Self.isOpen(request.path) else { return next(request) }
+            guard !tokens.isEmpty, !Self.isOpen(segments: request.pathSegments) else { return next(request) }
             guard let presented = Self.presentedToken(request.headers) else {
                 throw Self.unauthorized(
                     "this route needs an API token: send it as 'auth-token: <token>' or 'Authorization: Bearer <token>'")

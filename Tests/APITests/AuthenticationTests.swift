@@ -56,11 +56,21 @@ import Testing
     }
 
     @Test(arguments: [
-        ("/api/v1/liveness", true), ("/api/v1/readiness", true), ("/api/v1/openapi.yaml", true), ("/api/v1/openapi.json", true),
-        ("/api/v1/ui", true), ("/api/v1/ui/", true), ("/api/v1/ui/app.js", true), ("/api/v1/uix", false), ("/api/v1/jobs", false),
-        ("/metrics", false), ("/api/v1/liveness/x", false),
+        (["api", "v1", "liveness"], true), (["api", "v1", "readiness"], true), (["api", "v1", "openapi.yaml"], true),
+        (["api", "v1", "openapi.json"], true), (["api", "v1", "ui"], true), (["api", "v1", "ui", ""], true),
+        (["api", "v1", "ui", "app.js"], true), (["api", "v1", "uix"], false), (["api", "v1", "jobs"], false),
+        (["metrics"], false), (["api", "v1", "liveness", "x"], false), (["api", "v1", "ui/../jobs"], false),
+        (["api", "v1/liveness"], false),
     ])
-    func openPathsAreExactlyTheProbesTheSpecAndTheDocs(path: String, open: Bool) {
-        #expect(TokenAuthentication.isOpen(path) == open)
+    func openPathsAreExactlyTheProbesTheSpecAndTheDocs(segments: [String], open: Bool) {
+        #expect(TokenAuthentication.isOpen(segments: segments) == open)
+    }
+
+    @Test func anEncodedSlashDoesNotOpenAProtectedRoute() async throws {
+        try await APIFixture.with(tokens: Self.tokens) { api throws in
+            for target in ["/api/v1%2Fliveness", "/api/v1/ui%2F..%2Fjobs", "/api%2Fv1%2Fjobs"] {
+                #expect(try api.call("GET", target).status == 401, "\(target)")
+            }
+        }
     }
 }

@@ -54,6 +54,8 @@ import Testing
         #expect(fromFlags.limits.allowedTables == ["analyses"])
         #expect(fromFlags.statementTimeout == .milliseconds(1500))
         #expect(fromFlags.maximumRows == 1)
+        // The longest statement timeout PostgreSQL takes is just over 24 days.
+        #expect(try ServiceConfiguration.resolve(flags: .init(filterTimeout: "24 days"), environment: [:]).filters.statementTimeout == .seconds(24 * 86_400))
     }
 
     @Test func withoutTokensOnlyLoopbackIsServedUnlessAllowedOnPurpose() throws {
