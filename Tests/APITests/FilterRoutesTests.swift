@@ -7,19 +7,7 @@ import Testing
 
 /// The `$filter` debug endpoints over a real socket, on fabric8's tables.
 @Suite struct FilterRoutesTests {
-    static let fabric8Example = #"""
-        {"force": true,
-         "$filter": {"joins": [{"on": {"A.version_id": "versions.id"}, "type": "left", "table": "versions"},
-                               {"on": {"versions.package_id": "packages.id"}, "type": "left", "table": "packages"},
-                               {"on": {"packages.ecosystem_id": "ecosystems.id"}, "type": "left", "table": "ecosystems"}],
-                     "select": ["versions.identifier as version", "packages.name as name", "ecosystems.name as ecosystem"],
-                     "table": "analyses AS A", "distinct": true,
-                     "where": {"A.finished_at is": null,
-                               "versions.id not in": {"$filter": {
-                                   "joins": [{"on": {"analyses.version_id": "versions.id"}, "type": "left", "table": "versions"}],
-                                   "table": "analyses", "select": "versions.id",
-                                   "where": {"analyses.finished_at is not": null, "analyses.started_at >": "$A.started_at"}}}}}}
-        """#
+    static let fabric8Example = FilterFixture.unfinishedWithoutNewerFinished
 
     @Test(arguments: ["/api/v1/debug-show-select-query", "/api/v1/debug/show-select-query"])
     func showSelectQueryGivesTheSQLItsParametersAndAReadableForm(path: String) async throws {

@@ -45,19 +45,7 @@ import Testing
             rowCount: 1),
         Example(
             name: "unfinished-without-newer-finished",
-            argument: #"""
-                {"force": true,
-                 "$filter": {"joins": [{"on": {"A.version_id": "versions.id"}, "type": "left", "table": "versions"},
-                                       {"on": {"versions.package_id": "packages.id"}, "type": "left", "table": "packages"},
-                                       {"on": {"packages.ecosystem_id": "ecosystems.id"}, "type": "left", "table": "ecosystems"}],
-                             "select": ["versions.identifier as version", "packages.name as name", "ecosystems.name as ecosystem"],
-                             "table": "analyses AS A", "distinct": true,
-                             "where": {"A.finished_at is": null,
-                                       "versions.id not in": {"$filter": {
-                                           "joins": [{"on": {"analyses.version_id": "versions.id"}, "type": "left", "table": "versions"}],
-                                           "table": "analyses", "select": "versions.id",
-                                           "where": {"analyses.finished_at is not": null, "analyses.started_at >": "$A.started_at"}}}}}}
-                """#,
+            argument: FilterFixture.unfinishedWithoutNewerFinished,
             handWritten: """
                 SELECT DISTINCT v.identifier AS version, p.name AS name, e.name AS ecosystem
                 FROM analyses a

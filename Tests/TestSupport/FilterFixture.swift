@@ -69,6 +69,22 @@ public enum FilterFixture {
 
         """
 
+    /// fabric8's largest filter: versions with an unfinished analysis and no finished one started
+    /// after it, with their package and ecosystem (on the fixture: seven rows, express 4.15.2 left out).
+    public static let unfinishedWithoutNewerFinished = #"""
+        {"force": true,
+         "$filter": {"joins": [{"on": {"A.version_id": "versions.id"}, "type": "left", "table": "versions"},
+                               {"on": {"versions.package_id": "packages.id"}, "type": "left", "table": "packages"},
+                               {"on": {"packages.ecosystem_id": "ecosystems.id"}, "type": "left", "table": "ecosystems"}],
+                     "select": ["versions.identifier as version", "packages.name as name", "ecosystems.name as ecosystem"],
+                     "table": "analyses AS A", "distinct": true,
+                     "where": {"A.finished_at is": null,
+                               "versions.id not in": {"$filter": {
+                                   "joins": [{"on": {"analyses.version_id": "versions.id"}, "type": "left", "table": "versions"}],
+                                   "table": "analyses", "select": "versions.id",
+                                   "where": {"analyses.finished_at is not": null, "analyses.started_at >": "$A.started_at"}}}}}}
+        """#
+
     /// The tables, for an allowlist or a random filter to pick from.
     public static let tables = ["ecosystems", "packages", "versions", "analyses", "worker_results"]
 }
