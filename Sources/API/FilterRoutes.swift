@@ -22,11 +22,11 @@ struct FilterRoutes {
 
     /// → `{"query": "<SQL with the values written in>", "sql": "<SQL with $1..$n>", "params": [...]}`.
     func showSelectQuery(_ request: HTTPRequest) throws -> HTTPResponse {
-        let filter = try filterArgument(request)
-        let (text, _) = filter.query.sql.rendered()
+        let sql = try filterArgument(request).query.sql
+        let (text, parameters) = sql.rendered()
         return .json([
-            "query": .string(filter.query.sql.readableText()), "sql": .string(text),
-            "params": .array(filter.query.parameterValues),
+            "query": .string(sql.readableText()), "sql": .string(text),
+            "params": .array(FilterQuery.jsonValues(of: parameters)),
         ])
     }
 

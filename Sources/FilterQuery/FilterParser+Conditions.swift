@@ -54,7 +54,7 @@ extension FilterParser {
     private mutating func condition(_ key: String, _ value: JSONValue, depth: Int) throws(ParseFailure) -> FilterQuery.Condition {
         let (columnName, op) = try Self.columnAndOperator(key)
         let column = try Self.identifier(columnName)
-        let spelled = op.map { "'\($0.rawValue)'" } ?? "a bare column"
+        let spelled = op.map { "'\($0.spelling)'" } ?? "a bare column"
 
         switch value {
         case .null:
@@ -170,44 +170,46 @@ extension FilterParser {
     }
 }
 
-/// Every operator a `where` key may name, as written (lowercased, `!=` read as `<>`).
-enum WhereOperator: String, CaseIterable {
-    case equal = "="
-    case notEqual = "<>"
-    case less = "<"
-    case lessOrEqual = "<="
-    case greater = ">"
-    case greaterOrEqual = ">="
-    case like
-    case notLike = "not like"
-    case ilike
-    case notIlike = "not ilike"
-    case `in`
-    case notIn = "not in"
-    case `is`
-    case isNot = "is not"
+/// Every operator a `where` key may name: a binary comparison, or one of the four that make
+/// conditions of their own.
+enum WhereOperator: Equatable {
+    case compare(FilterQuery.ComparisonOperator)
+    case `in`, notIn, `is`, isNot
 
-    /// The binary comparison this operator is, if it is one.
-    var comparison: FilterQuery.ComparisonOperator? {
-        switch self {
-        case .equal: .equal
-        case .notEqual: .notEqual
-        case .less: .less
-        case .lessOrEqual: .lessOrEqual
-        case .greater: .greater
-        case .greaterOrEqual: .greaterOrEqual
-        case .like: .like
-        case .notLike: .notLike
-        case .ilike: .ilike
-        case .notIlike: .notIlike
-        case .in, .notIn, .is, .isNot: nil
-        }
-    }
-
-    static let spellings = "=, !=, <>, <, <=, >, >=, like, not like, ilike, not ilike, in, not in, is, is not"
+    static let equal = WhereOperator.compare(.equal)
+    static let notEqual = WhereOperator.compare(.notEqual)
 
     /// The operator written `spelling` (lower case, single spaces); `!=` is `<>`.
     init?(spelling: String) {
-        self.init(rawValue: spelling == "!=" ? "<>" : spelling)
+        switch spelling {
+        case "in": self = .in
+        case "not in": self = .notIn
+        case "is": self = .is
+        case "is not": self = .isNot
+        case "!=": self = .notEqual
+        default:
+            // The comparisons' raw values are their SQL, which is their spelling in upper case.
+            guard let comparison = FilterQuery.ComparisonOperator(rawValue: spelling.uppercased()) else { return nil }
+            self = .compare(comparison)
+        }
     }
+
+    /// As messages quote it: `like`, `<>`, `not in`.
+    var spelling: String {
+        switch self {
+        case .compare(let comparison): comparison.rawValue.lowercased()
+        case .in: "in"
+        case .notIn: "not in"
+        case .is: "is"
+        case .isNot: "is not"
+        }
+    }
+
+    /// The binary comparison this operator is, if it is one.
+    var comparison: FilterQuery.ComparisonOperator? {
+        if case .compare(let comparison) = self { return comparison }
+        return nil
+    }
+
+    static let spellings = "=, !=, <>, <, <=, >, >=, like, not like, ilike, not ilike, in, not in, is, is not"
 }

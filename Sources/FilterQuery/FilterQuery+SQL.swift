@@ -15,8 +15,11 @@ extension FilterQuery {
     }
 
     /// The values bound to `$1...$n`, as the JSON they came from: what the debug endpoint shows.
-    public var parameterValues: [JSONValue] {
-        sql.rendered().parameters.map { parameter in
+    public var parameterValues: [JSONValue] { Self.jsonValues(of: sql.rendered().parameters) }
+
+    /// Bound values of a compiled filter as the JSON they came from.
+    public static func jsonValues(of parameters: [SQLValue]) -> [JSONValue] {
+        parameters.map { parameter in
             guard let text = parameter.text else { return .null }
             switch parameter.type {
             case .int8: return Int64(text).map(JSONValue.int) ?? .decimal(text)
