@@ -73,13 +73,16 @@ import Testing
             try scheduler.start()
             defer { scheduler.stop() }
             Thread.sleep(forTimeInterval: 0.5)  // let it reach its sleep (and its listener connect)
+            let stopwatch = Stopwatch()
             let now = Timestamp(Date())
             try db.save(flowJob("soon", when: now + 300_000), now: now)
             let report = batches.wait(timeout: 5) { $0.succeeded == 1 }
             #expect(report != nil)
             // Woken for the job's time, not at the end of the hour: far under a second late even on a
-            // loaded machine. (How late exactly is the scheduler benchmark's business, not a test's.)
-            #expect((report?.lateness.first ?? .max) < 2_000_000)
+            // loaded machine, unless the host froze meanwhile. (How late exactly is the scheduler
+            // benchmark's business, not a test's.)
+            let allowance = Int64((2 + stopwatch.stalled) * 1_000_000)
+            #expect((report?.lateness.first ?? .max) < allowance)
         }
     }
 

@@ -91,12 +91,16 @@ private func every(_ seconds: Int64, from start: Int64 = 0) -> Trigger { .every(
         let year: Int64 = 365 * 86_400
         let clock = ContinuousClock()
         var firing: Firing?
-        let elapsed = clock.measure {
-            firing = Firing.evaluate(trigger: every(1), due: t(1), grace: .seconds(30), now: t(year) + 500_000)
-        }
+        // The fastest of five: a host that pauses the process during one of them says nothing of
+        // the code.
+        let fastest = (0..<5).map { _ in
+            clock.measure {
+                firing = Firing.evaluate(trigger: every(1), due: t(1), grace: .seconds(30), now: t(year) + 500_000)
+            }
+        }.min()!
         #expect(firing == Firing(action: .run, slot: t(year), coalescedSlots: year - 1, lateness: 500_000, nextRunTime: t(year + 1)))
         // O(1): a loop over 31 million slots could not finish in a millisecond.
-        #expect(elapsed < .milliseconds(1))
+        #expect(fastest < .milliseconds(1))
     }
 
     @Test func servicePausedForThreeIntervalsLetsTheMisfireRulesDecide() {

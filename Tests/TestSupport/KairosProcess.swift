@@ -43,8 +43,8 @@ public final class KairosProcess: @unchecked Sendable {
 
     /// Waits for the "listening" log line and returns the port it names.
     public func waitForPort(timeout: Double = 30) -> Int? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline && process.isRunning {
+        let stopwatch = Stopwatch()
+        while stopwatch.elapsed < timeout && process.isRunning {
             if let port = port { return port }
             Thread.sleep(forTimeInterval: 0.02)
         }
@@ -53,11 +53,11 @@ public final class KairosProcess: @unchecked Sendable {
 
     /// Waits for a log line whose message is `message` ("ready") and returns it.
     public func waitForLine(_ message: String, timeout: Double = 30) -> [String: Any]? {
-        let deadline = Date().addingTimeInterval(timeout)
+        let stopwatch = Stopwatch()
         repeat {
             if let line = logLines.first(where: { $0["message"] as? String == message }) { return line }
             Thread.sleep(forTimeInterval: 0.02)
-        } while Date() < deadline && process.isRunning
+        } while stopwatch.elapsed < timeout && process.isRunning
         return nil
     }
 
@@ -81,8 +81,8 @@ public final class KairosProcess: @unchecked Sendable {
 
     /// Waits for the exit and for the last of its output; returns the exit status, nil on timeout.
     public func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while (process.isRunning || !lock.withLock({ drained })) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let stopwatch = Stopwatch()
+        while (process.isRunning || !lock.withLock({ drained })) && stopwatch.elapsed < timeout { Thread.sleep(forTimeInterval: 0.02) }
         return process.isRunning ? nil : process.terminationStatus
     }
 }

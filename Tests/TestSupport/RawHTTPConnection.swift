@@ -9,7 +9,7 @@ public final class RawHTTPConnection: @unchecked Sendable {
     private var buffer: [UInt8] = []
 
     /// Connects to `host:port` (IPv4 or IPv6 literal); reads time out after `timeout` seconds.
-    public init(port: Int, host: String = "127.0.0.1", timeout: Double = 5) throws {
+    public init(port: Int, host: String = "127.0.0.1", timeout: Double = 30) throws {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -38,6 +38,7 @@ public final class RawHTTPConnection: @unchecked Sendable {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 && errno == EINTR { continue }  // a signal (or a freezing host) interrupted it
             guard sent > 0 else { throw TestDatabaseError("send failed: errno \(errno)") }
             offset += sent
         }
@@ -74,15 +75,18 @@ public final class RawHTTPConnection: @unchecked Sendable {
         return response
     }
 
-    /// True when the server closes the connection (end-of-file or reset) within `timeout` seconds,
-    /// having sent nothing more.
+    /// True when the server closes the connection (end-of-file or reset) within `timeout` seconds
+    /// of running time (``Stopwatch``: a frozen host does not use it up), having sent nothing more.
     public func closedByServer(within timeout: Double = 5) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
+        let stopwatch = Stopwatch()
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while Date() < deadline {
+        while stopwatch.elapsed < timeout {
+            // Short waits, so the remaining time is judged again after a stall.
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 100) > 0 else { continue }
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { return true }
-            if count < 0 { if errno == EAGAIN || errno == EWOULDBLOCK { continue } else { return true } }
+            if count < 0 { if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue } else { return true } }
             buffer += chunk[..<count]
         }
         return false
@@ -94,6 +98,7 @@ public final class RawHTTPConnection: @unchecked Sendable {
             if let position = found(buffer) { return position }
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { throw TestDatabaseError("the server closed the connection; had \(buffer.count) bytes: \(String(decoding: buffer, as: UTF8.self))") }
+            if count < 0 && errno == EINTR { continue }
             if count < 0 { throw TestDatabaseError("recv failed: errno \(errno) (timeout?)") }
             buffer += chunk[..<count]
         }

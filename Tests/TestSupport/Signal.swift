@@ -20,11 +20,13 @@ public final class Arrivals<Value>: @unchecked Sendable {
 
     /// Blocks until a value satisfying `matches` has arrived (returning it) or `timeout` passes (nil).
     public func wait(timeout: TimeInterval = 10, for matches: (Value) -> Bool) -> Value? {
-        let deadline = Date().addingTimeInterval(timeout)
+        let stopwatch = Stopwatch()
         return condition.withLock {
             while true {
                 if let found = values.first(where: matches) { return found }
-                guard condition.wait(until: deadline) else { return values.first(where: matches) }
+                guard stopwatch.elapsed < timeout else { return nil }
+                // Short waits, so the time left is judged again after a stall of the host.
+                condition.wait(until: Date().addingTimeInterval(0.1))
             }
         }
     }
@@ -33,8 +35,8 @@ public final class Arrivals<Value>: @unchecked Sendable {
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; for facts only the database
 /// can tell (a backend has exited), where there is no signal to wait for.
 public func eventually(timeout: TimeInterval = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
+    let stopwatch = Stopwatch()
+    while stopwatch.elapsed < timeout {
         if try condition() { return true }
         Thread.sleep(forTimeInterval: 0.01)
     }

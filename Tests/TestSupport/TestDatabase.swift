@@ -16,8 +16,14 @@ public enum TestDatabase {
         }
     }
 
+    /// Waits up to a minute for a connection, not the service's 10 s: the whole suite connects at
+    /// once, and a host that stalls for seconds (CI's did) must not fail tests that are correct.
     public static var configuration: PostgresConfiguration {
-        get throws { PostgresConfiguration(try connectionString) }
+        get throws {
+            var configuration = PostgresConfiguration(try connectionString)
+            configuration.connectTimeoutSeconds = 60
+            return configuration
+        }
     }
 
     /// Creates schema `t_<random>`, runs `body` with a configuration whose `search_path` is that
