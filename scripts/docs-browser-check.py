@@ -47,8 +47,8 @@ class Page:
         return result["result"].get("value")
 
     def wait_for(self, expression, what, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             value = self.evaluate(expression)
             if value:
                 return value
@@ -89,9 +89,9 @@ def main():
          f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "--window-size=1280,1600", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
+        deadline = time.monotonic() + 30
         targets = None
-        while time.time() < deadline:
+        while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as response:
                     targets = [t for t in json.load(response) if t.get("type") == "page"]

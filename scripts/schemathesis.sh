@@ -13,8 +13,9 @@ seconds=${KAIROS_SCHEMATHESIS_SECONDS:-150}
 say "schemathesis for ${seconds}s"
 # One worker: with two threads, hypothesis parses lambda sources concurrently and CPython 3.11
 # intermittently fails with "AST constructor recursion depth mismatch" (seen in CI).
+# A minute per request, not schemathesis's 10 s: CI hosts have frozen for ten seconds at a time.
 # shellcheck disable=SC2016
 exec "$KAIROS_ROOT/scripts/with-kairos.sh" schemathesis bash -c '
   exec "$0/bin/schemathesis" run "$KAIROS_ROOT/openapi.yaml" --url "$KAIROS_URL" --header "auth-token: $KAIROS_TOKEN" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth,unsupported_method \
-    --max-time "$1" --workers 1 --suppress-health-check all --seed 20261127' "$venv" "$seconds"
+    --max-time "$1" --request-timeout 60 --workers 1 --suppress-health-check all --seed 20261127' "$venv" "$seconds"
