@@ -58,6 +58,22 @@ import Testing
         }
     }
 
+    @Test func aFiringOfATimeThatAlreadyFiredCountsAsSkipped() async throws {
+        let metrics = ServiceMetrics()
+        try await APIFixture.with(metrics: metrics) { api throws in
+            let job = #"{"job_id": "hourly", "handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": [1]}, "when": "2026-11-24T13:00:00Z", "periodically": "1 hour"}"#
+            #expect(try api.call("POST", "/api/v1/jobs", body: job).status == 201)
+            let firer = JobFirer(pool: api.pool)
+            let slot = APIFixture.now + 3_600_000_000
+            _ = try firer.runNow("hourly", now: slot)
+            metrics.recordBatch(try firer.fireDue(now: slot))
+            let text = try api.call("GET", "/metrics").text
+            #expect(text.contains("kairos_jobs_skipped_total 1"), "\(text)")
+            #expect(text.contains("kairos_jobs_fired_total 0"))
+            #expect(text.contains("kairos_flows_posted_total 0"))
+        }
+    }
+
     @Test func everyLineIsAHeaderOrASample() async throws {
         try await APIFixture.with { api throws in
             _ = try api.call("GET", "/api/v1/liveness")

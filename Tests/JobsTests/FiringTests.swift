@@ -143,6 +143,23 @@ import Testing
         }
     }
 
+    @Test func aScheduledTimeThatAlreadyFiredIsSkippedAndPostsNothingAgain() async throws {
+        try await JobsFixture.with { db in
+            try db.save(flowJob("a", every: "10s", when: t(10)), now: t(0))
+            // Run by hand at the very instant of its next slot: that firing identity is taken.
+            #expect(try db.firer.runNow("a", now: t(10))?.cause == .manual)
+            let report = try db.firer.fireDue(now: t(10))
+            #expect(report.claimed == 1)
+            #expect(report.skipped == 1)
+            #expect(report.succeeded == 0 && report.missed == 0 && report.flowsPosted == 0)
+            #expect(try db.runs(of: "a").map(\.cause) == [.manual])
+            #expect(try db.count("SELECT count(*) FROM flows") == 1)
+            // The schedule moves on all the same.
+            #expect(try db.store.job("a")?.nextRunTime == t(20))
+            #expect(try db.firer.fireDue(now: t(20)).succeeded == 1)
+        }
+    }
+
     @Test func restartAfterDowntimeAccountsForEverySlotOnce() async throws {
         try await JobsFixture.with { db in
             // Three jobs due while "the process was down" from 0 to 95.

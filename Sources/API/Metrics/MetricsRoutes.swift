@@ -54,7 +54,7 @@ struct MetricsRoutes {
             ("kairos_jobs_fired_total", state.fired, "Scheduled times this process fired and ran."),
             ("kairos_jobs_missed_total", state.missed, "Scheduled times skipped as later than their misfire grace time."),
             ("kairos_jobs_failed_total", state.failed, "Firings whose handler failed (each left a failed-job record)."),
-            ("kairos_jobs_skipped_total", state.skipped, "Firings skipped because the job was still running (none yet: firing is synchronous)."),
+            ("kairos_jobs_skipped_total", state.skipped, "Firings not carried out because the job had already fired at that scheduled time."),
             ("kairos_flows_posted_total", state.flowsPosted, "Flows this process's firings posted."),
         ] {
             out.family(name, type: "counter", help: help)

@@ -82,6 +82,7 @@ public final class ServiceMetrics: Sendable {
             state.fired += report.succeeded
             state.missed += report.missed
             state.failed += report.failed
+            state.skipped += report.skipped
             state.flowsPosted += report.flowsPosted
             if let latest = report.lateness.max() { state.schedulerLag = Double(latest) / 1_000_000 }
         }

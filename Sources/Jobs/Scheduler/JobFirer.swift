@@ -27,6 +27,9 @@ public struct JobFirer: Sendable {
         public var succeeded = 0
         public var failed = 0
         public var missed = 0
+        /// Firings not carried out because their job had already fired at that very time (a
+        /// manual run at the slot's instant, a job replaced with an overlapping schedule).
+        public var skipped = 0
         public var flowsPosted = 0
         /// The judging time: the database's clock unless a test gave one.
         public var now: Timestamp?
@@ -124,7 +127,13 @@ public struct JobFirer: Sendable {
                 """).map { try $0.decode(String.self, column: "job_id") })
 
         var flows = FlowColumns()
-        for record in records where recorded.contains(record.job.id) {
+        for record in records {
+            guard recorded.contains(record.job.id) else {
+                report.skipped += 1
+                logger.info("firing skipped: the job already fired at this time",
+                            metadata: ["job.id": "\(record.job.id)", "scheduled_for": "\(record.slot.iso8601)"])
+                continue
+            }
             switch record.outcome {
             case .succeeded, .running: report.succeeded += 1
             case .failed: report.failed += 1
