@@ -100,6 +100,14 @@ import Testing
         }
     }
 
+    @Test func theDocsAddressWithoutItsSlashRedirectsThereWithoutAToken() async throws {
+        try await APIFixture.with(tokens: ["t"]) { api throws in
+            let reply = try api.call("GET", "/api/v1/ui")
+            #expect(reply.status == 301)
+            #expect(reply.header("Location") == "/api/v1/ui/")
+        }
+    }
+
     @Test func withoutASpecTheSpecRoutesSayWhy() async throws {
         try await APIFixture.with { api throws in
             for path in ["/api/v1/openapi.yaml", "/api/v1/openapi.json", "/api/v1/ui/"] {

@@ -19,6 +19,10 @@ struct SpecRoutes {
         router.add(.get, base + "/ui/") { _ in
             try Self.serve(page, type: "text/html; charset=utf-8")
         }
+        // People type the address without its slash; the page's relative links need it.
+        router.add(.get, base + "/ui") { _ in
+            HTTPResponse(status: .movedPermanently, headers: ["Location": base + "/ui/"], body: [])
+        }
     }
 
     private static func serve(_ body: [UInt8]?, type: String) throws -> HTTPResponse {
