@@ -28,8 +28,12 @@ import Testing
             let schedulers = pools.map {
                 Scheduler(firer: JobFirer(pool: $0, logger: logger), configuration: .init(maximumSleep: .seconds(1)), logger: logger)
             }
+            let firing = Stopwatch()
             for scheduler in schedulers { try scheduler.start() }
             Thread.sleep(forTimeInterval: 20)
+            // Slots that came due while the host stood still are coalesced into one run each, by
+            // the misfire rules: only the seconds the process ran are owed a run apiece.
+            let runningSeconds = Int(firing.elapsed)
             for scheduler in schedulers { scheduler.stop() }
             for pool in pools { pool.close() }
 
@@ -54,8 +58,9 @@ import Testing
                 totalRuns += runs
                 totalSucceeded += try row.decode(Int.self, column: "succeeded")
             }
-            // About 19 seconds of firing each; every successful run posted exactly one flow.
-            #expect(totalRuns >= 1000 * 15)
+            // About 19 seconds of firing each (less five for a busy machine); every successful
+            // run posted exactly one flow.
+            #expect(totalRuns >= 1000 * (runningSeconds - 5), "\(totalRuns) runs in \(runningSeconds) s")
             #expect(try db.count("SELECT count(*) FROM flows") == totalSucceeded)
             #expect(try db.count("SELECT count(*) FROM (SELECT DISTINCT job_id, scheduled_for FROM flows) f") == totalSucceeded)
         }
