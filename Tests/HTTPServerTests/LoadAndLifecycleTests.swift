@@ -145,29 +145,22 @@ import Testing
             defer { try? FileManager.default.removeItem(at: file) }
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("kairos-download-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: output) }
-            let curl = Process()
-            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            let trace = FileManager.default.temporaryDirectory.appendingPathComponent("kairos-trace-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: trace) }
             // curl 7.88 asks for 100-continue by itself only above 1 MiB, so the header is explicit.
             // --expect100-timeout 30: if the server did not answer 100 Continue, curl would wait
             // 30 s before sending anyway, and the timing check below would fail.
-            curl.arguments = [
-                "-sS", "-v", "--expect100-timeout", "30", "-o", output.path, "-w", "%{http_code}",
+            let stopwatch = Stopwatch()
+            let curl = try ChildProcess("/usr/bin/curl", [
+                "-sS", "-v", "--stderr", trace.path, "--expect100-timeout", "30", "-o", output.path, "-w", "%{http_code}",
                 "--data-binary", "@\(file.path)", "-H", "Content-Type: application/octet-stream", "-H", "Expect: 100-continue",
                 "http://127.0.0.1:\(port)/echo",
-            ]
-            let stdout = Pipe()
-            let stderr = Pipe()
-            curl.standardOutput = stdout
-            curl.standardError = stderr
-            let stopwatch = Stopwatch()
-            try curl.run()
-            curl.waitUntilExit()
-            let status = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let trace = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(curl.terminationStatus == 0)
-            #expect(status == "200")
-            #expect(trace.contains("Expect: 100-continue"))
-            #expect(trace.contains("HTTP/1.1 100 Continue"))
+            ])
+            #expect(curl.waitForExit(timeout: 60) == 0)
+            #expect(curl.output == "200")
+            let verbose = try String(contentsOf: trace, encoding: .utf8)
+            #expect(verbose.contains("Expect: 100-continue"))
+            #expect(verbose.contains("HTTP/1.1 100 Continue"))
             #expect(stopwatch.elapsed < 10)
             #expect(try Data(contentsOf: output) == Data(content))
         }

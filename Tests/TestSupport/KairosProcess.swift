@@ -1,14 +1,9 @@
 import Foundation
+import Glibc
 
 /// The real `kairos` binary, built beside the test bundle, run as a child process.
-public final class KairosProcess: @unchecked Sendable {
-    // @unchecked: `output` is guarded by `lock`; the rest is set once.
-    public let process = Process()
-    private let lock = NSLock()
-    private var output = ""
-    /// The pipe reached its end: everything the process printed is in `output`.
-    private var drained = false
-    private let pipe = Pipe()
+public final class KairosProcess: Sendable {
+    private let child: ChildProcess
 
     /// The binary that `swift build` put next to this test bundle.
     public static var binary: URL {
@@ -18,33 +13,17 @@ public final class KairosProcess: @unchecked Sendable {
 
     /// Starts `kairos` with `arguments`; `environment` is added to this process's own.
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardError = pipe
-        process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.withLock {
-                if data.isEmpty { self.drained = true } else { self.output += String(decoding: data, as: UTF8.self) }
-            }
-        }
-        try process.run()
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
-        pipe.fileHandleForReading.readabilityHandler = nil
+        child = try ChildProcess(
+            Self.binary.path, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
     /// Everything printed so far (logs go to stderr).
-    public var log: String { lock.withLock { output } }
+    public var log: String { child.output }
 
     /// Waits for the "listening" log line and returns the port it names.
     public func waitForPort(timeout: Double = 30) -> Int? {
         let stopwatch = Stopwatch()
-        while stopwatch.elapsed < timeout && process.isRunning {
+        while stopwatch.elapsed < timeout && child.isRunning {
             if let port = port { return port }
             Thread.sleep(forTimeInterval: 0.02)
         }
@@ -57,7 +36,7 @@ public final class KairosProcess: @unchecked Sendable {
         repeat {
             if let line = logLines.first(where: { $0["message"] as? String == message }) { return line }
             Thread.sleep(forTimeInterval: 0.02)
-        } while stopwatch.elapsed < timeout && process.isRunning
+        } while stopwatch.elapsed < timeout && child.isRunning
         return nil
     }
 
@@ -75,14 +54,12 @@ public final class KairosProcess: @unchecked Sendable {
 
     /// Sends SIGTERM and waits for the exit; returns the exit status, nil on timeout.
     public func terminate(timeout: Double = 15) -> Int32? {
-        process.terminate()
+        child.send(SIGTERM)
         return waitForExit(timeout: timeout)
     }
 
     /// Waits for the exit and for the last of its output; returns the exit status, nil on timeout.
     public func waitForExit(timeout: Double) -> Int32? {
-        let stopwatch = Stopwatch()
-        while (process.isRunning || !lock.withLock({ drained })) && stopwatch.elapsed < timeout { Thread.sleep(forTimeInterval: 0.02) }
-        return process.isRunning ? nil : process.terminationStatus
+        child.waitForExit(timeout: timeout)
     }
 }

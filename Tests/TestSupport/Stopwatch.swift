@@ -23,19 +23,17 @@ public struct Stopwatch: Sendable {
     public static let stallThreshold: TimeInterval = 0.25
 
     private let startedAt: UInt64
-    private let stalledAtStart: UInt64
 
     public init() {
-        let (now, stalled) = Heartbeat.shared.reading()
-        startedAt = now
-        stalledAtStart = stalled
+        Heartbeat.shared.ensureRunning()
+        startedAt = Heartbeat.now()
     }
 
     /// Seconds since `init`, without the stalls in between: for "at most" bounds.
     public var elapsed: TimeInterval {
-        let (now, stalled) = Heartbeat.shared.reading()
-        let running = (now &- startedAt) &- (stalled &- stalledAtStart)
-        return TimeInterval(running) / 1e9
+        let now = Heartbeat.now()
+        let stalled = Heartbeat.shared.stalledNanoseconds(from: startedAt, to: now)
+        return TimeInterval(now - startedAt - stalled) / 1e9
     }
 
     /// Seconds the process stood still since `init`: an allowance for lateness measured by
@@ -44,49 +42,57 @@ public struct Stopwatch: Sendable {
 
     /// Seconds since `init` on the monotonic clock, stalls included: for "at least" bounds.
     public var elapsedWithStalls: TimeInterval {
-        TimeInterval(Heartbeat.now() &- startedAt) / 1e9
+        TimeInterval(Heartbeat.now() - startedAt) / 1e9
     }
 }
 
 /// One thread for the whole test process that notices when it did not run for a while.
 private final class Heartbeat: @unchecked Sendable {
-    // @unchecked: `lastTick` and `stalled` are only touched while holding `lock`.
+    // @unchecked: `lastTick` and `stalls` are only touched while holding `lock`.
     static let shared = Heartbeat()
 
     private let lock = NSLock()
     private var lastTick: UInt64
-    private var stalled: UInt64 = 0
+    /// The stalls seen so far, oldest first, as monotonic [start, end) nanoseconds.
+    private var stalls: [Range<UInt64>] = []
 
     private init() {
         lastTick = Self.now()
         let thread = Thread { [unowned self] in
             while true {
                 Thread.sleep(forTimeInterval: Stopwatch.tick)
-                lock.withLock { _ = account(upTo: Self.now(), advancing: true) }
+                let now = Self.now()
+                lock.withLock {
+                    if let stall = stall(endingAt: now) { stalls.append(stall) }
+                    lastTick = now
+                }
             }
         }
         thread.name = "test.stopwatch.heartbeat"
         thread.start()
     }
 
-    /// Now and the stalled total, counting a stall still under way that the heartbeat has not
-    /// woken up to notice yet (the reader may run first after a freeze).
-    func reading() -> (now: UInt64, stalled: UInt64) {
+    /// Touching `shared` starts the heartbeat; a stopwatch must not start before it.
+    func ensureRunning() {}
+
+    /// How much of `start..<end` the process stood still, counting a stall still under way that
+    /// the heartbeat has not woken up to notice yet (the reader may run first after a freeze).
+    func stalledNanoseconds(from start: UInt64, to end: UInt64) -> UInt64 {
         lock.withLock {
-            let now = Self.now()
-            return (now, account(upTo: now, advancing: false))
+            let window = start..<max(start, end)
+            let ongoing = stall(endingAt: end).map { [$0] } ?? []
+            return (stalls + ongoing).reduce(0) { total, stall in
+                let overlap = stall.clamped(to: window)
+                return total + UInt64(overlap.count)
+            }
         }
     }
 
-    /// The stalled total as of `now`; with `advancing`, the gap up to `now` is booked for good.
-    private func account(upTo now: UInt64, advancing: Bool) -> UInt64 {
-        let gap = now &- lastTick
-        let threshold = UInt64(Stopwatch.stallThreshold * 1e9)
-        let extra = gap > threshold ? gap - UInt64(Stopwatch.tick * 1e9) : 0
-        guard advancing else { return stalled + extra }
-        stalled += extra
-        lastTick = now
-        return stalled
+    /// The gap since the last tick, less the tick itself, when it is long enough to be a stall.
+    private func stall(endingAt now: UInt64) -> Range<UInt64>? {
+        let expected = lastTick + UInt64(Stopwatch.tick * 1e9)
+        guard now > lastTick + UInt64(Stopwatch.stallThreshold * 1e9) else { return nil }
+        return expected..<now
     }
 
     /// Monotonic nanoseconds (CLOCK_MONOTONIC): unaffected by the wall clock being set.

@@ -1,0 +1,154 @@
+import Foundation
+import Glibc
+
+/// A program run by a test, started with `posix_spawn`, its standard output and error read into
+/// one log as they arrive.
+///
+/// Not Foundation's `Process`: on Linux its `run()` copies a whole 256-byte `d_name` out of each
+/// `dirent` while listing /proc/self/fd, reading past glibc's buffer, and now and then crashes
+/// the test process (seen here with Swift 6.3.1: SIGSEGV in memcpy under `Process.run()`; fixed
+/// upstream in swift-corelibs-foundation PR #5472).
+///
+/// ```swift
+/// let child = try ChildProcess("/usr/bin/curl", ["-sS", "http://127.0.0.1:34000/api/v1/liveness"])
+/// #expect(child.waitForExit(timeout: 10) == 0)
+/// print(child.output)
+/// ```
+public final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `log`, `drained` and `status` are only touched while holding `lock`.
+    public let pid: pid_t
+    private let lock = NSLock()
+    private var log: [UInt8] = []
+    private var drained = false
+    private var status: Int32?
+
+    /// Starts `executable` (a path) with `arguments` and exactly `environment`. Standard input is
+    /// /dev/null; every other descriptor this process has open stays here, so a child never holds
+    /// a test's listening socket open.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw TestDatabaseError("pipe failed: errno \(errno)") }
+        let (readEnd, writeEnd) = (ends[0], ends[1])
+        // Kept from other children (every child here closes what it inherits, too).
+        _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        guard Self.addCloseFrom(3, to: &actions) == 0 else { throw TestDatabaseError("posix_spawn_file_actions_addclosefrom_np failed") }
+
+        // The child starts with no signal blocked and every signal at its default, whatever the
+        // spawning thread had: kairos must hear its SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var child: pid_t = 0
+        let argv = CStringArray([executable] + arguments)
+        let envp = CStringArray(environment.map { "\($0.key)=\($0.value)" })
+        let result = posix_spawn(&child, executable, &actions, &attributes, argv.pointers, envp.pointers)
+        close(writeEnd)
+        guard result == 0 else {
+            close(readEnd)
+            throw TestDatabaseError("cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        pid = child
+
+        let reader = Thread { [self] in readUntilEnd(readEnd) }
+        reader.name = "test.child.\(child).output"
+        reader.start()
+    }
+
+    deinit {
+        if isRunning {
+            kill(pid, SIGKILL)
+            var ignored: Int32 = 0
+            _ = waitpid(pid, &ignored, 0)
+        }
+    }
+
+    /// What the child has printed so far, on either stream.
+    public var output: String { lock.withLock { String(decoding: log, as: UTF8.self) } }
+
+    /// Whether the child has not exited yet; reaps it when it has.
+    public var isRunning: Bool {
+        lock.withLock {
+            guard status == nil else { return false }
+            var raw: Int32 = 0
+            if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
+            return status == nil
+        }
+    }
+
+    /// The exit code, or 128 + the signal's number when a signal ended it (as a shell reports
+    /// it); nil while it runs.
+    public var exitStatus: Int32? {
+        guard !isRunning, let raw = lock.withLock({ status }) else { return nil }
+        let signal = raw & 0x7f
+        return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+    }
+
+    /// Sends `signal` (SIGTERM unless said otherwise).
+    public func send(_ signal: Int32 = SIGTERM) {
+        if isRunning { kill(pid, signal) }
+    }
+
+    /// Waits, for at most `timeout` seconds of running time, for the exit and for the last of the
+    /// output; returns ``exitStatus``, nil on timeout.
+    public func waitForExit(timeout: Double) -> Int32? {
+        let stopwatch = Stopwatch()
+        while (isRunning || !lock.withLock({ drained })) && stopwatch.elapsed < timeout {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return lock.withLock({ drained }) ? exitStatus : nil
+    }
+
+    private func readUntilEnd(_ fd: Int32) {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            lock.withLock { log += chunk[..<count] }
+        }
+        close(fd)
+        lock.withLock { drained = true }
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc
+    /// module does not import: looked up once by name.
+    private static func addCloseFrom(_ lowest: Int32, to actions: inout posix_spawn_file_actions_t) -> Int32 {
+        guard let closeFrom else { return -1 }
+        return closeFrom(&actions, lowest)
+    }
+
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let closeFrom: CloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: CloseFrom.self)
+    }()
+}
+
+/// A NULL-terminated array of C strings that lives as long as this value.
+private final class CStringArray {
+    let pointers: [UnsafeMutablePointer<CChar>?]
+
+    init(_ strings: [String]) {
+        pointers = strings.map { strdup($0) } + [nil]
+    }
+
+    deinit {
+        for pointer in pointers { free(pointer) }
+    }
+}
