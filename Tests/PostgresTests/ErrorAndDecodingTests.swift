@@ -107,8 +107,10 @@ import Testing
                 (unreachable, .unreachable, "Connection refused"),
             ]
             for (components, expected, text) in cases {
+                var configuration = PostgresConfiguration(components.string!)
+                configuration.connectTimeoutSeconds = 60  // as TestDatabase's: a stalled host is no failure
                 do {
-                    _ = try PostgresConnection.connect(PostgresConfiguration(components.string!))
+                    _ = try PostgresConnection.connect(configuration)
                     Issue.record("connected with \(components)")
                 } catch let error as PostgresError {
                     #expect(error.kind == .connect(expected))
