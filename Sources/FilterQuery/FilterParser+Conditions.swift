@@ -134,7 +134,7 @@ extension FilterParser {
     /// `"$A.started_at"`: a `$` and a valid dotted name is a column; any other string is data.
     private static func columnReference(_ value: JSONValue) -> SQLIdentifier? {
         guard case .string(let text) = value, text.utf8.first == UInt8(ascii: "$") else { return nil }
-        return try? SQLIdentifier(qualified: String(text.dropFirst()))
+        return try? SQLIdentifier(qualified: String(Substring(text.utf8.dropFirst())))
     }
 
     private mutating func list(_ elements: [JSONValue]) throws(ParseFailure) -> [FilterQuery.Literal] {

@@ -159,7 +159,7 @@ struct FilterParser {
             // "analyses AS A" or "analyses A".
             var name = rest
             if let (first, keyword) = Self.splitLastWord(rest) {
-                guard keyword.lowercased() == "as", !Self.hasWhitespace(first) else {
+                guard Self.isKeyword(keyword, "as"), !Self.hasWhitespace(first) else {
                     throw ParseFailure("\"\(text)\" is not a table; write \"versions\" or \"analyses AS A\"")
                 }
                 name = first
@@ -183,8 +183,8 @@ struct FilterParser {
     /// `pg_authid`, `pg_catalog.pg_class`, `information_schema.tables`: the server's own tables.
     /// An unqualified `pg_` name counts, since `pg_catalog` is always on the search path.
     static func isSystemCatalog(_ name: SQLIdentifier) -> Bool {
-        let first = name.description.prefix { $0 != "." }.lowercased()
-        return first.hasPrefix("pg_") || first == "information_schema"
+        let first = name.description.utf8.prefix { $0 != UInt8(ascii: ".") }
+        return (first.count >= 3 && isKeyword(first.prefix(3), "pg_")) || isKeyword(first, "information_schema")
     }
 
     /// A dotted name: `versions.identifier`, `public.versions`.
@@ -199,7 +199,7 @@ struct FilterParser {
 
     private static func selectItem(_ text: String) throws(ParseFailure) -> FilterQuery.SelectItem {
         // "expression AS alias": the last two words, when the one before the last is "as".
-        if let (rest, alias) = splitLastWord(text[...]), let (expression, keyword) = splitLastWord(rest), keyword.lowercased() == "as" {
+        if let (rest, alias) = splitLastWord(text[...]), let (expression, keyword) = splitLastWord(rest), isKeyword(keyword, "as") {
             return FilterQuery.SelectItem(try Self.expression(String(expression), allowsStar: true), alias: try name(String(alias)))
         }
         return FilterQuery.SelectItem(try expression(text, allowsStar: true))
@@ -227,7 +227,7 @@ struct FilterParser {
         }
         if hasWhitespace(inner) {
             let innerWords = words(inner)
-            if innerWords.count == 2, innerWords[0].lowercased() == "distinct" {
+            if innerWords.count == 2, isKeyword(innerWords[0], "distinct") {
                 return .aggregate(function, .distinct(try identifier(innerWords[1])))
             }
         }
@@ -238,17 +238,19 @@ struct FilterParser {
     private static func sortKey(_ text: String) throws(ParseFailure) -> FilterQuery.SortKey {
         var rest = text[...]
         var nullsFirst: Bool?
-        if let (before, last) = splitLastWord(rest), let (expression, keyword) = splitLastWord(before), keyword.lowercased() == "nulls" {
-            switch last.lowercased() {
-            case "first": nullsFirst = true
-            case "last": nullsFirst = false
-            default: throw ParseFailure("\"\(text)\": write NULLS FIRST or NULLS LAST")
+        if let (before, last) = splitLastWord(rest), let (expression, keyword) = splitLastWord(before), isKeyword(keyword, "nulls") {
+            if isKeyword(last, "first") {
+                nullsFirst = true
+            } else if isKeyword(last, "last") {
+                nullsFirst = false
+            } else {
+                throw ParseFailure("\"\(text)\": write NULLS FIRST or NULLS LAST")
             }
             rest = expression
         }
         var descending = false
-        if let (expression, direction) = splitLastWord(rest), ["asc", "desc"].contains(direction.lowercased()) {
-            descending = direction.lowercased() == "desc"
+        if let (expression, direction) = splitLastWord(rest), isKeyword(direction, "asc") || isKeyword(direction, "desc") {
+            descending = isKeyword(direction, "desc")
             rest = expression
         }
         return FilterQuery.SortKey(try expression(rest.trimmingWhitespace(), allowsStar: false), descending: descending, nullsFirst: nullsFirst)
@@ -301,6 +303,22 @@ struct FilterParser {
     // Byte-wise, and only where a text has white space at all: Character-wise splitting
     // dominated compile time. Only ASCII white space separates words; a name holding other
     // white space is refused as a name.
+
+    /// Whether `text` is `keyword` (given in lower case) in any case, compared byte by byte: a
+    /// lower-cased copy for each comparison was a noticeable part of compile time.
+    static func isKeyword(_ text: some StringProtocol, _ keyword: StaticString) -> Bool {
+        isKeyword(text.utf8, keyword)
+    }
+
+    static func isKeyword(_ bytes: some Collection<UInt8>, _ keyword: StaticString) -> Bool {
+        guard bytes.count == keyword.utf8CodeUnitCount else { return false }
+        return keyword.withUTF8Buffer { expected in
+            zip(bytes, expected).allSatisfy { byte, lower in
+                // ASCII letters differ from their capitals in bit 0x20 only.
+                byte == lower || (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z") && byte | 0x20 == lower)
+            }
+        }
+    }
 
     static func hasWhitespace(_ text: some StringProtocol) -> Bool {
         text.utf8.contains(where: isASCIIWhitespace)
