@@ -25,7 +25,7 @@ public struct Stopwatch: Sendable {
     private let startedAt: UInt64
 
     public init() {
-        Heartbeat.shared.ensureRunning()
+        _ = Heartbeat.shared  // started before the first reading, or its first stall would be missed
         startedAt = Heartbeat.now()
     }
 
@@ -71,9 +71,6 @@ private final class Heartbeat: @unchecked Sendable {
         thread.name = "test.stopwatch.heartbeat"
         thread.start()
     }
-
-    /// Touching `shared` starts the heartbeat; a stopwatch must not start before it.
-    func ensureRunning() {}
 
     /// How much of `start..<end` the process stood still, counting a stall still under way that
     /// the heartbeat has not woken up to notice yet (the reader may run first after a freeze).
