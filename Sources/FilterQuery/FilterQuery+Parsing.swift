@@ -180,11 +180,14 @@ struct FilterParser {
         return reference
     }
 
-    /// `pg_authid`, `pg_catalog.pg_class`, `information_schema.tables`: the server's own tables.
-    /// An unqualified `pg_` name counts, since `pg_catalog` is always on the search path.
+    /// `pg_authid`, `pg_catalog.pg_class`, `information_schema.tables`, `mydb.pg_catalog.pg_roles`:
+    /// the server's own tables. What counts is the schema, the part before the table's name (a
+    /// third part before it is the database); an unqualified `pg_` name counts too, since
+    /// `pg_catalog` is searched first whatever the search path.
     static func isSystemCatalog(_ name: SQLIdentifier) -> Bool {
-        let first = name.description.utf8.prefix { $0 != UInt8(ascii: ".") }
-        return (first.count >= 3 && isKeyword(first.prefix(3), "pg_")) || isKeyword(first, "information_schema")
+        let parts = name.description.utf8.split(separator: UInt8(ascii: "."))
+        let schema = parts.count >= 2 ? parts[parts.count - 2] : parts[0]
+        return (schema.count >= 3 && isKeyword(schema.prefix(3), "pg_")) || isKeyword(schema, "information_schema")
     }
 
     /// A dotted name: `versions.identifier`, `public.versions`.

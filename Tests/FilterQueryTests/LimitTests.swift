@@ -85,6 +85,9 @@ import Testing
     @Test(arguments: [
         "pg_authid", "pg_catalog.pg_authid", "PG_CATALOG.pg_class", "pg_stat_activity", "information_schema.tables",
         "pg_toast.pg_toast_1", "pg_temp.x", "Information_Schema.columns", "Pg_Roles",
+        // A three-part name starts with the database: PostgreSQL reads kairos.pg_catalog.pg_authid
+        // when kairos is the current database.
+        "kairos.pg_catalog.pg_authid", "anydb.information_schema.tables",
     ])
     func postgresOwnCatalogsAreRefusedWithoutAnAllowlist(table: String) throws {
         for document in [
@@ -97,8 +100,9 @@ import Testing
         }
         _ = try compile(#"{"table": "\#(table)"}"#, limits: FilterLimits(allowedTables: [table]))
         _ = try compile(#"{"table": "public.pgx_versions"}"#)
-        // Only the first part counts, and only a whole "information_schema" or a "pg_" start.
-        for near in ["pg", "pgsql_versions", "public.pg_versions", "information_schemas", "information"] {
+        // Only the schema counts (the table's own name when unqualified), and only a whole
+        // "information_schema" or a "pg_" start.
+        for near in ["pg", "pgsql_versions", "public.pg_versions", "pg_db.public.versions", "information_schemas", "information"] {
             _ = try compile(#"{"table": "\#(near)"}"#)
         }
     }
