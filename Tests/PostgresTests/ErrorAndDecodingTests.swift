@@ -108,7 +108,7 @@ import Testing
             ]
             for (components, expected, text) in cases {
                 var configuration = PostgresConfiguration(components.string!)
-                configuration.connectTimeoutSeconds = 60  // as TestDatabase's: a stalled host is no failure
+                configuration.connectTimeoutSeconds = TestDatabase.connectTimeoutSeconds
                 do {
                     _ = try PostgresConnection.connect(configuration)
                     Issue.record("connected with \(components)")
@@ -273,8 +273,17 @@ import Testing
 
     @Test func cancelStopsARunningStatementFromAnotherThread() async throws {
         try await withConnection { connection in
-            // Sleeps long enough that only the cancel can end it, even when the host stalls for seconds.
-            DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { connection.cancel() }
+            // Sleeps long enough that only the cancel can end it. Cancelled again every 200 ms until
+            // it ends: a cancel that lands before the statement reached the server (a host that
+            // stalled between the two) does nothing.
+            let ended = LockedBox(false)
+            Thread.detachNewThread {
+                while !ended.get() {
+                    Thread.sleep(forTimeInterval: 0.2)
+                    if !ended.get() { connection.cancel() }
+                }
+            }
+            defer { ended.set(true) }
             do {
                 try connection.execute("SELECT pg_sleep(60)")
                 Issue.record("the sleep was not cancelled")

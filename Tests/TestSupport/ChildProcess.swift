@@ -14,13 +14,24 @@ import Glibc
 /// #expect(child.waitForExit(timeout: 10) == 0)
 /// print(child.output)
 /// ```
-public final class ChildProcess: @unchecked Sendable {
-    // @unchecked: `log`, `drained` and `status` are only touched while holding `lock`.
+public final class ChildProcess: Sendable {
     public let pid: pid_t
-    private let lock = NSLock()
-    private var log: [UInt8] = []
-    private var drained = false
-    private var status: Int32?
+    /// What the child printed, and whether its output has reached its end. The reader thread
+    /// holds only this, so a child still running when its test lets go of it is killed in deinit.
+    private let printed = LockedBox(Printed())
+    /// The raw wait status once reaped; `lost` when the child could not be waited for.
+    private let reaped = LockedBox(Reaped.running)
+
+    private struct Printed {
+        var bytes: [UInt8] = []
+        var drained = false
+    }
+
+    private enum Reaped {
+        case running
+        case exited(Int32)
+        case lost
+    }
 
     /// Starts `executable` (a path) with `arguments` and exactly `environment`. Standard input is
     /// /dev/null; every other descriptor this process has open stays here, so a child never holds
@@ -29,17 +40,23 @@ public final class ChildProcess: @unchecked Sendable {
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { throw TestDatabaseError("pipe failed: errno \(errno)") }
         let (readEnd, writeEnd) = (ends[0], ends[1])
-        // Kept from other children (every child here closes what it inherits, too).
+        // Kept from other children (pipe2 with O_CLOEXEC is not imported into Swift; every child
+        // started here closes what it inherits anyway).
         _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-        guard Self.addCloseFrom(3, to: &actions) == 0 else { throw TestDatabaseError("posix_spawn_file_actions_addclosefrom_np failed") }
+        let prepared = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) == 0
+            && posix_spawn_file_actions_adddup2(&actions, writeEnd, 1) == 0
+            && posix_spawn_file_actions_adddup2(&actions, writeEnd, 2) == 0
+            && Self.addCloseFrom(3, to: &actions) == 0
+        guard prepared else {
+            close(readEnd)
+            close(writeEnd)
+            throw TestDatabaseError("cannot prepare the child's descriptors for \(executable)")
+        }
 
         // The child starts with no signal blocked and every signal at its default, whatever the
         // spawning thread had: kairos must hear its SIGTERM.
@@ -65,7 +82,8 @@ public final class ChildProcess: @unchecked Sendable {
         }
         pid = child
 
-        let reader = Thread { [self] in readUntilEnd(readEnd) }
+        let printed = printed
+        let reader = Thread { Self.read(readEnd, into: printed) }
         reader.name = "test.child.\(child).output"
         reader.start()
     }
@@ -79,22 +97,26 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// What the child has printed so far, on either stream.
-    public var output: String { lock.withLock { String(decoding: log, as: UTF8.self) } }
+    public var output: String { String(decoding: printed.get().bytes, as: UTF8.self) }
 
     /// Whether the child has not exited yet; reaps it when it has.
     public var isRunning: Bool {
-        lock.withLock {
-            guard status == nil else { return false }
+        reaped.update { reaped in
+            guard case .running = reaped else { return false }
             var raw: Int32 = 0
-            if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
-            return status == nil
+            switch waitpid(pid, &raw, WNOHANG) {
+            case pid: reaped = .exited(raw)
+            case -1 where errno != EINTR: reaped = .lost  // not ours to wait for any more
+            default: return true
+            }
+            return false
         }
     }
 
     /// The exit code, or 128 + the signal's number when a signal ended it (as a shell reports
-    /// it); nil while it runs.
+    /// it); nil while it runs, or when it could not be waited for.
     public var exitStatus: Int32? {
-        guard !isRunning, let raw = lock.withLock({ status }) else { return nil }
+        guard !isRunning, case .exited(let raw) = reaped.get() else { return nil }
         let signal = raw & 0x7f
         return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
     }
@@ -108,22 +130,22 @@ public final class ChildProcess: @unchecked Sendable {
     /// output; returns ``exitStatus``, nil on timeout.
     public func waitForExit(timeout: Double) -> Int32? {
         let stopwatch = Stopwatch()
-        while (isRunning || !lock.withLock({ drained })) && stopwatch.elapsed < timeout {
+        while (isRunning || !printed.get().drained) && stopwatch.elapsed < timeout {
             Thread.sleep(forTimeInterval: 0.02)
         }
-        return lock.withLock({ drained }) ? exitStatus : nil
+        return printed.get().drained ? exitStatus : nil
     }
 
-    private func readUntilEnd(_ fd: Int32) {
+    private static func read(_ fd: Int32, into printed: LockedBox<Printed>) {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }
-            lock.withLock { log += chunk[..<count] }
+            printed.update { $0.bytes += chunk[..<count] }
         }
         close(fd)
-        lock.withLock { drained = true }
+        printed.update { $0.drained = true }
     }
 
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc

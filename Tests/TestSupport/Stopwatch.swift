@@ -30,15 +30,18 @@ public struct Stopwatch: Sendable {
     }
 
     /// Seconds since `init`, without the stalls in between: for "at most" bounds.
-    public var elapsed: TimeInterval {
-        let now = Heartbeat.now()
-        let stalled = Heartbeat.shared.stalledNanoseconds(from: startedAt, to: now)
-        return TimeInterval(now - startedAt - stalled) / 1e9
-    }
+    public var elapsed: TimeInterval { reading().running }
 
     /// Seconds the process stood still since `init`: an allowance for lateness measured by
     /// another clock (the database's), which a stall adds to.
-    public var stalled: TimeInterval { elapsedWithStalls - elapsed }
+    public var stalled: TimeInterval { reading().stalled }
+
+    /// One look at the clock, split into running and stalled seconds.
+    private func reading() -> (running: TimeInterval, stalled: TimeInterval) {
+        let now = Heartbeat.now()
+        let stalled = Heartbeat.shared.stalledNanoseconds(from: startedAt, to: now)
+        return (TimeInterval(now - startedAt - stalled) / 1e9, TimeInterval(stalled) / 1e9)
+    }
 
     /// Seconds since `init` on the monotonic clock, stalls included: for "at least" bounds.
     public var elapsedWithStalls: TimeInterval {

@@ -44,6 +44,8 @@ public enum RunOutcome: String, Sendable, CaseIterable {
     case running, succeeded, failed
     /// Later than the misfire grace time allowed: not executed.
     case missed
-    /// The previous execution of the same job was still running.
+    /// Not executed for another reason. Reserved: no firing records it today. (A firing whose
+    /// scheduled time had already fired leaves no run of its own, as that time's run exists; it
+    /// is counted in `kairos_jobs_skipped_total`.)
     case skipped
 }
