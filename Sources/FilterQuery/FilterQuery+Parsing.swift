@@ -185,8 +185,12 @@ struct FilterParser {
     /// third part before it is the database); an unqualified `pg_` name counts too, since
     /// `pg_catalog` is searched first whatever the search path.
     static func isSystemCatalog(_ name: SQLIdentifier) -> Bool {
-        let parts = name.description.utf8.split(separator: UInt8(ascii: "."))
-        let schema = parts.count >= 2 ? parts[parts.count - 2] : parts[0]
+        let bytes = name.description.utf8
+        var schema = bytes[...]
+        if let lastDot = bytes.lastIndex(of: UInt8(ascii: ".")) {
+            let before = bytes[..<lastDot]
+            schema = before.lastIndex(of: UInt8(ascii: ".")).map { before[before.index(after: $0)...] } ?? before
+        }
         return (schema.count >= 3 && isKeyword(schema.prefix(3), "pg_")) || isKeyword(schema, "information_schema")
     }
 
