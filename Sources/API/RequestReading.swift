@@ -50,10 +50,17 @@ extension HTTPRequest {
         return value
     }
 
-    /// Refuses query parameters other than `known`, so a typo (`periodicaly`) is not ignored.
+    /// Refuses query parameters other than `known`, so a typo (`periodicaly`) is not ignored, and
+    /// any given twice (`offset=7&offset=8`), where taking either would be a guess.
     func requireOnlyQueryParameters(_ known: [String]) throws(HTTPError) {
-        for (name, _) in query where !known.contains(name) {
-            throw HTTPError(.badRequest, "unknown query parameter '\(name)'; accepted: \(known.map { "'\($0)'" }.joined(separator: ", "))")
+        for (index, (name, _)) in query.enumerated() {
+            guard known.contains(name) else {
+                throw HTTPError(.badRequest, "unknown query parameter '\(name)'; accepted: \(known.map { "'\($0)'" }.joined(separator: ", "))")
+            }
+            guard !query[..<index].contains(where: { $0.name == name }) else {
+                let count = query.count { $0.name == name }
+                throw HTTPError(.badRequest, "query parameter '\(name)' is given \(count) times; give it once")
+            }
         }
     }
 

@@ -120,6 +120,11 @@ import Testing
             #expect(typo.status == 400)
             #expect(typo.error?.hasPrefix("unknown query parameter 'periodicaly'") == true)
             #expect(try api.call("GET", "/api/v1/jobs?job_type=mine").status == 400)
+            // Found by schemathesis: a repeated parameter was read as its first value.
+            let twice = try api.call("GET", "/api/v1/flows?offset=7&limit=5&offset=U")
+            #expect(twice.status == 400)
+            #expect(twice.error == "query parameter 'offset' is given 2 times; give it once")
+            #expect(try api.call("GET", "/api/v1/flows?offset=7&limit=5").status == 200)
         }
     }
 
