@@ -70,6 +70,22 @@ import Testing
         }
     }
 
+    /// As the spec says: null is the same as leaving a key out, and a duration may be a number
+    /// of seconds, as in a YAML job file.
+    @Test func nullMeansNotGivenAndADurationMayBeSeconds() async throws {
+        try await APIFixture.with { api throws in
+            let reply = try api.call("POST", "/api/v1/jobs", body: #"""
+                {"job_id": null, "handler": "FlowScheduling", "kwargs": {"flow_name": "f"},
+                 "when": null, "periodically": 90, "misfire_grace_time": null, "state": "running"}
+                """#)
+            #expect(reply.status == 201)
+            #expect(reply.json["job"]?["periodically"] == "0:01:30")
+            #expect(reply.json["job"]?["misfire_grace_time"] == .null)
+            #expect(reply.json["job"]?["next_run_time"] == .string((APIFixture.now + 90_000_000).iso8601))
+            #expect(reply.json["job"]?["job_id"]?.stringValue?.isEmpty == false)
+        }
+    }
+
     @Test(arguments: [
         (#"{"handler": "NoSuch"}"#, "unknown handler \"NoSuch\"; use one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "periodically": "1 dya"}"#,
