@@ -191,7 +191,7 @@ struct FilterParser {
             let before = bytes[..<lastDot]
             schema = before.lastIndex(of: UInt8(ascii: ".")).map { before[before.index(after: $0)...] } ?? before
         }
-        return (schema.count >= 3 && isKeyword(schema.prefix(3), "pg_")) || isKeyword(schema, "information_schema")
+        return isKeyword(schema.prefix(3), "pg_") || isKeyword(schema, "information_schema")
     }
 
     /// A dotted name: `versions.identifier`, `public.versions`.
