@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "kairos", targets: ["kairos"]),
+        .executable(name: "kairos-bench", targets: ["kairos-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,8 +21,10 @@ let package = Package(
         // Libraries that know nothing of jobs.
         .target(name: "JSON"),
         .target(name: "Chronology"),
+        // Pure: SQL text whose values can only travel as bound parameters. No libpq.
+        .target(name: "SQLBuilding", dependencies: ["JSON", "Chronology"]),
         .target(name: "Postgres", dependencies: [
-            "CLibPQ", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "CLibPQ", "SQLBuilding", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "YAML", dependencies: ["CYAML", "JSON"]),
         .target(name: "HTTPServer", dependencies: [
@@ -30,31 +33,38 @@ let package = Package(
 
         // Kairos itself.
         .target(name: "Scheduling", dependencies: ["Chronology"]),
-        // Pure: `$filter` JSON to a typed query to SQL; it uses Postgres's SQL type, never a connection.
-        .target(name: "FilterQuery", dependencies: ["Postgres", "JSON"]),
+        // Pure: `$filter` JSON to a typed query to SQL.
+        .target(name: "FilterQuery", dependencies: ["SQLBuilding", "JSON"]),
         .target(name: "Jobs", dependencies: [
-            "Postgres", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "SQLBuilding", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
             "Jobs", "FilterQuery", "Scheduling", "YAML", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
-            "API", "Jobs", "FilterQuery", "Postgres", "HTTPServer", "Chronology", "JSON",
+            "API", "Jobs", "Postgres", "HTTPServer", "Chronology",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The benchmarks, apart from the production binary (scripts/bench-*.sh run them).
+        .executableTarget(name: "kairos-bench", dependencies: [
+            "Jobs", "FilterQuery", "Postgres", "SQLBuilding", "Chronology", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Test support: a fresh schema per test on the PostgreSQL that scripts/postgres.sh starts.
-        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Postgres", "SQLBuilding"], path: "Tests/TestSupport"),
+        .testTarget(name: "SQLBuildingTests", dependencies: ["SQLBuilding"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ChronologyTests", dependencies: ["Chronology"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "JSON", "Chronology", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SQLBuilding", "JSON", "Chronology", "TestSupport"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Chronology"]),
-        .testTarget(name: "FilterQueryTests", dependencies: ["FilterQuery", "Postgres", "JSON", "TestSupport"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "FilterQuery", "Scheduling", "Postgres", "TestSupport"]),
+        .testTarget(name: "FilterQueryTests", dependencies: ["FilterQuery", "SQLBuilding", "Postgres", "JSON", "TestSupport"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "FilterQuery", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "FilterQuery", "Postgres", "SQLBuilding", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,5 +8,5 @@
 #   scripts/bench-filter.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-setup_release_build >/dev/null
-.build/release/kairos bench filter
+setup_release_build kairos-bench >/dev/null
+.build/release/kairos-bench filter

@@ -9,8 +9,8 @@
 #   scripts/bench-scheduler.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-setup_release_build >/dev/null
-kairos=.build/release/kairos
+setup_release_build kairos-bench >/dev/null
+kairos=.build/release/kairos-bench
 
 say "pgbench -N (simple update) on the same cluster, 2 clients, 10 s"
 pgbench=$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)
@@ -24,8 +24,8 @@ unset PGOPTIONS
 echo "pgbench -N: ${tps} transactions per second"
 
 say "burst"
-"$kairos" bench burst
+"$kairos" burst
 say "steady"
-"$kairos" bench steady --seconds 30
+"$kairos" steady --seconds 30
 say "boot"
-"$kairos" bench boot
+"$kairos" boot

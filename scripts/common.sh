@@ -42,11 +42,13 @@ ensure_system() {
 }
 
 # Sets everything up (packages, the private PostgreSQL with DATABASE_URL exported), moves to the
-# checkout and builds kairos in release mode: what the run and benchmark commands share.
+# checkout and builds a product (default kairos; the benchmarks are kairos-bench) in release
+# mode: what the run and benchmark commands share.
 setup_release_build() {
+  local product=${1:-kairos}
   "$KAIROS_ROOT/scripts/setup.sh"
   eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
   cd "$KAIROS_ROOT"
-  say "building kairos (release)"
-  swift build -c release --product kairos >&2
+  say "building $product (release)"
+  swift build -c release --product "$product" >&2
 }

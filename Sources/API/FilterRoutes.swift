@@ -3,6 +3,7 @@ import HTTPServer
 import Jobs
 import JSON
 import Postgres
+import SQLBuilding
 
 /// The `$filter` debug endpoints: see the SQL a filter compiles to, and the arguments it would
 /// expand to now. Both take the body a flow argument would hold: `{"$filter": {...}, ...extra}`.

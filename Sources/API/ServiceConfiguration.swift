@@ -51,8 +51,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         self.openapiFile = openapiFile
     }
 
-    /// Values given on the command line; nil where a flag was not given.
-    public struct Flags: Sendable {
+    /// Values given as plain values, for tests and tools; `kairos serve`'s options are the other
+    /// ``ServiceFlags``.
+    public struct Flags: ServiceFlags {
         public var databaseURL: String?
         public var host: String?
         public var port: Int?
@@ -62,7 +63,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var filterTables: String?
         public var filterTimeout: String?
         public var filterMaximumRows: String?
-        public var allowUnauthenticated: Bool
+        public var allowUnauthenticated = false
         public var openapiFile: String?
 
         public init(
@@ -88,7 +89,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public static let defaultPort = 34000
 
     /// - Throws: ``ConfigurationError`` naming the setting, where it came from and what is accepted.
-    public static func resolve(flags: Flags, environment: [String: String]) throws(ConfigurationError) -> ServiceConfiguration {
+    public static func resolve(flags: some ServiceFlags, environment: [String: String]) throws(ConfigurationError) -> ServiceConfiguration {
         /// The flag's value, else the variable's when set and not empty, with where it came from.
         func pick(_ flag: String?, flagName: String, _ variable: String) -> (value: String, source: String)? {
             if let flag { return (flag, flagName) }
@@ -192,6 +193,35 @@ extension ServiceConfiguration: CustomStringConvertible {
         "host=\(host) port=\(port) api_tokens=\(apiTokens.isEmpty ? "none" : "\(apiTokens.count) (hidden)") "
             + "default_jobs_dir=\(defaultJobsDirectory) log_level=\(logLevel)"
     }
+}
+
+/// Settings given on the command line; nil where a flag was not given. A command's parsed options
+/// conform as they are, so no flag is copied by hand; a command without some setting leaves it to
+/// the defaults below (nil, false).
+public protocol ServiceFlags {
+    var databaseURL: String? { get }
+    var host: String? { get }
+    var port: Int? { get }
+    var apiTokens: String? { get }
+    var defaultJobsDirectory: String? { get }
+    var logLevel: String? { get }
+    var filterTables: String? { get }
+    var filterTimeout: String? { get }
+    var filterMaximumRows: String? { get }
+    var allowUnauthenticated: Bool { get }
+    var openapiFile: String? { get }
+}
+
+extension ServiceFlags {
+    public var host: String? { nil }
+    public var port: Int? { nil }
+    public var apiTokens: String? { nil }
+    public var defaultJobsDirectory: String? { nil }
+    public var filterTables: String? { nil }
+    public var filterTimeout: String? { nil }
+    public var filterMaximumRows: String? { nil }
+    public var allowUnauthenticated: Bool { false }
+    public var openapiFile: String? { nil }
 }
 
 /// A setting that cannot be used; the message names it and says what would be accepted.

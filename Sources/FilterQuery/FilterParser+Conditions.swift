@@ -1,5 +1,5 @@
 import JSON
-import Postgres
+import SQLBuilding
 
 extension FilterParser {
     /// `where`: an object of conditions, ANDed; nil when it is empty.

@@ -1,5 +1,5 @@
 import JSON
-import Postgres
+import SQLBuilding
 
 extension FilterParser {
     /// One join object, or a list of them.

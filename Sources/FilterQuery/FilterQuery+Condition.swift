@@ -1,4 +1,4 @@
-import Postgres
+import SQLBuilding
 
 extension FilterQuery {
     /// A `where` tree: an object's entries are ANDed; `$or` and `$and` groups combine objects.

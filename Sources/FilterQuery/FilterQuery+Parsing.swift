@@ -1,5 +1,5 @@
 import JSON
-import Postgres
+import SQLBuilding
 
 extension FilterQuery {
     /// Parses the value of a `$filter` key, checking it against `limits`.

@@ -1,5 +1,5 @@
 import JSON
-import Postgres
+import SQLBuilding
 
 extension FilterQuery {
     /// The query as a statement: names quoted, every value a `$n` parameter.

@@ -1,4 +1,4 @@
-import Postgres
+import SQLBuilding
 
 /// A `$filter` query: fabric8's json2sql language, parsed into a typed tree that compiles to
 /// parameterized SQL.

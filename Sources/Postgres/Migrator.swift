@@ -1,3 +1,5 @@
+import SQLBuilding
+
 /// One step of a database schema: SQL applied once, in version order, never edited afterwards.
 public struct Migration: Sendable {
     public let version: Int

@@ -1,3 +1,4 @@
+import SQLBuilding
 import JSON
 
 extension PostgresCell {

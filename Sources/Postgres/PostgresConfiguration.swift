@@ -1,3 +1,4 @@
+import SQLBuilding
 import Logging
 
 /// Where and how to connect.

@@ -1,3 +1,5 @@
+import SQLBuilding
+
 /// How a transaction begins.
 public struct TransactionOptions: Sendable {
     public enum Isolation: String, Sendable {

@@ -1,3 +1,4 @@
+import SQLBuilding
 import CLibPQ
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+import SQLBuilding
 import Chronology
 import Foundation
 import JSON

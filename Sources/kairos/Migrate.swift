@@ -3,14 +3,18 @@ import ArgumentParser
 import Jobs
 import Postgres
 
-struct Migrate: ParsableCommand {
+struct Migrate: ParsableCommand, ServiceFlags {
     static let configuration = CommandConfiguration(
         abstract: "Apply pending database migrations and exit (serve also does this at boot).")
 
-    @OptionGroup var common: CommonOptions
+    @Option(name: .customLong("database-url"), help: "libpq connection string or postgresql:// URI (env: DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env: KAIROS_LOG_LEVEL).")
+    var logLevel: String?
 
     func run() throws {
-        let configuration = try ServiceConfiguration.resolveOrExit(common.flags)
+        let configuration = try ServiceConfiguration.resolveOrExit(self)
         var database = PostgresConfiguration(configuration.databaseURL)
         database.logger = makeLogger(level: configuration.logLevel)
         let connection = try PostgresConnection.connect(database)

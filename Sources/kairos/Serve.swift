@@ -8,11 +8,15 @@ import Jobs
 import Logging
 import Postgres
 
-struct Serve: ParsableCommand {
+struct Serve: ParsableCommand, ServiceFlags {
     static let configuration = CommandConfiguration(
         abstract: "Serve the REST API; apply migrations at boot; stop gracefully on SIGTERM or SIGINT.")
 
-    @OptionGroup var common: CommonOptions
+    @Option(name: .customLong("database-url"), help: "libpq connection string or postgresql:// URI (env: DATABASE_URL).")
+    var databaseURL: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env: KAIROS_LOG_LEVEL).")
+    var logLevel: String?
 
     @Option(help: "Address to listen on (env: KAIROS_HOST).")
     var host: String?
@@ -26,8 +30,8 @@ struct Serve: ParsableCommand {
     @Flag(help: "Serve beyond loopback without API tokens (env: KAIROS_ALLOW_UNAUTHENTICATED=true).")
     var allowUnauthenticated = false
 
-    @Option(help: "Directory of default job files (env: KAIROS_DEFAULT_JOBS_DIR).")
-    var defaultJobsDir: String?
+    @Option(name: .customLong("default-jobs-dir"), help: "Directory of default job files (env: KAIROS_DEFAULT_JOBS_DIR).")
+    var defaultJobsDirectory: String?
 
     @Option(help: "Comma-separated tables a $filter may read; any when not given (env: KAIROS_FILTER_TABLES).")
     var filterTables: String?
@@ -35,8 +39,8 @@ struct Serve: ParsableCommand {
     @Option(help: "How long one $filter query may run, as a duration such as 30s (env: KAIROS_FILTER_TIMEOUT).")
     var filterTimeout: String?
 
-    @Option(help: "Most rows one $filter may match; more is an error (env: KAIROS_FILTER_MAX_ROWS).")
-    var filterMaxRows: String?
+    @Option(name: .customLong("filter-max-rows"), help: "Most rows one $filter may match; more is an error (env: KAIROS_FILTER_MAX_ROWS).")
+    var filterMaximumRows: String?
 
     @Option(help: "The API spec to serve and make the docs page from (env: KAIROS_OPENAPI_FILE; default openapi.yaml).")
     var openapiFile: String?
@@ -48,17 +52,7 @@ struct Serve: ParsableCommand {
     var schedulerMaxSleep: Int = 30
 
     func run() throws {
-        var flags = common.flags
-        flags.host = host
-        flags.port = port
-        flags.apiTokens = apiTokens
-        flags.allowUnauthenticated = allowUnauthenticated
-        flags.openapiFile = openapiFile
-        flags.defaultJobsDirectory = defaultJobsDir
-        flags.filterTables = filterTables
-        flags.filterTimeout = filterTimeout
-        flags.filterMaximumRows = filterMaxRows
-        let configuration = try ServiceConfiguration.resolveOrExit(flags)
+        let configuration = try ServiceConfiguration.resolveOrExit(self)
         let logger = makeLogger(level: configuration.logLevel)
         let signals = ShutdownSignal()
 

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ServiceConfigurationTests {
     @Test func defaultsApplyWhenNothingIsSet() throws {
-        let configuration = try ServiceConfiguration.resolve(flags: .init(), environment: [:])
+        let configuration = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:])
         #expect(configuration == ServiceConfiguration(
             databaseURL: "", host: "127.0.0.1", port: 34000, apiTokens: [], defaultJobsDirectory: "default_jobs", logLevel: .info))
     }
@@ -14,7 +14,7 @@ import Testing
             "DATABASE_URL": "postgresql://env/db", "KAIROS_HOST": "0.0.0.0", "KAIROS_PORT": "8080",
             "KAIROS_API_TOKENS": "a, b,,c", "KAIROS_DEFAULT_JOBS_DIR": "/etc/kairos/jobs", "KAIROS_LOG_LEVEL": "DEBUG",
         ]
-        let fromEnvironment = try ServiceConfiguration.resolve(flags: .init(), environment: environment)
+        let fromEnvironment = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment)
         #expect(fromEnvironment == ServiceConfiguration(
             databaseURL: "postgresql://env/db", host: "0.0.0.0", port: 8080, apiTokens: ["a", "b", "c"],
             defaultJobsDirectory: "/etc/kairos/jobs", logLevel: .debug))
@@ -37,15 +37,15 @@ import Testing
         (["KAIROS_FILTER_MAX_ROWS": "lots"], "KAIROS_FILTER_MAX_ROWS: \"lots\" is not a positive number of rows"),
     ])
     func badSettingsAreNamed(environment: [String: String], message: String) {
-        #expect(throws: ConfigurationError(message)) { try ServiceConfiguration.resolve(flags: .init(), environment: environment) }
+        #expect(throws: ConfigurationError(message)) { try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment) }
     }
 
     @Test func filterSettingsComeFromTheEnvironmentAndFlags() throws {
-        let standard = try ServiceConfiguration.resolve(flags: .init(), environment: [:]).filters
+        let standard = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).filters
         #expect(standard == .standard)
         #expect(standard.limits.allowedTables == nil)
         let environment = ["KAIROS_FILTER_TABLES": "versions, packages,,", "KAIROS_FILTER_TIMEOUT": "2 minutes", "KAIROS_FILTER_MAX_ROWS": "500"]
-        let fromEnvironment = try ServiceConfiguration.resolve(flags: .init(), environment: environment).filters
+        let fromEnvironment = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment).filters
         #expect(fromEnvironment.limits.allowedTables == ["versions", "packages"])
         #expect(fromEnvironment.statementTimeout == .seconds(120))
         #expect(fromEnvironment.maximumRows == 500)
@@ -55,37 +55,37 @@ import Testing
         #expect(fromFlags.statementTimeout == .milliseconds(1500))
         #expect(fromFlags.maximumRows == 1)
         // The longest statement timeout PostgreSQL takes is just over 24 days.
-        #expect(try ServiceConfiguration.resolve(flags: .init(filterTimeout: "24 days"), environment: [:]).filters.statementTimeout == .seconds(24 * 86_400))
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(filterTimeout: "24 days"), environment: [:]).filters.statementTimeout == .seconds(24 * 86_400))
     }
 
     @Test func withoutTokensOnlyLoopbackIsServedUnlessAllowedOnPurpose() throws {
         for host in ["127.0.0.1", "127.0.0.2", "127.255.255.254", "localhost", "::1", "[::1]", "0:0:0:0:0:0:0:1"] {
-            #expect(try ServiceConfiguration.resolve(flags: .init(host: host), environment: [:]).host == host)
+            #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(host: host), environment: [:]).host == host)
         }
         for host in ["0.0.0.0", "::", "127.example.net", "128.0.0.1", "10.0.0.1", "::2", "example.com"] {
-            #expect(throws: ConfigurationError.self, "\(host)") { try ServiceConfiguration.resolve(flags: .init(host: host), environment: [:]) }
+            #expect(throws: ConfigurationError.self, "\(host)") { try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(host: host), environment: [:]) }
         }
         let refused = #expect(throws: ConfigurationError.self) {
-            try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0"), environment: [:])
+            try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(host: "0.0.0.0"), environment: [:])
         }
         #expect(refused?.message.hasPrefix("no API tokens are configured, so Kairos listens on loopback only, not on 0.0.0.0") == true)
-        #expect(try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0", apiTokens: "t"), environment: [:]).apiTokens == ["t"])
-        #expect(try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0", allowUnauthenticated: true), environment: [:]).allowUnauthenticated)
-        #expect(try ServiceConfiguration.resolve(flags: .init(host: "0.0.0.0"), environment: ["KAIROS_ALLOW_UNAUTHENTICATED": "true"]).allowUnauthenticated)
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(host: "0.0.0.0", apiTokens: "t"), environment: [:]).apiTokens == ["t"])
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(host: "0.0.0.0", allowUnauthenticated: true), environment: [:]).allowUnauthenticated)
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(host: "0.0.0.0"), environment: ["KAIROS_ALLOW_UNAUTHENTICATED": "true"]).allowUnauthenticated)
         #expect(throws: ConfigurationError("KAIROS_ALLOW_UNAUTHENTICATED: \"maybe\" is not true or false")) {
-            try ServiceConfiguration.resolve(flags: .init(), environment: ["KAIROS_ALLOW_UNAUTHENTICATED": "maybe"])
+            try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: ["KAIROS_ALLOW_UNAUTHENTICATED": "maybe"])
         }
     }
 
     @Test func theDescriptionNeverShowsAToken() throws {
-        let configuration = try ServiceConfiguration.resolve(flags: .init(apiTokens: "very-secret,other-secret"), environment: [:])
+        let configuration = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(apiTokens: "very-secret,other-secret"), environment: [:])
         #expect(!configuration.description.contains("secret"))
         #expect(configuration.description.contains("api_tokens=2 (hidden)"))
     }
 
     @Test func portBoundariesAreAccepted() throws {
-        #expect(try ServiceConfiguration.resolve(flags: .init(port: 65535), environment: [:]).port == 65535)
-        #expect(try ServiceConfiguration.resolve(flags: .init(port: 0), environment: [:]).port == 0)
-        #expect(throws: ConfigurationError.self) { try ServiceConfiguration.resolve(flags: .init(port: -1), environment: [:]) }
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(port: 65535), environment: [:]).port == 65535)
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(port: 0), environment: [:]).port == 0)
+        #expect(throws: ConfigurationError.self) { try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(port: -1), environment: [:]) }
     }
 }

@@ -1,6 +1,7 @@
 import FilterQuery
 import JSON
 import Postgres
+import SQLBuilding
 import Testing
 
 /// Parses `text` as JSON and compiles it: the SQL that runs, and the same with values inlined.

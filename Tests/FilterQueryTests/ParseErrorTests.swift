@@ -1,5 +1,6 @@
 import FilterQuery
 import JSON
+import SQLBuilding
 import Testing
 
 /// Every way a document can be wrong gets a message that names the place and the fix.

@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Jobs
 import Postgres
+import SQLBuilding
 import Scheduling
 import TestSupport
 

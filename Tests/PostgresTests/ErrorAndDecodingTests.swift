@@ -2,6 +2,7 @@ import Chronology
 import Foundation
 import JSON
 import Postgres
+import SQLBuilding
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import SQLBuilding
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Chronology
 import JSON
 import Postgres
+import SQLBuilding
 import TestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import Postgres
+import SQLBuilding
 
 /// fabric8's analysis tables, cut down but with their real column types, and a small catalogue
 /// whose rows the `$filter` tests query: three ecosystems, seven packages, fourteen versions,

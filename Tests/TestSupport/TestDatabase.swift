@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import SQLBuilding
 
 /// The PostgreSQL that `make test` starts, and a fresh schema per test case so suites run in
 /// parallel and leave nothing behind.

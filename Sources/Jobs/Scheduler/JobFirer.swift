@@ -3,6 +3,7 @@ import Foundation
 import JSON
 import Logging
 import Postgres
+import SQLBuilding
 import Scheduling
 
 /// Fires due jobs: claims them with `FOR UPDATE SKIP LOCKED`, applies the misfire rules, runs

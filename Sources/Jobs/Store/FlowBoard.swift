@@ -1,4 +1,5 @@
 import Postgres
+import SQLBuilding
 
 /// The flows that firings posted, for workers and operators to read. (Claiming them is a later
 /// issue's flow board; this is its read side.)

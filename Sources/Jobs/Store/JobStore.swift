@@ -1,6 +1,7 @@
 import Chronology
 import JSON
 import Postgres
+import SQLBuilding
 import Scheduling
 
 /// Jobs, their runs and the service state in PostgreSQL. Every change that can move a

@@ -1,6 +1,7 @@
 import Chronology
 import JSON
 import Postgres
+import SQLBuilding
 import Scheduling
 
 /// Column lists and row decoding shared by the store's statements.

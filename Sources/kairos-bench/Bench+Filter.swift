@@ -6,6 +6,7 @@ import JSON
 import Jobs
 import Logging
 import Postgres
+import SQLBuilding
 
 /// `kairos bench filter`: how fast `$filter` compiles, and how long expanding one takes.
 extension Bench {

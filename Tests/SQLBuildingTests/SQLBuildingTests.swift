@@ -1,4 +1,4 @@
-import Postgres
+import SQLBuilding
 import Testing
 
 /// How statements are put together: literals, names, values and fragments, numbered at the end.

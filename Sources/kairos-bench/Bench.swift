@@ -1,33 +1,35 @@
-import API
-import JSON
 import ArgumentParser
+import JSON
 import Chronology
 import Foundation
 import Jobs
 import Logging
 import Postgres
+import SQLBuilding
 
-/// `kairos bench burst|steady|boot|filter`: the scheduler's and `$filter`'s benchmarks, on a
+/// `kairos-bench burst|steady|boot|filter`: the scheduler's and `$filter`'s benchmarks, on a
 /// schema of their own (`kairos_bench`, dropped and recreated), printing numbers. Run by
-/// scripts/bench-scheduler.sh and scripts/bench-filter.sh.
+/// scripts/bench-scheduler.sh and scripts/bench-filter.sh; not part of the service's binary.
+@main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks: burst (10,000 one-shots at one instant), steady (100 jobs every second), boot (1,000 default job files), filter ($filter compiles per second, expanding 10,000 rows).",
-        shouldDisplay: false)
+        commandName: "kairos-bench",
+        abstract: "Benchmarks: burst (10,000 one-shots at one instant), steady (100 jobs every second), boot (1,000 default job files), filter ($filter compiles per second, expanding 10,000 rows).")
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
         case burst, steady, boot, filter
     }
 
     @Argument(help: "burst, steady, boot or filter") var scenario: Scenario
-    @OptionGroup var common: CommonOptions
+    @Option(name: .customLong("database-url"), help: "libpq connection string or postgresql:// URI (env: DATABASE_URL).")
+    var databaseURL: String?
     @Option(help: "Jobs in the scenario (burst: 10000, steady: 100, boot: 1000).") var jobs: Int?
     @Option(help: "Seconds the steady scenario runs.") var seconds: Int = 30
 
     func run() throws {
-        let configuration = try ServiceConfiguration.resolveOrExit(common.flags)
-        let logger = makeLogger(level: .error)
-        var database = PostgresConfiguration(configuration.databaseURL)
+        var logger = Logger(label: "kairos-bench")
+        logger.logLevel = .error
+        var database = PostgresConfiguration(databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "")
         let schema = try SQLIdentifier(validating: "kairos_bench")
         try PostgresConnection.connect(database).executeScript("DROP SCHEMA IF EXISTS \(schema) CASCADE; CREATE SCHEMA \(schema)")
         database.searchPath = [schema]

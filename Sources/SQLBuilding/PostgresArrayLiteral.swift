@@ -1,7 +1,7 @@
 /// PostgreSQL's text form of arrays: `{1,2,NULL}`, `{"a b","c\"d"}`, `{{1,2},{3,4}}`.
-enum PostgresArrayLiteral {
+package enum PostgresArrayLiteral {
     /// One parsed element: a value's text, NULL, or a nested dimension.
-    indirect enum Element: Equatable {
+    package indirect enum Element: Equatable {
         case value(String)
         case null
         case array([Element])
@@ -9,7 +9,7 @@ enum PostgresArrayLiteral {
 
     /// A one-dimensional literal; every non-NULL element double-quoted with `"` and `\` escaped,
     /// which is valid for every element type.
-    static func encode(_ elements: [String?]) -> String {
+    package static func encode(_ elements: [String?]) -> String {
         var text = "{"
         for (index, element) in elements.enumerated() {
             if index > 0 { text += "," }
@@ -29,7 +29,7 @@ enum PostgresArrayLiteral {
 
     /// Parses what the server sends, including an optional dimension prefix such as `[0:1]=`.
     /// Nil if the text is not an array literal (the caller reports the decoding error).
-    static func parse(_ text: String, delimiter: UInt8 = UInt8(ascii: ",")) -> [Element]? {
+    package static func parse(_ text: String, delimiter: UInt8 = UInt8(ascii: ",")) -> [Element]? {
         var parser = Parser(bytes: Array(text.utf8), delimiter: delimiter)
         return parser.parseTop()
     }
