@@ -54,7 +54,7 @@ let package = Package(
         ]),
 
         // Test support: a fresh schema per test on the PostgreSQL that scripts/postgres.sh starts.
-        .target(name: "TestSupport", dependencies: ["Postgres", "SQLBuilding"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Postgres", "SQLBuilding", "Chronology"], path: "Tests/TestSupport"),
         .testTarget(name: "SQLBuildingTests", dependencies: ["SQLBuilding"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ChronologyTests", dependencies: ["Chronology"]),

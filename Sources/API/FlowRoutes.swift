@@ -14,9 +14,13 @@ struct FlowRoutes {
     /// `GET /flows?state=&job_id=&flow_name=&limit=&offset=` → `{"flows": [...], "flows_count": N}`.
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
         try request.requireOnlyQueryParameters(["state", "job_id", "flow_name", "limit", "offset"])
-        let state = request.queryValue("state")
-        if let state, !Flow.states.contains(state) {
-            throw HTTPError(.badRequest, "'state': \"\(state)\" is not a flow state; use one of \(Flow.states.joined(separator: ", "))")
+        var state: FlowState?
+        if let text = request.queryValue("state") {
+            guard let known = FlowState(rawValue: text) else {
+                let states = FlowState.allCases.map(\.rawValue).joined(separator: ", ")
+                throw HTTPError(.badRequest, "'state': \"\(text)\" is not a flow state; use one of \(states)")
+            }
+            state = known
         }
         let query = FlowBoard.Query(
             state: state, jobID: request.queryValue("job_id"), flowName: request.queryValue("flow_name"),

@@ -1,4 +1,3 @@
-import Chronology
 import HTTPServer
 import Jobs
 import JSON
@@ -9,7 +8,6 @@ struct JobRoutes {
     let store: JobStore
     let firer: JobFirer
     let handlers: HandlerRegistry
-    let clock: @Sendable () -> Timestamp
 
     static let recentRuns = 10
     static let scheduleParameters = ["job_id", "when", "periodically", "misfire_grace_time", "state"]
@@ -39,9 +37,7 @@ struct JobRoutes {
     /// `POST /jobs` with a job body → `201 {"job": ...}` (200 when it replaced one).
     func create(_ request: HTTPRequest) throws -> HTTPResponse {
         try request.requireOnlyQueryParameters([])
-        let now = clock()
-        let definition = try JobDefinition.parse(try request.jsonObjectBody(), handlers: handlers, now: now)
-        return try save(definition, now: now)
+        return try save(try JobDefinition.parse(try request.jsonObjectBody(), handlers: handlers))
     }
 
     /// `POST /jobs/<slug>?periodically=1%20day&...` with the kwargs as the body.
@@ -49,13 +45,11 @@ struct JobRoutes {
         try request.requireOnlyQueryParameters(Self.scheduleParameters)
         let handler = try handlers.handler(slug: request.parameter("handler"))
         let fields = JSONObject(Self.scheduleParameters.compactMap { name in request.queryValue(name).map { (name, .string($0)) } })
-        let now = clock()
-        let definition = try JobDefinition(handler: handler, kwargs: try request.jsonObjectBody(), fields: fields, now: now)
-        return try save(definition, now: now)
+        return try save(try JobDefinition(handler: handler, kwargs: try request.jsonObjectBody(), fields: fields))
     }
 
-    private func save(_ definition: JobDefinition, now: Timestamp) throws -> HTTPResponse {
-        let (job, created) = try store.save(definition, origin: .api, now: now)
+    private func save(_ definition: JobDefinition) throws -> HTTPResponse {
+        let (job, created) = try store.save(definition, origin: .api)
         return .json(["job": job.json], status: created ? .created : .ok)
     }
 
@@ -71,7 +65,7 @@ struct JobRoutes {
         try request.requireOnlyQueryParameters(["state"])
         let state: JobState = try request.choice("state", excluding: [.finished])
         let id = request.parameter("job_id")
-        guard let job = try store.setState(of: id, to: state, now: clock()) else { throw Self.noSuchJob(id) }
+        guard let job = try store.setState(of: id, to: state) else { throw Self.noSuchJob(id) }
         return .json(["job_id": .string(job.id), "state": .string(job.state.rawValue)])
     }
 
@@ -90,7 +84,7 @@ struct JobRoutes {
     /// `POST /jobs/{job_id}/run` → `201 {"run": ...}`: fired once now, schedule untouched.
     func runNow(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = request.parameter("job_id")
-        guard let run = try firer.runNow(id, now: clock()) else { throw Self.noSuchJob(id) }
+        guard let run = try firer.runNow(id) else { throw Self.noSuchJob(id) }
         return .json(["run": run.json], status: .created)
     }
 

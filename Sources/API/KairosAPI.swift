@@ -11,23 +11,24 @@ public enum KairosAPI {
 
     /// - Parameter startup: readiness is 503 until it is marked ready; ready by default.
     /// - Parameter handlers: the job handlers; their ``FilterPolicy`` also governs the `$filter` debug endpoints.
-    /// - Parameter clock: "now" for validating and scheduling new jobs; tests may fix it.
+    /// - Parameter clock: "now" for everything it decides about jobs: the database's, or a test's.
     /// - Parameter specification: `openapi.yaml`, for the spec routes and the docs page; without it they answer 503.
     /// - Parameter metrics: what `GET /metrics` reports; give the same one to ``middleware(logger:tokens:metrics:)``.
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
         metrics: ServiceMetrics = ServiceMetrics(), specification: APISpecification? = nil,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp(Date()) }, logger: Logger = Logger(label: "kairos.api")
+        clock: JobClock = .database, logger: Logger = Logger(label: "kairos.api")
     ) -> Router {
         var router = Router()
-        let store = JobStore(pool: database)
-        HealthRoutes.add(to: &router, database: database, startup: startup)
+        let store = JobStore(pool: database, clock: clock)
+        let board = FlowBoard(pool: database)
+        HealthRoutes.add(to: &router, database: DatabaseHealth(pool: database), startup: startup)
         ServiceRoutes(store: store).add(to: &router)
-        JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, logger: logger), handlers: handlers, clock: clock)
+        JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, clock: clock, logger: logger), handlers: handlers)
             .add(to: &router)
-        FlowRoutes(board: FlowBoard(pool: database)).add(to: &router)
+        FlowRoutes(board: board).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters).add(to: &router)
-        MetricsRoutes(metrics: metrics, pool: database).add(to: &router)
+        MetricsRoutes(metrics: metrics, pool: database, board: board).add(to: &router)
         SpecRoutes(specification: specification).add(to: &router)
         return router
     }

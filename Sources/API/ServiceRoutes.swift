@@ -14,7 +14,7 @@ struct ServiceRoutes {
 
     func set(_ request: HTTPRequest) throws -> HTTPResponse {
         try request.requireOnlyQueryParameters(["state"])
-        let state: JobStore.ServiceState = try request.choice("state")
+        let state: ServiceState = try request.choice("state")
         try store.setServiceState(state)
         return .json(["state": .string(state.rawValue)])
     }

@@ -8,15 +8,51 @@ import Chronology
 /// - a date alone, meaning midnight: `2017-04-01`;
 /// - month names as dateutil reads them: `Mon Feb 20, 14:56`, `Feb 20 2017 14:56`; with no year,
 ///   the year of `now`, as dateutil does. A weekday name is accepted and, like dateutil, ignored.
-public enum LooseDate {
+public struct LooseDate: Sendable, Hashable {
+    /// A date and time as read: exact, or without its year, which the judging time supplies.
+    enum Reading: Sendable, Hashable {
+        case exact(Timestamp)
+        case yearless(month: Int, day: Int, hour: Int, minute: Int, second: Int)
+    }
+
+    let reading: Reading
+
+    /// Reads `text`; a date without a year stays open until ``timestamp(now:)`` gives it one,
+    /// so that the year is judged by the same clock as everything else about the job.
+    ///
     /// - Throws: ``SchedulingError`` quoting the input and listing accepted forms.
-    public static func parse(_ text: String, now: Timestamp) throws(SchedulingError) -> Timestamp {
+    public init(parsing text: String) throws(SchedulingError) {
         let trimmed = text.trimmingSpaces
-        if let timestamp = iso8601(Array(trimmed.utf8)) ?? monthNamed(trimmed, year: CivilTime(now).year) {
-            return timestamp
+        if let timestamp = Self.iso8601(Array(trimmed.utf8)) {
+            reading = .exact(timestamp)
+        } else if let named = Self.monthNamed(trimmed) {
+            reading = named
+        } else {
+            throw SchedulingError(
+                "\"\(text)\" is not a date and time; try \"2026-12-01T02:00:00Z\", \"2026-12-01 02:00\" or \"Mon Feb 20, 14:56\" (UTC)")
         }
-        throw SchedulingError(
-            "\"\(text)\" is not a date and time; try \"2026-12-01T02:00:00Z\", \"2026-12-01 02:00\" or \"Mon Feb 20, 14:56\" (UTC)")
+    }
+
+    /// The instant: as given, or in the year of `now` when the text had none, as dateutil does.
+    ///
+    /// - Throws: ``SchedulingError`` for a day that year lacks (`Feb 29` in 2027).
+    public func timestamp(now: Timestamp) throws(SchedulingError) -> Timestamp {
+        switch reading {
+        case .exact(let timestamp):
+            return timestamp
+        case .yearless(let month, let day, let hour, let minute, let second):
+            let year = CivilTime(now).year
+            guard let civil = CivilTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second) else {
+                let name = Self.fullMonths[month - 1]
+                throw SchedulingError("\(name.prefix(1).uppercased() + name.dropFirst()) \(day) does not exist in \(year); give the year")
+            }
+            return civil.timestamp
+        }
+    }
+
+    /// ``init(parsing:)`` then ``timestamp(now:)``.
+    public static func parse(_ text: String, now: Timestamp) throws(SchedulingError) -> Timestamp {
+        try LooseDate(parsing: text).timestamp(now: now)
     }
 
     // MARK: ISO 8601 and its space-separated variant
@@ -68,7 +104,8 @@ public enum LooseDate {
     ]
 
     /// `[weekday] month day [year] [hh:mm[:ss]]`, with commas wherever a person puts them.
-    private static func monthNamed(_ text: String, year defaultYear: Int) -> Timestamp? {
+    /// Without a year, the day must exist in some year (`Feb 29` does, in leap years).
+    private static func monthNamed(_ text: String) -> Reading? {
         var words = text.lowercased().split { $0 == " " || $0 == "," || $0 == "\t" }.map(String.init)
         if let first = words.first, weekdays.contains(first.trimmingDot) { words.removeFirst() }
         guard words.count >= 2 else { return nil }
@@ -88,8 +125,11 @@ public enum LooseDate {
             }
         }
         let (hour, minute, second) = time ?? (0, 0, 0)
-        return CivilTime(year: year ?? defaultYear, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)?
-            .timestamp
+        // 2024 is a leap year: a yearless date valid in it is valid in some year.
+        guard let civil = CivilTime(year: year ?? 2024, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
+        else { return nil }
+        guard year != nil else { return .yearless(month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second) }
+        return .exact(civil.timestamp)
     }
 
     private static func clock(_ word: String) -> (Int, Int, Int)? {

@@ -37,6 +37,12 @@ public enum YAML {
     /// - Parameter file: named in errors, as `file:line:column: message`.
     /// - Throws: ``YAMLError`` with the position of the problem, also for a second document.
     public static func parse(_ text: String, file: String? = nil, limits: YAMLLimits = YAMLLimits()) throws(YAMLError) -> JSONValue {
+        try document(text, file: file, limits: limits).value
+    }
+
+    /// The single document in `text` with the marks of its keys and elements, so that a later
+    /// check of its content can point at `file:line` (see ``YAMLDocument/mark(at:)``).
+    public static func document(_ text: String, file: String? = nil, limits: YAMLLimits = YAMLLimits()) throws(YAMLError) -> YAMLDocument {
         let documents = try compose(text, file: file, limits: limits)
         guard documents.count <= 1 else {
             let second = documents[1].start
@@ -44,7 +50,7 @@ public enum YAML {
                 file: file, line: second.line, column: second.column,
                 message: "a second YAML document starts here; one file holds one document")
         }
-        return documents.first?.value ?? .null
+        return documents.first ?? YAMLDocument(value: .null, start: YAMLMark(line: 1, column: 1), marks: [:])
     }
 
     /// Every document in `text` (a stream separated by `---`).
@@ -54,13 +60,18 @@ public enum YAML {
 
     /// Reads and parses the file at `path`; a file that cannot be read is an error at line 1, column 1.
     public static func parse(contentsOf path: String, limits: YAMLLimits = YAMLLimits()) throws(YAMLError) -> JSONValue {
+        try document(contentsOf: path, limits: limits).value
+    }
+
+    /// Reads the file at `path` as one document with its marks.
+    public static func document(contentsOf path: String, limits: YAMLLimits = YAMLLimits()) throws(YAMLError) -> YAMLDocument {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw YAMLError(file: path, line: 1, column: 1, message: "cannot read the file")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw YAMLError(file: path, line: 1, column: 1, message: "the file is not valid UTF-8")
         }
-        return try parse(text, file: path, limits: limits)
+        return try document(text, file: path, limits: limits)
     }
 
     /// If `value` is a tagged value (`!name value`), its tag and the value.
@@ -73,14 +84,40 @@ public enum YAML {
 
     private static func compose(
         _ text: String, file: String?, limits: YAMLLimits
-    ) throws(YAMLError) -> [(value: JSONValue, start: YAMLMark)] {
+    ) throws(YAMLError) -> [YAMLDocument] {
         var text = text
         let result = text.withUTF8 { buffer in
-            Result { () throws(YAMLError) -> [(value: JSONValue, start: YAMLMark)] in
+            Result { () throws(YAMLError) -> [YAMLDocument] in
                 var composer = YAMLComposer(reader: YAMLEventReader(input: buffer, file: file), file: file, limits: limits)
                 return try composer.documents()
             }
         }
         return try result.get()
+    }
+}
+
+/// One parsed document and where its parts were written.
+public struct YAMLDocument: Sendable {
+    public let value: JSONValue
+    /// Where the document starts.
+    public let start: YAMLMark
+    let marks: [JSONPath: YAMLMark]
+
+    init(value: JSONValue, start: YAMLMark, marks: [JSONPath: YAMLMark]) {
+        self.value = value
+        self.start = start
+        self.marks = marks
+    }
+
+    /// Where the node at `path` was written: its key's mark for a mapping member, its first
+    /// character for a list element. A path into something the document does not spell out (a
+    /// key that is missing, the inside of an alias) gets the mark of its nearest written parent.
+    public func mark(at path: JSONPath) -> YAMLMark {
+        var path = path
+        while !path.isEmpty {
+            if let mark = marks[path] { return mark }
+            path.removeLast()
+        }
+        return marks[[]] ?? start
     }
 }

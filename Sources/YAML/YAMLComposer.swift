@@ -10,6 +10,12 @@ struct YAMLComposer: ~Copyable {
     private var anchors: [String: (value: JSONValue, nodes: Int)] = [:]
     /// Nodes in the current document, counting every alias expansion at its full size.
     private var nodeCount = 0
+    /// Where the node being built sits in its document.
+    private var path: JSONPath = []
+    /// Where each key and list element of the current document was written: a key's own mark,
+    /// an element's first character. Nodes reached through an alias or a merge key sit at the
+    /// alias's or the `<<`'s mark.
+    private var marks: [JSONPath: YAMLMark] = [:]
 
     init(reader: consuming YAMLEventReader, file: String?, limits: YAMLLimits) {
         self.reader = reader
@@ -17,9 +23,9 @@ struct YAMLComposer: ~Copyable {
         self.limits = limits
     }
 
-    /// Every document with the position where it starts.
-    mutating func documents() throws(YAMLError) -> [(value: JSONValue, start: YAMLMark)] {
-        var documents: [(value: JSONValue, start: YAMLMark)] = []
+    /// Every document with the position where it starts and the marks of its keys and elements.
+    mutating func documents() throws(YAMLError) -> [YAMLDocument] {
+        var documents: [YAMLDocument] = []
         guard case .streamStart = try reader.next().0 else { throw YAMLError(file: file, line: 1, column: 1, message: "expected a YAML stream") }
         while true {
             let (event, mark) = try reader.next()
@@ -29,8 +35,11 @@ struct YAMLComposer: ~Copyable {
             case .documentStart:
                 anchors = [:]
                 nodeCount = 0
+                marks = [:]
                 let (first, firstMark) = try reader.next()
-                documents.append((try node(first, at: firstMark, depth: 0).value, mark))
+                marks[[]] = firstMark
+                let value = try node(first, at: firstMark, depth: 0).value
+                documents.append(YAMLDocument(value: value, start: mark, marks: marks))
                 guard case .documentEnd = try reader.next().0 else { throw error("expected the end of the document", at: mark) }
             default:
                 throw error("expected a document", at: mark)
@@ -73,6 +82,9 @@ struct YAMLComposer: ~Copyable {
         while true {
             let (event, mark) = try reader.next()
             if case .sequenceEnd = event { return (.array(elements), nodes) }
+            path.append(.index(elements.count))
+            defer { path.removeLast() }
+            marks[path] = mark
             let element = try node(event, at: mark, depth: depth + 1)
             elements.append(element.value)
             nodes += element.nodes
@@ -97,10 +109,15 @@ struct YAMLComposer: ~Copyable {
                 throw error("a mapping key must be a plain value, not a list, a mapping or an alias", at: keyMark)
             }
             let (valueEvent, valueMark) = try reader.next()
+            if !isMerge {
+                path.append(.key(key))
+                marks[path] = keyMark
+            }
             let value = try node(valueEvent, at: valueMark, depth: depth + 1)
+            if !isMerge { path.removeLast() }
             nodes += value.nodes
             if isMerge {
-                try merge(value.value, into: &object, explicitKeys: explicitKeys, at: valueMark)
+                try merge(value.value, into: &object, explicitKeys: explicitKeys, at: valueMark, keyMark: keyMark)
             } else {
                 guard !explicitKeys.contains(key) else { throw error("duplicate key \"\(key)\"", at: keyMark) }
                 explicitKeys.insert(key)
@@ -111,7 +128,10 @@ struct YAMLComposer: ~Copyable {
 
     /// `<<: *base` or `<<: [*first, *second]`: keys not set explicitly come from the merged
     /// mappings, the first mapping that has a key winning; explicit keys win wherever they stand.
-    private func merge(_ value: JSONValue, into object: inout JSONObject, explicitKeys: Set<String>, at mark: YAMLMark) throws(YAMLError) {
+    /// Merged keys are marked where their `<<` (at `keyMark`) stands.
+    private mutating func merge(
+        _ value: JSONValue, into object: inout JSONObject, explicitKeys: Set<String>, at mark: YAMLMark, keyMark: YAMLMark
+    ) throws(YAMLError) {
         let sources: [JSONObject]
         switch value {
         case .object(let single):
@@ -133,6 +153,7 @@ struct YAMLComposer: ~Copyable {
             for (key, member) in source where !explicitKeys.contains(key) && !merged.contains(key) {
                 object[key] = member
                 merged.insert(key)
+                marks[path + [.key(key)]] = keyMark
             }
         }
     }

@@ -21,7 +21,12 @@ public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A position in the text, 1-based.
-struct YAMLMark: Sendable, Equatable {
-    let line: Int
-    let column: Int
+public struct YAMLMark: Sendable, Equatable {
+    public let line: Int
+    public let column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
 }

@@ -113,11 +113,11 @@ extension Bench {
         let definition = try JobDefinition.parse(
             ["job_id": "expand", "handler": "FlowScheduling", "when": .string((now + 1_000_000).iso8601),
              "kwargs": ["flow_name": "bayesianFlow", "flow_arguments": [argument]]],
-            handlers: .standard, now: now)
-        _ = store.registerDefaults([definition], now: now)
-        let firer = JobFirer(pool: store.pool, logger: logger)
+            handlers: .standard)
+        _ = JobStore(pool: store.pool, clock: .test { now }).registerDefaults([definition])
+        let firer = JobFirer(pool: store.pool, clock: .test { now + 1_000_000 }, logger: logger)
         let start = ContinuousClock.now
-        let report = try firer.fireDue(now: now + 1_000_000)
+        let report = try firer.fireDue()
         print("filter firing: one job expanding to \(report.flowsPosted) flows, claimed, posted and committed in \(format(ContinuousClock.now - start))")
     }
 }

@@ -56,9 +56,9 @@ struct Bench: ParsableCommand {
             try JobDefinition.parse(
                 ["job_id": .string("burst-\(index)"), "handler": "FlowScheduling", "when": .string(due.iso8601),
                  "kwargs": ["flow_name": "bayesianFlow", "flow_arguments": [["ecosystem": "npm", "name": .string("package-\(index)")]]]],
-                handlers: .standard, now: now)
+                handlers: .standard)
         }
-        _ = store.registerDefaults(definitions, now: now)
+        _ = store.registerDefaults(definitions)
         let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
         try scheduler.start()
         defer { scheduler.stop() }
@@ -79,9 +79,9 @@ struct Bench: ParsableCommand {
             try JobDefinition.parse(
                 ["job_id": .string("steady-\(index)"), "handler": "FlowScheduling", "when": .string(start.iso8601), "periodically": "1s",
                  "kwargs": ["flow_name": "heartbeatFlow"]],
-                handlers: .standard, now: now)
+                handlers: .standard)
         }
-        _ = store.registerDefaults(definitions, now: now)
+        _ = store.registerDefaults(definitions)
         let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
         try scheduler.start()
         Thread.sleep(until: start.date.addingTimeInterval(Double(seconds) - 0.5))
@@ -111,7 +111,7 @@ struct Bench: ParsableCommand {
         }
         for round in ["first boot (all new)", "second boot (all unchanged)"] {
             let started = ContinuousClock.now
-            let outcomes = DefaultJobLoader(store: store).load(directory: directory, now: Timestamp(Date()), logger: logger)
+            let outcomes = DefaultJobLoader(store: store).load(directory: directory, logger: logger)
             let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
             try scheduler.start()
             let elapsed = ContinuousClock.now - started
@@ -127,7 +127,7 @@ struct Bench: ParsableCommand {
     func waitForFlows(_ store: JobStore, count: Int, timeout: Double) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let posted = try store.pool.withConnection { try $0.query("SELECT count(*) FROM flows")[0].decode(Int.self, at: 0) }
+            let posted = try FlowBoard(pool: store.pool).flows(FlowBoard.Query(limit: 1)).total
             if posted >= count { return }
             Thread.sleep(forTimeInterval: 0.05)
         }

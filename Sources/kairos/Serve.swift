@@ -1,5 +1,4 @@
 import API
-import Chronology
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -90,7 +89,7 @@ struct Serve: ParsableCommand, ServiceFlags {
             startup.update("loading default jobs")
             let store = JobStore(pool: pool)
             let outcomes = DefaultJobLoader(store: store, handlers: handlers).load(
-                directory: configuration.defaultJobsDirectory, now: Timestamp(Date()), logger: logger)
+                directory: configuration.defaultJobsDirectory, logger: logger)
             logger.info(
                 "default jobs loaded",
                 metadata: [
@@ -127,7 +126,9 @@ extension Serve {
         let scheduler = Scheduler(
             firer: JobFirer(pool: pool, handlers: handlers, logger: logger),
             configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger,
-            onBatch: { metrics.recordBatch($0) })
+            onEvent: { event in
+                if case .batch(let report) = event { metrics.recordBatch(report) }
+            })
         do {
             try scheduler.start()
             return scheduler

@@ -9,10 +9,11 @@ import Postgres
 import TestSupport
 
 /// Kairos's API on 127.0.0.1 with a free port, on a migrated schema of its own, its clock
-/// fixed at ``now`` (the one test double: the clock).
+/// a test's, at ``now`` until the test moves it (the one test double: the clock).
 struct APIFixture: Sendable {
     let port: Int
     let pool: PostgresPool
+    let clock: TestClock
     static let now = CivilTime(year: 2026, month: 11, day: 24, hour: 12)!.timestamp
 
     static func with<T: Sendable>(
@@ -25,16 +26,18 @@ struct APIFixture: Sendable {
                 let pool = PostgresPool(configuration, maximumConnections: 8)
                 defer { pool.close() }
                 try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
+                let clock = TestClock(now)
                 var logger = Logger(label: "test.api")
                 logger.logLevel = .critical
                 let server = HTTPServer(
                     .init(host: "127.0.0.1", port: 0),
                     router: KairosAPI.router(
-                        database: pool, handlers: handlers, metrics: metrics, specification: specification, clock: { now }, logger: logger),
+                        database: pool, handlers: handlers, metrics: metrics, specification: specification,
+                        clock: .test { clock.now }, logger: logger),
                     middleware: KairosAPI.middleware(logger: logger, tokens: tokens, metrics: metrics), logger: logger)
                 try server.start()
                 defer { server.shutdown(gracePeriod: .seconds(2)) }
-                return try body(APIFixture(port: server.port!, pool: pool))
+                return try body(APIFixture(port: server.port!, pool: pool, clock: clock))
             }
         }
     }

@@ -223,7 +223,7 @@ import Testing
         try await APIFixture.with { api throws in
             let created = try api.call("POST", "/api/v1/jobs", json: ["job_id": "once", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"]])
             #expect(created.json["job"]?["next_run_time"] == .string(APIFixture.now.iso8601))  // no `when`: now
-            #expect(try JobFirer(pool: api.pool).fireDue(now: APIFixture.now).succeeded == 1)
+            #expect(try JobFirer(pool: api.pool, clock: .test { APIFixture.now }).fireDue().succeeded == 1)
             #expect(try api.call("GET", "/api/v1/jobs").json["jobs_count"] == 0)
             let finished = try api.call("GET", "/api/v1/jobs?job_type=finished")
             #expect(finished.json["jobs"]?[0]?["state"] == "finished")

@@ -45,8 +45,8 @@ import Testing
             // A job due now, fired by a firer as the scheduler would, its batch recorded.
             let job = #"{"job_id": "soon", "handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": [1, 2]}, "when": "2026-11-24T12:00:30Z"}"#
             #expect(try api.call("POST", "/api/v1/jobs", body: job).status == 201)
-            let firer = JobFirer(pool: api.pool)
-            metrics.recordBatch(try firer.fireDue(now: APIFixture.now + 32_000_000))
+            let firer = JobFirer(pool: api.pool, clock: .test { APIFixture.now + 32_000_000 })
+            metrics.recordBatch(try firer.fireDue())
             let text = try api.call("GET", "/metrics").text
             #expect(text.contains("kairos_jobs_fired_total 1"))
             #expect(text.contains("kairos_jobs_missed_total 0"))
@@ -63,10 +63,10 @@ import Testing
         try await APIFixture.with(metrics: metrics) { api throws in
             let job = #"{"job_id": "hourly", "handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": [1]}, "when": "2026-11-24T13:00:00Z", "periodically": "1 hour"}"#
             #expect(try api.call("POST", "/api/v1/jobs", body: job).status == 201)
-            let firer = JobFirer(pool: api.pool)
             let slot = APIFixture.now + 3_600_000_000
-            _ = try firer.runNow("hourly", now: slot)
-            metrics.recordBatch(try firer.fireDue(now: slot))
+            let firer = JobFirer(pool: api.pool, clock: .test { slot })
+            _ = try firer.runNow("hourly")
+            metrics.recordBatch(try firer.fireDue())
             let text = try api.call("GET", "/metrics").text
             #expect(text.contains("kairos_jobs_skipped_total 1"), "\(text)")
             #expect(text.contains("kairos_jobs_fired_total 0"))

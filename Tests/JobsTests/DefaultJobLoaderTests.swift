@@ -37,26 +37,28 @@ import Testing
     @Test func newUnchangedUpdatedAndRescheduledJobs() async throws {
         try await JobsFixture.with { db in
             let loader = DefaultJobLoader(store: db.store)
-            let now = t(0)
             try withDirectory(["nightly.yaml": Self.nightly]) { directory in
-                #expect(loader.load(directory: directory, now: now, logger: Self.logger).map(\.registration) == [.created])
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.created])
                 let created = try #require(try db.store.job("nightly"))
                 #expect(created.origin == .defaultJobs)
                 #expect(created.kwargs["flow_name"] == "bayesianFlow")
                 #expect(created.nextRunTime?.iso8601 == "2026-12-01T02:00:00Z")
                 // Pausing it by hand survives a reboot with the same file.
-                _ = try db.store.setState(of: "nightly", to: .paused, now: now)
-                #expect(loader.load(directory: directory, now: t(100), logger: Self.logger).map(\.registration) == [.unchanged])
+                _ = try db.setState(of: "nightly", to: .paused, at: t(0))
+                db.clock.now = t(100)
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.unchanged])
                 #expect(try db.store.job("nightly")?.state == .paused)
             }
             try withDirectory(["nightly.yaml": Self.nightly.replacingOccurrences(of: "1 hour", with: "2 hours")]) { directory in
-                #expect(loader.load(directory: directory, now: t(200), logger: Self.logger).map(\.registration) == [.updated])
+                db.clock.now = t(200)
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.updated])
                 let job = try #require(try db.store.job("nightly"))
                 #expect(job.misfireGraceTime == .seconds(7200))
                 #expect(job.state == .paused)  // the schedule was not reset
             }
             try withDirectory(["nightly.yaml": Self.nightly.replacingOccurrences(of: "1 day", with: "12 hours")]) { directory in
-                #expect(loader.load(directory: directory, now: t(300), logger: Self.logger).map(\.registration) == [.rescheduled])
+                db.clock.now = t(300)
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.rescheduled])
                 let job = try #require(try db.store.job("nightly"))
                 #expect(job.state == .running)
                 #expect(job.trigger.period == .seconds(43_200))
@@ -75,7 +77,7 @@ import Testing
                 "notes.txt": "not a job",
             ]
             try withDirectory(files) { directory in
-                let outcomes = DefaultJobLoader(store: db.store).load(directory: directory, now: t(0), logger: Self.logger)
+                let outcomes = DefaultJobLoader(store: db.store).load(directory: directory, logger: Self.logger)
                 #expect(outcomes.map { URL(fileURLWithPath: $0.file).lastPathComponent }
                     == ["a-good.yaml", "b-syntax.yaml", "c-duration.yaml", "d-handler.yaml", "e-duplicate.yml"])
                 #expect(outcomes[0].registration == .created)
@@ -89,16 +91,42 @@ import Testing
         }
     }
 
+    /// Every error points at the line of the key or element at fault, found from libyaml's marks
+    /// (not by searching the text for the key's name, which the first file would fool).
+    @Test(arguments: [
+        ("job_id: a\nhandler: FlowScheduling\nflow_arguments:\n  - flow_name: not-this-one\nflow_name: 42\n",
+         "5: 'kwargs' for FlowScheduling: 'flow_name' must be a non-empty string, not 42"),
+        ("job_id: b\nhandler: FlowScheduling\nkwargs:\n  flow_name: f\n  flow_arguments:\n    - 1\n    - $filter: {table: versions, where: {\"id ==\": 1}}\n",
+         #"7: 'kwargs' for FlowScheduling: 'flow_arguments'[1].$filter.where["id =="]: "==" is not an operator; use =, !=, <>, <, <=, >, >=, like, not like, ilike, not ilike, in, not in, is, is not"#),
+        ("job_id: c\nhandler: FlowScheduling\nflow_name: f\ncolour: blue\n",
+         "4: 'kwargs' for FlowScheduling: unknown key \"colour\"; accepted: \"flow_name\", \"flow_arguments\""),
+        ("job_id: d\nhandler: SelectiveFlowScheduling\nflow_name: f\ntask_names: []\n",
+         "4: 'kwargs' for SelectiveFlowScheduling: 'task_names' must be a non-empty list of task names, not []"),
+        ("# a one-shot long past: refused when it is registered, still at its line\njob_id: e\nhandler: FlowScheduling\nflow_name: f\nwhen: 2001-01-01\n",
+         "5: 'when': 2001-01-01T00:00:00Z is in the past (now is 2026-03-01T00:00:00Z); a one-shot job needs a future time"),
+        ("job_id: f\nhandler: FlowScheduling\n", "1: 'kwargs' for FlowScheduling: 'flow_name' is required"),
+    ])
+    func anErrorNamesTheLineOfTheKeyAtFault(text: String, expected: String) async throws {
+        try await JobsFixture.with { db in
+            try withDirectory(["job.yaml": text]) { directory in
+                let outcomes = DefaultJobLoader(store: db.store).load(directory: directory, logger: Self.logger)
+                let error = outcomes.first?.error ?? "no error"
+                #expect(error == "\(directory)/job.yaml:\(expected)", "\(error)")
+            }
+        }
+    }
+
     @Test func aMissingDirectoryMeansNoDefaultJobs() async throws {
         try await JobsFixture.with { db in
-            #expect(DefaultJobLoader(store: db.store).load(directory: "/nonexistent/kairos", now: t(0), logger: Self.logger).isEmpty)
+            #expect(DefaultJobLoader(store: db.store).load(directory: "/nonexistent/kairos", logger: Self.logger).isEmpty)
         }
     }
 
     @Test func theShippedDefaultJobsAllLoad() async throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../default_jobs").standardized.path
         try await JobsFixture.with { db in
-            let outcomes = DefaultJobLoader(store: db.store).load(directory: directory, now: Timestamp(Date()), logger: Self.logger)
+            db.clock.now = Timestamp(Date())
+            let outcomes = DefaultJobLoader(store: db.store).load(directory: directory, logger: Self.logger)
             #expect(outcomes.count >= 3)
             #expect(outcomes.allSatisfy { $0.error == nil && $0.registration == .created }, "\(outcomes.compactMap(\.error))")
         }

@@ -40,7 +40,7 @@ import Testing
             try db.pool.withConnection { try FilterFixture.create(on: $0) }
             let plain: JSONValue = ["ecosystem": "npm", "name": "left-pad", "version": "1.0.0"]
             try db.save(Self.filterJob("npm", arguments: [plain, ["$filter": Self.npmVersions, "force": true, "ecosystem": "NPM"], .null]), now: t(0))
-            let report = try db.firer.fireDue(now: t(10))
+            let report = try db.fireDue(at: t(10))
             #expect(report.succeeded == 1)
             #expect(report.flowsPosted == 8)
             let arguments = try Self.posted(db, job: "npm").map(\.arguments)
@@ -60,7 +60,7 @@ import Testing
         try await JobsFixture.with { db in
             try db.pool.withConnection { try FilterFixture.create(on: $0) }
             try db.save(Self.filterJob("s", arguments: [["$filter": ["table": "ecosystems", "select": "name", "order_by": "id"]]], selective: true), now: t(0))
-            #expect(try db.firer.fireDue(now: t(10)).flowsPosted == 3)
+            #expect(try db.fireDue(at: t(10)).flowsPosted == 3)
             let posted = try Self.posted(db, job: "s")
             #expect(posted.map(\.arguments) == [["name": "npm"], ["name": "maven"], ["name": "pypi"]])
             #expect(posted.allSatisfy { $0.tasks == ["metadata"] })
@@ -71,7 +71,7 @@ import Testing
         try await JobsFixture.with { db in
             try db.pool.withConnection { try FilterFixture.create(on: $0) }
             try db.save(Self.filterJob("none", arguments: [["$filter": ["table": "packages", "where": ["name": "no-such"]]]]), now: t(0))
-            let report = try db.firer.fireDue(now: t(10))
+            let report = try db.fireDue(at: t(10))
             #expect(report.succeeded == 1)
             #expect(report.flowsPosted == 0)
         }
@@ -83,7 +83,7 @@ import Testing
             // Well formed, so accepted when posted; the column does not exist when it fires.
             try db.save(Self.filterJob("broken", arguments: [["$filter": ["table": "packages", "where": ["nme": "x"]]]]), now: t(0))
             try db.save(Self.filterJob("fine", arguments: [["$filter": ["table": "ecosystems"]]]), now: t(0))
-            let report = try db.firer.fireDue(now: t(10))
+            let report = try db.fireDue(at: t(10))
             #expect(report.claimed == 2)
             #expect(report.failed == 1)
             #expect(report.succeeded == 1)
@@ -102,7 +102,7 @@ import Testing
             try await JobsFixture.with(handlers: handlers) { db in
                 try db.pool.withConnection { try FilterFixture.create(on: $0) }
                 try db.save(Self.filterJob("all", arguments: [["$filter": ["table": "versions"]]]), now: t(0), handlers: handlers)
-                let report = try db.firer.fireDue(now: t(10))
+                let report = try db.fireDue(at: t(10))
                 #expect(report.failed == (fails ? 1 : 0))
                 #expect(report.flowsPosted == (fails ? 0 : 14))
                 if fails {
@@ -120,7 +120,7 @@ import Testing
             try db.pool.withConnection { try $0.execute("CREATE TABLE big AS SELECT 1 AS k FROM generate_series(1, 3000)") }
             let slow: JSONValue = ["table": "big AS a", "joins": ["table": "big AS b", "on": ["a.k": "b.k"]], "count": true]
             try db.save(Self.filterJob("slow", arguments: [["$filter": slow]]), now: t(0), handlers: handlers)
-            #expect(try db.firer.fireDue(now: t(10)).failed == 1)
+            #expect(try db.fireDue(at: t(10)).failed == 1)
             let error = try #require(try db.store.jobs(.failed).first?.kwargs["error"]?.stringValue)
             #expect(error.hasPrefix("'flow_arguments'[0]: the filter query ran longer than the "), "\(error)")
         }
@@ -156,7 +156,7 @@ import Testing
 
     @Test func aMalformedFilterIsRefusedWhenTheJobIsDefined() throws {
         let body = Self.filterJob("bad", arguments: [["$filter": ["table": "versions", "where": ["id ==": 1]]]])
-        let error = #expect(throws: JobDefinitionError.self) { try JobDefinition.parse(body, handlers: .standard, now: t(0)) }
+        let error = #expect(throws: JobDefinitionError.self) { try JobDefinition.parse(body, handlers: .standard) }
         #expect(error?.message.contains(#"'flow_arguments'[0].$filter.where["id =="]: "==" is not an operator"#) == true, "\(error?.message ?? "")")
     }
 }

@@ -11,7 +11,7 @@ import Testing
     @Test func downThirtyFiveSecondsWithinGraceRunsOnceThenStaysAligned() async throws {
         try await JobsFixture.with { db in
             try db.save(flowJob("a", every: "10s", when: t(10), grace: "60s"), now: t(0))
-            let report = try db.firer.fireDue(now: t(45))
+            let report = try db.fireDue(at: t(45))
             #expect(report.succeeded == 1)
             #expect(report.flowsPosted == 1)
             let runs = try db.runs(of: "a")
@@ -20,8 +20,8 @@ import Testing
             #expect(runs.map(\.outcome) == [.succeeded])
             #expect(try db.store.job("a")?.nextRunTime == t(50))
             // Nothing more until 50, then exactly the slot at 50.
-            #expect(try db.firer.fireDue(now: t(49)).claimed == 0)
-            #expect(try db.firer.fireDue(now: t(50)).succeeded == 1)
+            #expect(try db.fireDue(at: t(49)).claimed == 0)
+            #expect(try db.fireDue(at: t(50)).succeeded == 1)
             #expect(try db.runs(of: "a").map(\.scheduledFor) == [t(40), t(50)])
         }
     }
@@ -29,7 +29,7 @@ import Testing
     @Test func downThirtyFiveSecondsBeyondGraceIsMissedAndPostsNothing() async throws {
         try await JobsFixture.with { db in
             try db.save(flowJob("a", every: "10s", when: t(10), grace: "5s"), now: t(0))
-            let report = try db.firer.fireDue(now: t(46))
+            let report = try db.fireDue(at: t(46))
             #expect(report.missed == 1)
             #expect(report.flowsPosted == 0)
             let runs = try db.runs(of: "a")
@@ -44,8 +44,8 @@ import Testing
     @Test func oneShotFiresOnceAndLeavesTheActiveListWithItsRunsReadable() async throws {
         try await JobsFixture.with { db in
             try db.save(flowJob("once", when: t(10), grace: "60s"), now: t(0))
-            #expect(try db.firer.fireDue(now: t(30)).succeeded == 1)
-            #expect(try db.firer.fireDue(now: t(60)).claimed == 0)
+            #expect(try db.fireDue(at: t(30)).succeeded == 1)
+            #expect(try db.fireDue(at: t(60)).claimed == 0)
             let job = try #require(try db.store.job("once"))
             #expect(job.state == .finished)
             #expect(job.nextRunTime == nil)
@@ -58,7 +58,7 @@ import Testing
     @Test func oneShotBeyondGraceIsMissedAndFinished() async throws {
         try await JobsFixture.with { db in
             try db.save(flowJob("once", when: t(10), grace: "60s"), now: t(0))
-            #expect(try db.firer.fireDue(now: t(71)).missed == 1)
+            #expect(try db.fireDue(at: t(71)).missed == 1)
             #expect(try db.store.job("once")?.state == .finished)
         }
     }
@@ -73,13 +73,13 @@ import Testing
                         "flow_arguments": [["name": "a"], nil, ["name": "c"]],
                     ],
                 ], now: t(0))
-            #expect(try db.firer.fireDue(now: t(10)).flowsPosted == 3)
+            #expect(try db.fireDue(at: t(10)).flowsPosted == 3)
             let (flows, total) = try FlowBoard(pool: db.pool).flows(.init(jobID: "fan"))
             #expect(total == 3)
             #expect(flows.map(\.position) == [0, 1, 2])
             #expect(flows.map(\.arguments) == [["name": "a"], .null, ["name": "c"]])
             #expect(flows.allSatisfy { $0.scheduledFor == t(10) && $0.taskNames == ["GithubTask"] && $0.runSubsequent })
-            #expect(flows.allSatisfy { $0.state == "unclaimed" && $0.flowName == "bayesianFlow" })
+            #expect(flows.allSatisfy { $0.state == .unclaimed && $0.flowName == "bayesianFlow" })
         }
     }
 
@@ -87,7 +87,7 @@ import Testing
         let handlers = HandlerRegistry([FlowScheduling(), ErrorHandler(), FailingHandler()])
         try await JobsFixture.with(handlers: handlers) { db in
             try db.save(["job_id": "boom", "handler": "Failing", "periodically": "10s", "when": .string(t(10).iso8601), "kwargs": ["x": 1]], now: t(0), handlers: handlers)
-            #expect(try db.firer.fireDue(now: t(10)).failed == 1)
+            #expect(try db.fireDue(at: t(10)).failed == 1)
             #expect(try db.runs(of: "boom").map(\.outcome) == [.failed])
             #expect(try db.runs(of: "boom").first?.error == "the handler broke")
             let failed = try db.store.jobs(.failed)
@@ -109,11 +109,11 @@ import Testing
             try db.save(flowJob("a", every: "10s", when: t(10), grace: "5s"), now: t(0))
             try db.save(flowJob("b", every: "10s", when: t(10)), now: t(0))
             try db.store.setServiceState(.paused)
-            #expect(try db.firer.fireDue(now: t(10)).claimed == 0)
+            #expect(try db.fireDue(at: t(10)).claimed == 0)
             #expect(try db.store.job("a")?.nextRunTime == t(10))  // kept while paused
             try db.store.setServiceState(.running)
             // Resumed three intervals later: a (grace 5 s) is missed, b (no grace) runs once.
-            let report = try db.firer.fireDue(now: t(46))
+            let report = try db.fireDue(at: t(46))
             #expect(report.missed == 1)
             #expect(report.succeeded == 1)
             #expect(try db.runs(of: "b").map(\.coalescedSlots) == [3])
@@ -123,23 +123,23 @@ import Testing
     @Test func pausedJobResumesAtFirstSlotAfterNowWithoutReplay() async throws {
         try await JobsFixture.with { db in
             try db.save(flowJob("a", every: "10s", when: t(10)), now: t(0))
-            #expect(try db.store.setState(of: "a", to: .paused, now: t(5))?.nextRunTime == nil)
-            #expect(try db.firer.fireDue(now: t(42)).claimed == 0)
-            #expect(try db.store.setState(of: "a", to: .running, now: t(42))?.nextRunTime == t(50))
-            #expect(try db.firer.fireDue(now: t(42)).claimed == 0)
-            #expect(try db.store.setState(of: "nobody", to: .paused, now: t(42)) == nil)
+            #expect(try db.setState(of: "a", to: .paused, at: t(5))?.nextRunTime == nil)
+            #expect(try db.fireDue(at: t(42)).claimed == 0)
+            #expect(try db.setState(of: "a", to: .running, at: t(42))?.nextRunTime == t(50))
+            #expect(try db.fireDue(at: t(42)).claimed == 0)
+            #expect(try db.setState(of: "nobody", to: .paused, at: t(42)) == nil)
         }
     }
 
     @Test func runNowFiresOnceAndLeavesTheScheduleAlone() async throws {
         try await JobsFixture.with { db in
             try db.save(flowJob("a", every: "1 day", when: t(86_400)), now: t(0))
-            let run = try #require(try db.firer.runNow("a", now: t(7)))
+            let run = try #require(try db.runNow("a", at: t(7)))
             #expect(run.cause == .manual)
             #expect(run.outcome == .succeeded)
             #expect(run.flowsPosted == 1)
             #expect(try db.store.job("a")?.nextRunTime == t(86_400))
-            #expect(try db.firer.runNow("nobody", now: t(7)) == nil)
+            #expect(try db.runNow("nobody", at: t(7)) == nil)
         }
     }
 
@@ -147,8 +147,8 @@ import Testing
         try await JobsFixture.with { db in
             try db.save(flowJob("a", every: "10s", when: t(10)), now: t(0))
             // Run by hand at the very instant of its next slot: that firing identity is taken.
-            #expect(try db.firer.runNow("a", now: t(10))?.cause == .manual)
-            let report = try db.firer.fireDue(now: t(10))
+            #expect(try db.runNow("a", at: t(10))?.cause == .manual)
+            let report = try db.fireDue(at: t(10))
             #expect(report.claimed == 1)
             #expect(report.skipped == 1)
             #expect(report.succeeded == 0 && report.missed == 0 && report.flowsPosted == 0)
@@ -156,7 +156,7 @@ import Testing
             #expect(try db.count("SELECT count(*) FROM flows") == 1)
             // The schedule moves on all the same.
             #expect(try db.store.job("a")?.nextRunTime == t(20))
-            #expect(try db.firer.fireDue(now: t(20)).succeeded == 1)
+            #expect(try db.fireDue(at: t(20)).succeeded == 1)
         }
     }
 
@@ -166,11 +166,11 @@ import Testing
             try db.save(flowJob("tight", every: "10s", when: t(10), grace: "2s"), now: t(0))
             try db.save(flowJob("loose", every: "10s", when: t(10), grace: "1 hour"), now: t(0))
             try db.save(flowJob("once", when: t(30), grace: "1s"), now: t(0))
-            _ = try db.firer.fireDue(now: t(5))  // up, nothing due
+            _ = try db.fireDue(at: t(5))  // up, nothing due
             // Down; back at 95, a first process fires; a second "restart" at 95 finds nothing.
-            _ = try db.firer.fireDue(now: t(95))
-            #expect(try db.firer.fireDue(now: t(95)).claimed == 0)
-            _ = try db.firer.fireDue(now: t(100))
+            _ = try db.fireDue(at: t(95))
+            #expect(try db.fireDue(at: t(95)).claimed == 0)
+            _ = try db.fireDue(at: t(100))
             for (job, lastSlot) in [("tight", Int64(100)), ("loose", 100)] {
                 let runs = try db.runs(of: job)
                 // Slots 10, 20, ..., 100: each one ran, was missed or coalesced, exactly once.
@@ -190,7 +190,7 @@ import Testing
             let group = DispatchGroup()
             for _ in 0..<4 {
                 DispatchQueue.global().async(group: group) {
-                    while let report = try? db.firer.fireDue(now: t(10), limit: 50), report.claimed > 0 {
+                    while let report = try? db.fireDue(at: t(10), limit: 50), report.claimed > 0 {
                         claimed.update { $0 += report.claimed }
                     }
                 }
@@ -208,6 +208,9 @@ struct FailingHandler: JobHandler {
     let name = "Failing"
     let slug = "failing"
     struct Broke: Error, CustomStringConvertible { var description: String { "the handler broke" } }
-    func validate(_ kwargs: JSONObject) throws(KwargsError) {}
-    func fire(_ kwargs: JSONObject, context: FiringContext) throws -> [FlowRequest] { throw Broke() }
+    func work(from kwargs: JSONObject) throws(KwargsError) -> any JobWork { Work() }
+
+    struct Work: JobWork {
+        func fire(_ firing: FiringIdentity, context: FiringContext) throws -> FiringDecision { throw Broke() }
+    }
 }

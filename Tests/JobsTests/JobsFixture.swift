@@ -7,9 +7,11 @@ import SQLBuilding
 import Scheduling
 import TestSupport
 
-/// A migrated schema of its own, with a pool, a store and a firer on it.
+/// A migrated schema of its own, with a pool, and a store and a firer judging time by a test
+/// clock (starting at ``origin``).
 struct JobsFixture: Sendable {
     let pool: PostgresPool
+    let clock: TestClock
     let store: JobStore
     let firer: JobFirer
 
@@ -22,16 +24,37 @@ struct JobsFixture: Sendable {
                 let pool = PostgresPool(configuration, maximumConnections: 8)
                 defer { pool.close() }
                 try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
+                let clock = TestClock(origin)
+                let jobClock = JobClock.test { clock.now }
                 return try body(
-                    JobsFixture(pool: pool, store: JobStore(pool: pool), firer: JobFirer(pool: pool, handlers: handlers)))
+                    JobsFixture(
+                        pool: pool, clock: clock, store: JobStore(pool: pool, clock: jobClock),
+                        firer: JobFirer(pool: pool, handlers: handlers, clock: jobClock)))
             }
         }
     }
 
-    /// Saves a job from a JSON body.
+    /// Saves a job from a JSON body, judged at `now`.
     @discardableResult
     func save(_ body: JSONObject, now: Timestamp, handlers: HandlerRegistry = .standard) throws -> Job {
-        try store.save(JobDefinition.parse(body, handlers: handlers, now: now), origin: .api, now: now).job
+        clock.now = now
+        return try store.save(JobDefinition.parse(body, handlers: handlers), origin: .api).job
+    }
+
+    /// Fires what is due at `now`.
+    func fireDue(at now: Timestamp, limit: Int = 500) throws -> JobFirer.Report {
+        clock.now = now
+        return try firer.fireDue(limit: limit)
+    }
+
+    func runNow(_ jobID: String, at now: Timestamp) throws -> Run? {
+        clock.now = now
+        return try firer.runNow(jobID)
+    }
+
+    func setState(of jobID: String, to state: JobState, at now: Timestamp) throws -> Job? {
+        clock.now = now
+        return try store.setState(of: jobID, to: state)
     }
 
     func runs(of jobID: String) throws -> [Run] {

@@ -26,4 +26,13 @@ import Testing
     func rejectsWhatIsNotADate(text: String) {
         #expect(throws: SchedulingError.self) { try LooseDate.parse(text, now: Self.now) }
     }
+
+    @Test func aYearlessDateTakesTheYearOfTheJudgingTimeAndFebruary29NeedsALeapYear() throws {
+        let leapDay = try LooseDate(parsing: "Feb 29, 10:00")
+        #expect(try leapDay.timestamp(now: CivilTime(year: 2028, month: 1, day: 1)!.timestamp).iso8601 == "2028-02-29T10:00:00Z")
+        #expect(throws: SchedulingError("February 29 does not exist in 2026; give the year")) {
+            try leapDay.timestamp(now: Self.now)
+        }
+        #expect(throws: SchedulingError.self) { try LooseDate(parsing: "Feb 30, 10:00") }
+    }
 }

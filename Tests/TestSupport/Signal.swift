@@ -20,11 +20,22 @@ public final class Arrivals<Value>: @unchecked Sendable {
 
     /// Blocks until a value satisfying `matches` has arrived (returning it) or `timeout` passes (nil).
     public func wait(timeout: TimeInterval = 10, for matches: (Value) -> Bool) -> Value? {
+        var found: Value?
+        _ = waitForAll(timeout: timeout) { all in
+            found = all.first(where: matches)
+            return found != nil
+        }
+        return found
+    }
+
+    /// Blocks until everything arrived so far, in order, satisfies `holds` (true) or `timeout`
+    /// passes (false): for a sequence, such as "listening, then asleep".
+    public func waitForAll(timeout: TimeInterval = 10, _ holds: ([Value]) -> Bool) -> Bool {
         let stopwatch = Stopwatch()
         return condition.withLock {
             while true {
-                if let found = values.first(where: matches) { return found }
-                guard stopwatch.elapsed < timeout else { return nil }
+                if holds(values) { return true }
+                guard stopwatch.elapsed < timeout else { return false }
                 // Short waits, so the time left is judged again after a stall of the host.
                 condition.wait(until: Date().addingTimeInterval(0.1))
             }

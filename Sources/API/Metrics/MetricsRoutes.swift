@@ -7,6 +7,7 @@ import Postgres
 struct MetricsRoutes {
     let metrics: ServiceMetrics
     let pool: PostgresPool
+    let board: FlowBoard
 
     /// Outside `/api/v1`, where scrapers look by default.
     static let path = "/metrics"
@@ -22,11 +23,7 @@ struct MetricsRoutes {
     /// Flow counts by state; nil when the database cannot say, which leaves the series out
     /// rather than failing the scrape.
     private func flowsByState() -> [(String, Int)]? {
-        try? pool.withConnection(timeout: .seconds(2)) { connection in
-            try connection.query("SELECT state, count(*)::bigint AS n FROM flows GROUP BY state ORDER BY state").map {
-                (try $0.decode(String.self, column: "state"), try $0.decode(Int.self, column: "n"))
-            }
-        }
+        try? board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.count) }
     }
 
     func render(flowsByState: [(String, Int)]?) -> String {

@@ -1,12 +1,11 @@
-import Chronology
 import Foundation
 import JSON
 import Logging
 import YAML
 
 /// Loads every `*.yaml` (and `*.yml`) file of the default-jobs directory at boot, one job per
-/// file, and registers them all (``JobStore/registerDefaults(_:now:)``). A broken file is
-/// reported with its name and line and does not stop the others.
+/// file, and registers them all (``JobStore/registerDefaults(_:)``). A broken file is reported
+/// with its name and the line at fault, from libyaml's marks, and does not stop the others.
 public struct DefaultJobLoader: Sendable {
     public let store: JobStore
     public let handlers: HandlerRegistry
@@ -26,17 +25,20 @@ public struct DefaultJobLoader: Sendable {
     }
 
     /// A missing directory is no error: there are simply no default jobs.
-    public func load(directory: String, now: Timestamp, logger: Logger) -> [Outcome] {
+    public func load(directory: String, logger: Logger) -> [Outcome] {
         var outcomes: [Outcome] = []
+        var documents: [Int: YAMLDocument] = [:]
         var definitions: [(index: Int, definition: JobDefinition)] = []
         var fileOfID: [String: String] = [:]
         for path in Self.jobFiles(in: directory) {
             var outcome = Outcome(file: path)
             do {
-                let definition = try definition(in: path, now: now)
+                let document = try YAML.document(contentsOf: path)
+                documents[outcomes.count] = document
+                let definition = try definition(in: document)
                 outcome.jobID = definition.id
                 if let first = fileOfID[definition.id] {
-                    outcome.error = "\(path): job_id \"\(definition.id)\" is already defined in \(first)"
+                    outcome.error = "\(Self.location(path, document, [.key("job_id")])) job_id \"\(definition.id)\" is already defined in \(first)"
                 } else {
                     fileOfID[definition.id] = path
                     definitions.append((outcomes.count, definition))
@@ -44,15 +46,15 @@ public struct DefaultJobLoader: Sendable {
             } catch let error as YAMLError {
                 outcome.error = "\(error)"
             } catch {
-                outcome.error = Self.located(error, in: path)
+                outcome.error = Self.located(error, in: path, documents[outcomes.count])
             }
             outcomes.append(outcome)
         }
-        let results = store.registerDefaults(definitions.map(\.definition), now: now)
+        let results = store.registerDefaults(definitions.map(\.definition))
         for ((index, _), result) in zip(definitions, results) {
             switch result {
             case .success(let registration): outcomes[index].registration = registration
-            case .failure(let error): outcomes[index].error = Self.located(error, in: outcomes[index].file)
+            case .failure(let error): outcomes[index].error = Self.located(error, in: outcomes[index].file, documents[index])
             }
         }
         for outcome in outcomes {
@@ -73,32 +75,24 @@ public struct DefaultJobLoader: Sendable {
             .map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
     }
 
-    private func definition(in path: String, now: Timestamp) throws -> JobDefinition {
-        let document = try YAML.parse(contentsOf: path)
-        guard let object = document.objectValue else {
-            throw JobDefinitionError("expected a mapping with at least job_id and handler, found \(document.kindDescription)")
+    private func definition(in document: YAMLDocument) throws -> JobDefinition {
+        guard let object = document.value.objectValue else {
+            throw JobDefinitionError("expected a mapping with at least job_id and handler, found \(document.value.kindDescription)")
         }
-        guard object["job_id"]?.stringValue != nil else { throw JobDefinitionError("'job_id' is required in a default job file") }
-        return try JobDefinition.parse(object, handlers: handlers, now: now, kwargsAtTopLevel: true)
+        guard object["job_id"]?.stringValue != nil else {
+            throw JobDefinitionError("'job_id' is required in a default job file", at: [.key("job_id")])
+        }
+        return try JobDefinition.parse(object, handlers: handlers, kwargsAtTopLevel: true)
     }
 
-    /// `path:line: message`, the line being that of the key the message names, if any.
-    static func located(_ error: any Error, in path: String) -> String {
-        let message = "\(error)"
-        return "\(path):\(line(of: message, in: path).map { "\($0):" } ?? "") \(message)"
+    /// `path:line: message`, the line being that of the key or element the error names.
+    static func located(_ error: any Error, in path: String, _ document: YAMLDocument?) -> String {
+        guard let document else { return "\(path): \(error)" }
+        let at = (error as? JobDefinitionError)?.path ?? []
+        return "\(location(path, document, at)) \(error)"
     }
 
-    /// The line of the key a definition error names (`'periodically': ...`), so the report points
-    /// into the file the way a YAML syntax error does.
-    static func line(of message: String, in path: String) -> Int? {
-        guard message.hasPrefix("'"), let end = message.dropFirst().firstIndex(of: "'"),
-            let text = try? String(contentsOfFile: path, encoding: .utf8)
-        else { return nil }
-        let key = message[message.index(after: message.startIndex)..<end]
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.hasPrefix("\(key):") || trimmed.hasPrefix("\"\(key)\":") { return index + 1 }
-        }
-        return nil
+    private static func location(_ path: String, _ document: YAMLDocument, _ at: JSONPath) -> String {
+        "\(path):\(document.mark(at: at).line):"
     }
 }

@@ -16,15 +16,9 @@ public struct FlowScheduling: JobHandler {
 
     public init(filterLimits: FilterLimits = .standard) { self.filterLimits = filterLimits }
 
-    public func validate(_ kwargs: JSONObject) throws(KwargsError) {
-        try FlowKwargs.check(kwargs, allowed: ["flow_name", "flow_arguments"], filterLimits: filterLimits)
-    }
-
-    public func fire(_ kwargs: JSONObject, context: FiringContext) throws -> [FlowRequest] {
-        let flowName = kwargs["flow_name"]?.stringValue ?? ""
-        return try FlowKwargs.arguments(kwargs, filterLimits: filterLimits, context: context).map {
-            FlowRequest(flowName: flowName, arguments: $0)
-        }
+    public func work(from kwargs: JSONObject) throws(KwargsError) -> any JobWork {
+        var reader = KwargsReader(kwargs, allowed: ["flow_name", "flow_arguments"])
+        return try FlowPosting(reading: &reader, filterLimits: filterLimits)
     }
 }
 
@@ -38,72 +32,105 @@ public struct SelectiveFlowScheduling: JobHandler {
 
     public init(filterLimits: FilterLimits = .standard) { self.filterLimits = filterLimits }
 
-    public func validate(_ kwargs: JSONObject) throws(KwargsError) {
-        try FlowKwargs.check(
-            kwargs, allowed: ["flow_name", "flow_arguments", "task_names", "run_subsequent"], filterLimits: filterLimits)
-        guard let tasks = kwargs["task_names"] else { throw KwargsError("'task_names' is required: a list of task names") }
+    public func work(from kwargs: JSONObject) throws(KwargsError) -> any JobWork {
+        var reader = KwargsReader(kwargs, allowed: ["flow_name", "flow_arguments", "task_names", "run_subsequent"])
+        var posting = try FlowPosting(reading: &reader, filterLimits: filterLimits)
+        guard let tasks = reader["task_names"] else { throw KwargsError("'task_names' is required: a list of task names") }
         guard let list = tasks.arrayValue, !list.isEmpty, list.allSatisfy({ $0.stringValue?.isEmpty == false }) else {
-            throw KwargsError("'task_names' must be a non-empty list of task names, not \(tasks.serialized())")
+            throw KwargsError("'task_names' must be a non-empty list of task names, not \(tasks.serialized())", at: [.key("task_names")])
         }
-        if let subsequent = kwargs["run_subsequent"], subsequent.boolValue == nil {
-            throw KwargsError("'run_subsequent' must be true or false, not \(subsequent.kindDescription)")
+        posting.taskNames = list.compactMap(\.stringValue)
+        if let subsequent = reader["run_subsequent"] {
+            guard let flag = subsequent.boolValue else {
+                throw KwargsError("'run_subsequent' must be true or false, not \(subsequent.kindDescription)", at: [.key("run_subsequent")])
+            }
+            posting.runSubsequent = flag
         }
-    }
-
-    public func fire(_ kwargs: JSONObject, context: FiringContext) throws -> [FlowRequest] {
-        let flowName = kwargs["flow_name"]?.stringValue ?? ""
-        let tasks = kwargs["task_names"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let subsequent = kwargs["run_subsequent"]?.boolValue ?? false
-        return try FlowKwargs.arguments(kwargs, filterLimits: filterLimits, context: context).map {
-            FlowRequest(flowName: flowName, arguments: $0, taskNames: tasks, runSubsequent: subsequent)
-        }
+        return posting
     }
 }
 
-/// The kwargs both flow handlers share.
-enum FlowKwargs {
-    static func check(_ kwargs: JSONObject, allowed: [String], filterLimits: FilterLimits) throws(KwargsError) {
-        for key in kwargs.keys where !allowed.contains(key) {
-            throw KwargsError("unknown key \"\(key)\"; accepted: \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))")
-        }
-        guard let name = kwargs["flow_name"] else { throw KwargsError("'flow_name' is required") }
+/// The kwargs of both flow handlers, read: which flow to post and with what arguments.
+struct FlowPosting: JobWork {
+    var flowName: String
+    var arguments: [FlowArgument]
+    var taskNames: [String]?
+    var runSubsequent = false
+
+    /// One element of `flow_arguments`: a value posted as it is, or a query standing for rows.
+    enum FlowArgument: Sendable {
+        case value(JSONValue)
+        case filter(FilterArgument)
+    }
+
+    init(reading reader: inout KwargsReader, filterLimits: FilterLimits) throws(KwargsError) {
+        try reader.refuseUnknownKeys()
+        guard let name = reader["flow_name"] else { throw KwargsError("'flow_name' is required") }
         guard let text = name.stringValue, !text.isEmpty else {
-            throw KwargsError("'flow_name' must be a non-empty string, not \(name.serialized())")
+            throw KwargsError("'flow_name' must be a non-empty string, not \(name.serialized())", at: [.key("flow_name")])
         }
-        guard let arguments = kwargs["flow_arguments"], !arguments.isNull else { return }
-        guard let list = arguments.arrayValue else {
-            throw KwargsError("'flow_arguments' must be a list (one flow per element), not \(arguments.kindDescription)")
+        flowName = text
+        guard let given = reader["flow_arguments"], !given.isNull else {
+            arguments = [.value(.null)]
+            return
         }
-        // Compiling every query now makes a malformed one a 400 when the job is posted, not a
-        // failure when it fires.
+        guard let list = given.arrayValue else {
+            throw KwargsError(
+                "'flow_arguments' must be a list (one flow per element), not \(given.kindDescription)", at: [.key("flow_arguments")])
+        }
+        // Each query is compiled here, once: a malformed one is a 400 when the job is posted.
+        arguments = []
         for (index, argument) in list.enumerated() {
             do {
-                _ = try FilterArgument(argument, limits: filterLimits)
+                arguments.append(try FilterArgument(argument, limits: filterLimits).map(FlowArgument.filter) ?? .value(argument))
             } catch {
-                throw KwargsError("'flow_arguments'[\(index)].\(error)")
+                throw KwargsError("'flow_arguments'[\(index)].\(error)", at: [.key("flow_arguments"), .index(index)])
             }
         }
     }
 
-    /// The arguments of one firing, each `$filter` element replaced by its rows.
+    /// One flow per argument, each `$filter` element replaced by its rows.
     ///
     /// - Throws: ``FlowArgumentError`` naming the element whose query failed.
-    static func arguments(_ kwargs: JSONObject, filterLimits: FilterLimits, context: FiringContext) throws -> [JSONValue] {
-        guard let arguments = kwargs["flow_arguments"], !arguments.isNull else { return [.null] }
-        guard let list = arguments.arrayValue else { return [.null] }
-        var expanded: [JSONValue] = []
-        for (index, argument) in list.enumerated() {
-            do {
-                guard let filter = try FilterArgument(argument, limits: filterLimits) else {
-                    expanded.append(argument)
-                    continue
+    func fire(_ firing: FiringIdentity, context: FiringContext) throws -> FiringDecision {
+        var flows: [FlowRequest] = []
+        for (index, argument) in arguments.enumerated() {
+            switch argument {
+            case .value(let value):
+                flows.append(flow(value))
+            case .filter(let filter):
+                do {
+                    flows += filter.arguments(from: try context.rows(matching: filter.query)).map(flow)
+                } catch {
+                    throw FlowArgumentError(message: "'flow_arguments'[\(index)]: \(error)")
                 }
-                expanded += filter.arguments(from: try context.rows(matching: filter.query))
-            } catch {
-                throw FlowArgumentError(message: "'flow_arguments'[\(index)]: \(error)")
             }
         }
-        return expanded
+        return FiringDecision(flows: flows)
+    }
+
+    private func flow(_ arguments: JSONValue) -> FlowRequest {
+        FlowRequest(flowName: flowName, arguments: arguments, taskNames: taskNames, runSubsequent: runSubsequent)
+    }
+}
+
+/// A handler's kwargs being read: refuses keys it does not take, naming those it does.
+struct KwargsReader {
+    private let kwargs: JSONObject
+    private let allowed: [String]
+
+    init(_ kwargs: JSONObject, allowed: [String]) {
+        self.kwargs = kwargs
+        self.allowed = allowed
+    }
+
+    subscript(key: String) -> JSONValue? { kwargs[key] }
+
+    func refuseUnknownKeys() throws(KwargsError) {
+        for key in kwargs.keys where !allowed.contains(key) {
+            throw KwargsError(
+                "unknown key \"\(key)\"; accepted: \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))", at: [.key(key)])
+        }
     }
 }
 

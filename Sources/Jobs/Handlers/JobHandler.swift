@@ -1,21 +1,60 @@
+import Chronology
 import FilterQuery
 import JSON
 
-/// What a job runs. A handler checks its kwargs when the job is defined, so a wrong payload is a
-/// 400 at creation rather than a failure at fire time, and says what a firing does.
-///
-/// ``fire(_:context:)`` runs inside the transaction that claims the job, so what it returns is
-/// posted exactly once per scheduled time: it must not do outside work itself; what it may
-/// read, it reads through its ``FiringContext``.
+/// What a job runs. A handler reads a job's kwargs into a typed ``JobWork`` once, when the job
+/// is posted or loaded (so a wrong payload is a 400 at creation rather than a failure at fire
+/// time) and when a stored job is read to fire; nothing reads kwargs untyped after that.
 public protocol JobHandler: Sendable {
     /// fabric8's name, used in job bodies and stored: `FlowScheduling`.
     var name: String { get }
     /// The URL form for `POST /jobs/<slug>`: `flow-scheduling`.
     var slug: String { get }
     /// - Throws: ``KwargsError`` naming the key and what it should be.
-    func validate(_ kwargs: JSONObject) throws(KwargsError)
-    /// The flows one firing posts, in order.
-    func fire(_ kwargs: JSONObject, context: FiringContext) throws -> [FlowRequest]
+    func work(from kwargs: JSONObject) throws(KwargsError) -> any JobWork
+}
+
+/// A job's kwargs, read: what each of its firings does, in two stages.
+///
+/// 1. ``fire(_:context:)`` runs inside the transaction that claims the job and records the run,
+///    so what it returns is posted exactly once per scheduled time. It must not do outside
+///    work; what it may read, it reads through its ``FiringContext``.
+/// 2. What it returns as ``FiringDecision/afterCommit`` runs once that transaction has
+///    committed, on the firer's bounded ``AfterCommitExecutor``: the place for outside work
+///    (an HTTP call), which a rollback could not undo.
+public protocol JobWork: Sendable {
+    func fire(_ firing: FiringIdentity, context: FiringContext) throws -> FiringDecision
+}
+
+/// Which firing this is: the job and the scheduled time, unique per job, the same on every
+/// retry, so whatever a firing posts or sends can be recognised as a repeat.
+public struct FiringIdentity: Sendable, Hashable {
+    public var jobID: String
+    public var scheduledFor: Timestamp
+
+    public init(jobID: String, scheduledFor: Timestamp) {
+        self.jobID = jobID
+        self.scheduledFor = scheduledFor
+    }
+}
+
+/// What a firing decided inside its transaction.
+public struct FiringDecision: Sendable {
+    /// The flows to post, in order; their positions make them unique within the firing.
+    public var flows: [FlowRequest]
+    /// Work for after the commit, given the run that was recorded; nil for none.
+    public var afterCommit: (@Sendable (CommittedFiring) -> Void)?
+
+    public init(flows: [FlowRequest] = [], afterCommit: (@Sendable (CommittedFiring) -> Void)? = nil) {
+        self.flows = flows
+        self.afterCommit = afterCommit
+    }
+}
+
+/// A firing whose run is committed: its identity and the run's id.
+public struct CommittedFiring: Sendable, Hashable {
+    public var identity: FiringIdentity
+    public var runID: Int64
 }
 
 /// What a firing lets its handler read: the rows of a `$filter` query, read within the firing's
@@ -29,10 +68,17 @@ public struct FiringContext {
     public func rows(matching query: FilterQuery) throws -> [JSONObject] { try readRows(query) }
 }
 
-/// Kwargs a handler refuses; the message names the key.
+/// Kwargs a handler refuses; the message names the key, `path` says where it is.
 public struct KwargsError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Where in the kwargs the fault is; empty for the kwargs as a whole.
+    public let path: JSONPath
+
+    public init(_ message: String, at path: JSONPath = []) {
+        self.message = message
+        self.path = path
+    }
+
     public var description: String { message }
 }
 
@@ -50,45 +96,4 @@ public struct FlowRequest: Sendable, Equatable {
         self.taskNames = taskNames
         self.runSubsequent = runSubsequent
     }
-}
-
-/// The handlers Kairos knows, by name and by slug.
-public struct HandlerRegistry: Sendable {
-    public let handlers: [any JobHandler]
-    /// How `$filter` arguments are checked and run.
-    public let filters: FilterPolicy
-
-    public init(_ handlers: [any JobHandler], filters: FilterPolicy = .standard) {
-        self.handlers = handlers
-        self.filters = filters
-    }
-
-    /// The built-in handlers: `FlowScheduling`, `SelectiveFlowScheduling` and `ErrorHandler`.
-    public static let standard = standard(filters: .standard)
-
-    /// The built-in handlers, checking and running `$filter` arguments under `filters`.
-    public static func standard(filters: FilterPolicy) -> HandlerRegistry {
-        HandlerRegistry(
-            [FlowScheduling(filterLimits: filters.limits), SelectiveFlowScheduling(filterLimits: filters.limits), ErrorHandler()],
-            filters: filters)
-    }
-
-    /// - Throws: ``JobDefinitionError`` listing the known names.
-    public func handler(named name: String) throws(JobDefinitionError) -> any JobHandler {
-        guard let handler = handlers.first(where: { $0.name == name }) else {
-            throw JobDefinitionError("unknown handler \"\(name)\"; use one of \(namesForMessages)")
-        }
-        return handler
-    }
-
-    /// - Throws: ``JobDefinitionError`` listing the known slugs.
-    public func handler(slug: String) throws(JobDefinitionError) -> any JobHandler {
-        guard let handler = handlers.first(where: { $0.slug == slug }) else {
-            let slugs = handlers.map { "\"\($0.slug)\"" }.joined(separator: ", ")
-            throw JobDefinitionError("unknown handler \"\(slug)\"; use one of \(slugs)")
-        }
-        return handler
-    }
-
-    var namesForMessages: String { handlers.map { "\"\($0.name)\"" }.joined(separator: ", ") }
 }

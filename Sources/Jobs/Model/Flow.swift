@@ -13,7 +13,7 @@ public struct Flow: Sendable, Equatable {
     /// The flow's place in its firing's fan-out, from 0.
     public var position: Int
     public var createdAt: Timestamp
-    public var state: String
+    public var state: FlowState
 
     public var json: JSONValue {
         [
@@ -26,10 +26,12 @@ public struct Flow: Sendable, Equatable {
             "scheduled_for": .string(scheduledFor.iso8601),
             "position": .int(Int64(position)),
             "created_at": .string(createdAt.iso8601),
-            "state": .string(state),
+            "state": .string(state.rawValue),
         ]
     }
+}
 
-    /// The states a flow moves through on the flow board.
-    public static let states = ["unclaimed", "claimed", "completed", "failed", "abandoned", "trashed"]
+/// The states a flow moves through on the flow board.
+public enum FlowState: String, Sendable, CaseIterable {
+    case unclaimed, claimed, completed, failed, abandoned, trashed
 }

@@ -46,9 +46,14 @@ public enum JobState: String, Sendable, CaseIterable {
 }
 
 /// Where a job came from; `GET /jobs?job_type=user` lists the API's.
-public enum JobOrigin: String, Sendable {
+public enum JobOrigin: String, Sendable, CaseIterable {
     case api
     case defaultJobs = "default_jobs"
     /// A failed-job record (handler `ErrorHandler`).
     case failure
+}
+
+/// Whether the whole service fires jobs; persisted, so a pause survives restarts.
+public enum ServiceState: String, Sendable, CaseIterable {
+    case running, paused
 }

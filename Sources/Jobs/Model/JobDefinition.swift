@@ -4,13 +4,17 @@ import JSON
 import Scheduling
 
 /// A job as a client defines it (a `POST /jobs` body, the query of `POST /jobs/<handler>`, or a
-/// default-job file), checked: the handler exists and accepts the kwargs, the durations and
-/// the date parse. Turning it into a schedule needs "now" (``trigger(now:)``).
-public struct JobDefinition: Sendable, Equatable {
+/// default-job file), checked: the handler exists and has read the kwargs into its ``work``,
+/// the durations and the date parse. Nothing here reads a clock: what depends on "now" (a
+/// one-shot in the past, an interval's first slot, the year of a date given without one) is
+/// judged when the job is written, by the store's ``JobClock``.
+public struct JobDefinition: Sendable {
     public var id: String
     public var handler: any JobHandler
+    /// As given, for storing and showing; ``work`` is what firing uses.
     public var kwargs: JSONObject
-    public var when: Timestamp?
+    public var work: any JobWork
+    public var when: LooseDate?
     public var periodically: Period?
     public var misfireGraceTime: Period?
     public var state: JobState
@@ -19,62 +23,60 @@ public struct JobDefinition: Sendable, Equatable {
     public static let maximumIDLength = 200
     static let keys = ["job_id", "handler", "kwargs", "when", "periodically", "misfire_grace_time", "state"]
 
-    public static func == (lhs: JobDefinition, rhs: JobDefinition) -> Bool {
-        lhs.id == rhs.id && lhs.handler.name == rhs.handler.name && lhs.kwargs == rhs.kwargs && lhs.when == rhs.when
-            && lhs.periodically == rhs.periodically && lhs.misfireGraceTime == rhs.misfireGraceTime && lhs.state == rhs.state
-    }
-
     /// Reads a definition from `object` (JSON body or YAML file).
     ///
-    /// - Parameters:
-    ///   - kwargsAtTopLevel: fabric8's default-job files put the handler's kwargs beside
-    ///     `job_id`; when true, keys that are not job keys are kwargs.
-    ///   - now: for dates without a year.
-    /// - Throws: ``JobDefinitionError`` naming the field.
+    /// - Parameter kwargsAtTopLevel: fabric8's default-job files put the handler's kwargs beside
+    ///   `job_id`; when true, keys that are not job keys are kwargs.
+    /// - Throws: ``JobDefinitionError`` naming the field, with its path in `object`.
     public static func parse(
-        _ object: JSONObject, handlers: HandlerRegistry, now: Timestamp, kwargsAtTopLevel: Bool = false
+        _ object: JSONObject, handlers: HandlerRegistry, kwargsAtTopLevel: Bool = false
     ) throws(JobDefinitionError) -> JobDefinition {
         var kwargs = JSONObject()
         for (key, value) in object where !keys.contains(key) {
             guard kwargsAtTopLevel else {
-                throw JobDefinitionError("unknown key \"\(key)\"; a job has \(keys.map { "\"\($0)\"" }.joined(separator: ", "))")
+                throw JobDefinitionError(
+                    "unknown key \"\(key)\"; a job has \(keys.map { "\"\($0)\"" }.joined(separator: ", "))", at: [.key(key)])
             }
             kwargs[key] = value
         }
         guard let handlerName = object["handler"] else { throw JobDefinitionError("'handler' is required; one of \(handlers.namesForMessages)") }
         guard let handlerName = handlerName.stringValue else {
-            throw JobDefinitionError("'handler' must be a string, not \(handlerName.kindDescription)")
+            throw JobDefinitionError("'handler' must be a string, not \(handlerName.kindDescription)", at: [.key("handler")])
         }
         let handler = try handlers.handler(named: handlerName)
+        var kwargsPath: JSONPath = []
         if let given = object["kwargs"], !given.isNull {
             guard let given = given.objectValue else {
-                throw JobDefinitionError("'kwargs' must be an object, not \(given.kindDescription)")
+                throw JobDefinitionError("'kwargs' must be an object, not \(given.kindDescription)", at: [.key("kwargs")])
             }
-            guard kwargs.isEmpty else { throw JobDefinitionError("give the handler's kwargs either in 'kwargs' or beside 'job_id', not both") }
+            guard kwargs.isEmpty else {
+                throw JobDefinitionError("give the handler's kwargs either in 'kwargs' or beside 'job_id', not both", at: [.key("kwargs")])
+            }
             kwargs = given
+            kwargsPath = [.key("kwargs")]
         }
         return try JobDefinition(
-            id: jobID(object["job_id"]), handler: handler, kwargs: kwargs, fields: object, now: now)
+            id: jobID(object["job_id"]), handler: handler, kwargs: kwargs, kwargsPath: kwargsPath, fields: object)
     }
 
     /// A definition whose schedule fields come as strings (the query string of
     /// `POST /jobs/<handler>`) and whose kwargs are given whole.
-    public init(
-        handler: any JobHandler, kwargs: JSONObject, fields: JSONObject, now: Timestamp
-    ) throws(JobDefinitionError) {
-        try self.init(id: Self.jobID(fields["job_id"]), handler: handler, kwargs: kwargs, fields: fields, now: now)
+    public init(handler: any JobHandler, kwargs: JSONObject, fields: JSONObject) throws(JobDefinitionError) {
+        try self.init(id: Self.jobID(fields["job_id"]), handler: handler, kwargs: kwargs, kwargsPath: [], fields: fields)
     }
 
-    private init(id: String, handler: any JobHandler, kwargs: JSONObject, fields: JSONObject, now: Timestamp) throws(JobDefinitionError) {
+    private init(
+        id: String, handler: any JobHandler, kwargs: JSONObject, kwargsPath: JSONPath, fields: JSONObject
+    ) throws(JobDefinitionError) {
         do {
-            try handler.validate(kwargs)
+            work = try handler.work(from: kwargs)
         } catch {
-            throw JobDefinitionError("'kwargs' for \(handler.name): \(error.message)")
+            throw JobDefinitionError("'kwargs' for \(handler.name): \(error.message)", at: kwargsPath + error.path)
         }
         self.id = id
         self.handler = handler
         self.kwargs = kwargs
-        when = try Self.field("when", in: fields) { (text) throws(SchedulingError) in try LooseDate.parse(text, now: now) }
+        when = try Self.field("when", in: fields) { (text) throws(SchedulingError) in try LooseDate(parsing: text) }
         periodically = try Self.field("periodically", in: fields) { (text) throws(SchedulingError) in try Period(parsing: text) }
         misfireGraceTime = try Self.field("misfire_grace_time", in: fields) { (text) throws(SchedulingError) in try Period(parsing: text) }
         state = try Self.field("state", in: fields) { (text) throws(SchedulingError) in
@@ -85,13 +87,25 @@ public struct JobDefinition: Sendable, Equatable {
         } ?? .running
     }
 
+    /// The `when` as an instant, judged at `now` (which gives a date without a year its year).
+    /// - Throws: ``JobDefinitionError`` for a day that year lacks.
+    public func requestedWhen(now: Timestamp) throws(JobDefinitionError) -> Timestamp? {
+        do {
+            return try when?.timestamp(now: now)
+        } catch {
+            throw JobDefinitionError("'when': \(error.message)", at: [.key("when")])
+        }
+    }
+
     /// The trigger this definition asks for, judged at `now`.
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past or a zero interval.
     public func trigger(now: Timestamp) throws(JobDefinitionError) -> Trigger {
+        let when = try requestedWhen(now: now)
+        let field = periodically == nil ? "when" : "periodically"
         do {
             return try Trigger.make(when: when, periodically: periodically, now: now)
         } catch {
-            throw JobDefinitionError("'\(periodically == nil ? "when" : "periodically")': \(error.message)")
+            throw JobDefinitionError("'\(field)': \(error.message)", at: [.key(field)])
         }
     }
 
@@ -99,12 +113,13 @@ public struct JobDefinition: Sendable, Equatable {
 
     private static func jobID(_ value: JSONValue?) throws(JobDefinitionError) -> String {
         guard let value, !value.isNull else { return UUID().uuidString.lowercased() }
-        guard let id = value.stringValue else { throw JobDefinitionError("'job_id' must be a string, not \(value.kindDescription)") }
+        let path: JSONPath = [.key("job_id")]
+        guard let id = value.stringValue else { throw JobDefinitionError("'job_id' must be a string, not \(value.kindDescription)", at: path) }
         guard !id.isEmpty, id.utf8.count <= maximumIDLength else {
-            throw JobDefinitionError("'job_id' must be 1 to \(maximumIDLength) bytes long, got \(id.utf8.count)")
+            throw JobDefinitionError("'job_id' must be 1 to \(maximumIDLength) bytes long, got \(id.utf8.count)", at: path)
         }
         guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw JobDefinitionError("'job_id' must not contain control characters")
+            throw JobDefinitionError("'job_id' must not contain control characters", at: path)
         }
         return id
     }
@@ -120,12 +135,12 @@ public struct JobDefinition: Sendable, Equatable {
         case .string(let string): text = string
         case .int(let number): text = String(number)
         case .double, .decimal: text = value.serialized()
-        default: throw JobDefinitionError("'\(name)' must be a string, not \(value.kindDescription)")
+        default: throw JobDefinitionError("'\(name)' must be a string, not \(value.kindDescription)", at: [.key(name)])
         }
         do {
             return try parse(text)
         } catch {
-            throw JobDefinitionError("'\(name)': \(error.message)")
+            throw JobDefinitionError("'\(name)': \(error.message)", at: [.key(name)])
         }
     }
 }

@@ -33,19 +33,17 @@ public struct Run: Sendable, Equatable {
     }
 }
 
-public enum RunCause: String, Sendable {
+public enum RunCause: String, Sendable, CaseIterable {
     /// The trigger said so.
     case schedule
     /// `POST /jobs/{job_id}/run`.
     case manual
 }
 
+/// What became of a firing. (A firing whose scheduled time had already fired leaves no run of
+/// its own, as that time's run exists; it is counted in `kairos_jobs_skipped_total`.)
 public enum RunOutcome: String, Sendable, CaseIterable {
-    case running, succeeded, failed
+    case succeeded, failed
     /// Later than the misfire grace time allowed: not executed.
     case missed
-    /// Not executed for another reason. Reserved: no firing records it today. (A firing whose
-    /// scheduled time had already fired leaves no run of its own, as that time's run exists; it
-    /// is counted in `kairos_jobs_skipped_total`.)
-    case skipped
 }

@@ -1,5 +1,4 @@
 import Chronology
-import Foundation
 import JSON
 import Logging
 import Postgres
@@ -7,17 +6,25 @@ import SQLBuilding
 import Scheduling
 
 /// Fires due jobs: claims them with `FOR UPDATE SKIP LOCKED`, applies the misfire rules, runs
-/// the handlers, records the runs, posts the flows and stores the next run times, all in one
-/// transaction per batch. Any number of firers on one database fire each scheduled time once;
-/// a crash before commit leaves the jobs due, to be claimed again.
+/// the handlers' in-transaction stage, records the runs, posts the flows and stores the next
+/// run times, all in one transaction per batch; then, once it has committed, hands each
+/// firing's after-commit work to ``afterCommit``. Any number of firers on one database fire
+/// each scheduled time once; a crash before commit leaves the jobs due, to be claimed again.
 public struct JobFirer: Sendable {
     public let pool: PostgresPool
     public let handlers: HandlerRegistry
+    public let clock: JobClock
+    public let afterCommit: AfterCommitExecutor
     let logger: Logger
 
-    public init(pool: PostgresPool, handlers: HandlerRegistry = .standard, logger: Logger = Logger(label: "kairos.firer")) {
+    public init(
+        pool: PostgresPool, handlers: HandlerRegistry = .standard, clock: JobClock = .database,
+        afterCommit: AfterCommitExecutor = AfterCommitExecutor(), logger: Logger = Logger(label: "kairos.firer")
+    ) {
         self.pool = pool
         self.handlers = handlers
+        self.clock = clock
+        self.afterCommit = afterCommit
         self.logger = logger
     }
 
@@ -38,39 +45,44 @@ public struct JobFirer: Sendable {
         public var lateness: [Int64] = []
     }
 
-    /// Fires up to `limit` due jobs, judged at `now`, or at the database's clock when nil.
-    public func fireDue(now testNow: Timestamp? = nil, limit: Int = 500) throws -> Report {
-        try pool.withTransaction { tx in
-            let rows = try tx.query(Self.jobClaimDue(now: testNow, limit: limit))
+    /// Fires up to `limit` jobs due by the clock.
+    public func fireDue(limit: Int = 500) throws -> Report {
+        var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
+        let report = try pool.withTransaction { tx in
+            let rows = try tx.query(JobsTable.jobClaimDue(clock: clock, limit: limit))
             var report = Report(claimed: rows.count)
             guard !rows.isEmpty else { return report }
             let now = try rows[0].decode(Timestamp.self, column: "now")
             report.now = now
-            let claimed = try rows.map(Self.claimedJob)
             let context = filterContext(tx)
-            let records = claimed.map { FiringPlan.scheduled($0, now: now, handlers: handlers, context: context) }
-            try write(records, claimedAt: now, on: tx, report: &report)
+            let records = try rows.map { row in
+                let job = try JobsTable.decode(row)
+                // The claim asked for next_run_time <= now, so it is there.
+                let due = try row.decode(Timestamp.self, column: "next_run_time")
+                return FiringPlan.scheduled(job, due: due, now: now, handlers: handlers, context: context)
+            }
+            followUps = try write(records, claimedAt: now, on: tx, report: &report)
             return report
         }
+        submit(followUps)
+        return report
     }
 
     /// Fires `jobID` once now, whatever its schedule, which stays as it is. Waits for a firing
     /// of the same job under way to commit, so a job never has two executions at once.
     /// Nil when there is no such job.
-    public func runNow(_ jobID: String, now: Timestamp) throws -> Run? {
-        try pool.withTransaction { tx in
-            guard let row = try tx.query("""
-                SELECT job_id, handler, kwargs, start_at, interval_us, misfire_grace_us, coalesce(next_run_time, start_at) AS next_run_time
-                FROM jobs WHERE job_id = \(jobID) FOR UPDATE
-                """).first
-            else { return nil }
+    public func runNow(_ jobID: String) throws -> Run? {
+        var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
+        let run = try pool.withTransaction { tx -> Run? in
+            guard let job = try tx.query(JobsTable.jobSelectForUpdate(id: jobID)).first.map(JobsTable.decode) else { return nil }
+            let now = try clock.now(on: tx)
             var report = Report(claimed: 1)
-            let record = FiringPlan.execute(
-                try Self.claimedJob(row), slot: now, cause: .manual, handlers: handlers, context: filterContext(tx))
-            try write([record], claimedAt: now, on: tx, report: &report)
-            return try tx.query("SELECT \(Rows.runColumns) FROM runs WHERE job_id = \(jobID) AND scheduled_for = \(now)")
-                .first.map(Rows.run)
+            let record = FiringPlan.execute(job, slot: now, cause: .manual, handlers: handlers, context: filterContext(tx))
+            followUps = try write([record], claimedAt: now, on: tx, report: &report)
+            return try tx.query(RunsTable.runSelect(jobID: jobID, scheduledFor: now)).first.map(RunsTable.decode)
         }
+        submit(followUps)
+        return run
     }
 
     /// `$filter` queries read within the firing's transaction (in a read-only savepoint), so the
@@ -80,88 +92,52 @@ public struct JobFirer: Sendable {
         return FiringContext { query in try expander.rows(matching: query, on: tx) }
     }
 
-    // MARK: Statements
-
-    static func jobClaimDue(now: Timestamp?, limit: Int) -> SQL {
-        // One "now" for the whole batch, from the database unless a test clock gives it, so
-        // replicas with skewed clocks agree on what is due.
-        """
-        WITH clock AS (SELECT coalesce(\(now)::timestamptz, clock_timestamp()) AS now)
-        SELECT j.job_id, j.handler, j.kwargs, j.start_at, j.interval_us, j.misfire_grace_us, j.next_run_time, clock.now
-        FROM jobs j, clock
-        WHERE j.state = 'running' AND j.next_run_time <= clock.now
-          AND (SELECT state FROM service_state) = 'running'
-        ORDER BY j.next_run_time
-        LIMIT \(limit)
-        FOR UPDATE OF j SKIP LOCKED
-        """
-    }
-
-    private static func claimedJob(_ row: PostgresRow) throws -> ClaimedJob {
-        ClaimedJob(
-            id: try row.decode(String.self, column: "job_id"),
-            handler: try row.decode(String.self, column: "handler"),
-            kwargs: try row.decode(JSONValue.self, column: "kwargs").objectValue ?? [:],
-            trigger: try Rows.trigger(row),
-            misfireGraceTime: try row.decode(Int64?.self, column: "misfire_grace_us").map(Period.init(microseconds:)),
-            due: try row.decode(Timestamp.self, column: "next_run_time"))
-    }
-
     /// Writes a batch with one statement per table, whatever its size: runs, flows, failed-job
-    /// records, next run times.
-    private func write(_ records: [FiringRecord], claimedAt now: Timestamp, on tx: PostgresConnection, report: inout Report) throws {
+    /// records, next run times. Returns the after-commit work of the firings recorded.
+    private func write(
+        _ records: [FiringRecord], claimedAt now: Timestamp, on tx: PostgresConnection, report: inout Report
+    ) throws -> [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] {
         // A run that already exists means this scheduled time was fired before (a job replaced
         // with an overlapping schedule): its identity is taken, so nothing is posted again.
-        let recorded = Set(
-            try tx.query("""
-                INSERT INTO runs (job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at,
-                                  finished_at, flows_posted, error)
-                SELECT r.job_id, r.scheduled_for, r.coalesced_slots, r.cause, r.outcome, \(now),
-                       CASE WHEN r.outcome IN ('missed', 'skipped') THEN NULL ELSE \(now)::timestamptz END,
-                       clock_timestamp(), r.flows_posted, r.error
-                FROM unnest(\(records.map(\.job.id)), \(records.map(\.slot)), \(records.map(\.coalescedSlots)),
-                            \(records.map(\.cause.rawValue)), \(records.map(\.outcome.rawValue)),
-                            \(records.map { Int64($0.flows.count) }), \(records.map(\.error)))
-                     AS r(job_id, scheduled_for, coalesced_slots, cause, outcome, flows_posted, error)
-                ON CONFLICT (job_id, scheduled_for) DO NOTHING
-                RETURNING job_id
-                """).map { try $0.decode(String.self, column: "job_id") })
+        let runIDs = Dictionary(
+            try tx.query(RunsTable.runRecordMany(records, claimedAt: now)).map {
+                (try $0.decode(String.self, column: "job_id"), try $0.decode(Int64.self, column: "id"))
+            },
+            uniquingKeysWith: { first, _ in first })
 
         var flows = FlowColumns()
+        var failures: [FailureRecord] = []
+        var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
         for record in records {
-            guard recorded.contains(record.job.id) else {
+            guard let runID = runIDs[record.job.id] else {
                 report.skipped += 1
                 logger.info("firing skipped: the job already fired at this time",
                             metadata: ["job.id": "\(record.job.id)", "scheduled_for": "\(record.slot.iso8601)"])
                 continue
             }
             switch record.outcome {
-            case .succeeded, .running: report.succeeded += 1
+            case .succeeded: report.succeeded += 1
             case .failed: report.failed += 1
-            case .missed, .skipped: report.missed += 1
+            case .missed: report.missed += 1
             }
             report.lateness.append(now - record.slot)
             for (position, flow) in record.flows.enumerated() {
                 flows.append(flow, job: record.job.id, slot: record.slot, position: position)
             }
+            if let failure = record.failureRecord {
+                logger.warning("job failed", metadata: ["job.id": "\(record.job.id)", "error": "\(failure.error)"])
+                failures.append(failure)
+            }
+            if let afterCommit = record.afterCommit {
+                followUps.append((CommittedFiring(identity: record.identity, runID: runID), afterCommit))
+            }
         }
-        if !flows.jobIDs.isEmpty {
-            try tx.execute("""
-                INSERT INTO flows (flow_name, arguments, task_names, run_subsequent, job_id, scheduled_for, position)
-                SELECT * FROM unnest(\(flows.names), \(flows.arguments), \(flows.taskNames), \(flows.runSubsequent),
-                                     \(flows.jobIDs), \(flows.slots), \(flows.positions))
-                ON CONFLICT (job_id, scheduled_for, position) DO NOTHING
-                """)
-            report.flowsPosted += flows.jobIDs.count
+        if !flows.isEmpty {
+            try tx.execute(FlowsTable.flowInsertMany(flows))
+            report.flowsPosted += flows.count
         }
-
-        for record in records where record.outcome == .failed && recorded.contains(record.job.id) {
-            logger.warning("job failed", metadata: ["job.id": "\(record.job.id)", "error": "\(record.error ?? "")"])
-            try tx.execute("""
-                INSERT INTO jobs (job_id, handler, kwargs, start_at, state, origin)
-                VALUES (\(UUID().uuidString.lowercased()), 'ErrorHandler', \(JSONValue.object(FiringPlan.failureKwargs(record))),
-                        \(record.slot), 'paused', 'failure')
-                """)
+        if !failures.isEmpty {
+            try tx.execute(FailureRecords.failureRecordInsertMany(failures))
         }
 
         let rescheduled = records.compactMap { record in record.schedule.map { (record.job.id, $0) } }
@@ -170,33 +146,16 @@ public struct JobFirer: Sendable {
                 if case .next(let time) = $0.1 { return time }
                 return nil
             }
-            try tx.execute("""
-                UPDATE jobs SET next_run_time = u.next_run_time,
-                    state = CASE WHEN u.next_run_time IS NULL THEN 'finished' ELSE 'running' END
-                FROM unnest(\(rescheduled.map(\.0)), \(next)) AS u(job_id, next_run_time)
-                WHERE jobs.job_id = u.job_id
-                """)
+            try tx.execute(JobsTable.jobRescheduleMany(ids: rescheduled.map(\.0), nextRunTimes: next))
         }
+        return followUps
     }
-}
 
-/// Flow rows as column arrays, for one multi-row insert through `unnest`.
-private struct FlowColumns {
-    var names: [String] = []
-    var arguments: [JSONValue] = []
-    var taskNames: [JSONValue?] = []
-    var runSubsequent: [Bool] = []
-    var jobIDs: [String] = []
-    var slots: [Timestamp] = []
-    var positions: [Int32] = []
-
-    mutating func append(_ flow: FlowRequest, job: String, slot: Timestamp, position: Int) {
-        names.append(flow.flowName)
-        arguments.append(flow.arguments)
-        taskNames.append(flow.taskNames.map { .array($0.map(JSONValue.string)) })
-        runSubsequent.append(flow.runSubsequent)
-        jobIDs.append(job)
-        slots.append(slot)
-        positions.append(Int32(position))
+    private func submit(_ followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)]) {
+        for (firing, work) in followUps where !afterCommit.submit({ work(firing) }) {
+            logger.error(
+                "after-commit work refused: the executor's queue is full",
+                metadata: ["job.id": "\(firing.identity.jobID)", "run.id": "\(firing.runID)"])
+        }
     }
 }

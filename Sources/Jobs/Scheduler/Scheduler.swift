@@ -7,7 +7,8 @@ import Postgres
 /// batches, then sleeps until the earliest `next_run_time`, until a NOTIFY on
 /// ``JobStore/changesChannel`` says jobs changed, or at most ``Configuration/maximumSleep``.
 /// It never polls faster than that: with nothing due and nothing changing it wakes once per
-/// maximum sleep, to cover a NOTIFY lost while its listener reconnected.
+/// maximum sleep, to cover a NOTIFY lost while its listener reconnected. "Now" is its firer's
+/// ``JobClock``: the database's, or a test's.
 public final class Scheduler: @unchecked Sendable {
     // @unchecked: `wakeRequested`, `stopping`, `started` and `finished` are guarded by
     // `condition`; `listener` is written once, in `start()`.
@@ -27,10 +28,20 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
+    /// What the loop does, as it does it: for metrics, and for tests to wait on instead of sleeping.
+    public enum Event: Sendable {
+        /// A batch claimed jobs and committed.
+        case batch(JobFirer.Report)
+        /// The loop is going to sleep for at most this long, unless woken sooner.
+        case sleeping(Duration)
+        /// The change listener is connected: from now on a committed change wakes the loop.
+        case listening
+    }
+
     private let firer: JobFirer
     private let configuration: Configuration
     private let logger: Logger
-    private let onBatch: @Sendable (JobFirer.Report) -> Void
+    private let onEvent: @Sendable (Event) -> Void
     private var listener: PostgresListener?
 
     private let condition = NSCondition()
@@ -39,16 +50,16 @@ public final class Scheduler: @unchecked Sendable {
     private var started = false
     private var finished = false
 
-    /// - Parameter onBatch: called after every batch that claimed jobs, on the loop's thread
-    ///   (for metrics and tests).
+    /// - Parameter onEvent: told of every ``Event``, on the loop's thread (or the listener's,
+    ///   for ``Event/listening``); it must return quickly.
     public init(
         firer: JobFirer, configuration: Configuration = Configuration(), logger: Logger,
-        onBatch: @escaping @Sendable (JobFirer.Report) -> Void = { _ in }
+        onEvent: @escaping @Sendable (Event) -> Void = { _ in }
     ) {
         self.firer = firer
         self.configuration = configuration
         self.logger = logger
-        self.onBatch = onBatch
+        self.onEvent = onEvent
     }
 
     /// Starts listening for changes and the loop on a thread of its own.
@@ -57,7 +68,11 @@ public final class Scheduler: @unchecked Sendable {
             firer.pool.configuration, channels: [JobStore.changesChannel], queue: DispatchQueue(label: "kairos.scheduler.wake")
         ) { [weak self] event in
             switch event {
-            case .notification, .connected: self?.wake()
+            case .notification: self?.wake()
+            case .connected:
+                // Changes committed while it was not listening are looked at now.
+                self?.wake()
+                self?.onEvent(.listening)
             case .disconnected(let error):
                 self?.logger.warning("scheduler lost its change listener; reconnecting", metadata: ["error": "\(error)"])
             }
@@ -103,7 +118,7 @@ public final class Scheduler: @unchecked Sendable {
             let sleep: Duration
             do {
                 let report = try firer.fireDue(limit: configuration.batchSize)
-                if report.claimed > 0 { onBatch(report) }
+                if report.claimed > 0 { onEvent(.batch(report)) }
                 // A full batch means more may be due: go again at once.
                 if report.claimed == configuration.batchSize { continue }
                 // Due but nothing claimed: another scheduler holds those jobs. Give it a moment
@@ -113,20 +128,18 @@ public final class Scheduler: @unchecked Sendable {
                 logger.error("scheduler batch failed; retrying", metadata: ["error": "\(error)"])
                 sleep = configuration.retryDelay
             }
+            onEvent(.sleeping(sleep))
             sleepUnlessWoken(for: sleep)
         }
     }
 
-    /// Time until the earliest `next_run_time` by the database's clock, at most the maximum
+    /// Time until the earliest `next_run_time` by the firer's clock, at most the maximum
     /// sleep; the maximum while the service is paused (its resume sends a NOTIFY).
     private func timeUntilNextDue() throws -> Duration {
         let row = try firer.pool.withConnection { connection in
-            try connection.query("""
-                SELECT (SELECT min(next_run_time) FROM jobs WHERE state = 'running') AS next_run_time,
-                       (SELECT state FROM service_state) AS service, clock_timestamp() AS now
-                """)[0]
+            try connection.query(JobsTable.jobEarliestDue(clock: firer.clock))[0]
         }
-        guard try row.decode(String.self, column: "service") == "running",
+        guard try row.decode(ServiceState.self, column: "service") == .running,
             let next = try row.decode(Timestamp?.self, column: "next_run_time")
         else { return configuration.maximumSleep }
         let wait = Duration.microseconds(max(0, next - (try row.decode(Timestamp.self, column: "now"))))

@@ -72,5 +72,12 @@ public enum KairosSchema {
             );
             CREATE INDEX flows_by_state ON flows (state, id);
             """),
+        Migration(version: 3, name: "runs hold only what is recorded", sql: """
+            -- Nothing ever wrote runs.result, and no firing records 'running' or 'skipped':
+            -- the column and the two outcomes go until something needs them.
+            ALTER TABLE runs DROP COLUMN result;
+            ALTER TABLE runs DROP CONSTRAINT runs_outcome_check;
+            ALTER TABLE runs ADD CONSTRAINT runs_outcome_check CHECK (outcome IN ('succeeded', 'failed', 'missed'));
+            """),
     ]
 }

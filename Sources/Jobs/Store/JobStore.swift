@@ -6,27 +6,32 @@ import Scheduling
 
 /// Jobs, their runs and the service state in PostgreSQL. Every change that can move a
 /// `next_run_time` sends a NOTIFY on ``changesChannel`` in its transaction, so every scheduler on
-/// the database wakes when it commits.
+/// the database wakes when it commits. Whatever depends on "now" is judged by ``clock``, inside
+/// the transaction that writes it.
 ///
 /// Methods block the calling thread on the pool; call them from worker threads.
 public struct JobStore: Sendable {
-    public static let changesChannel = "kairos_jobs"
+    public static let changesChannel = JobsTable.changesChannel
 
     public let pool: PostgresPool
+    public let clock: JobClock
 
-    public init(pool: PostgresPool) { self.pool = pool }
+    public init(pool: PostgresPool, clock: JobClock = .database) {
+        self.pool = pool
+        self.clock = clock
+    }
 
     // MARK: Defining jobs
 
     /// Creates the job, or replaces the one with the same id (fabric8's `replace_existing`);
-    /// the schedule starts afresh from `now`. Returns the job and whether it is new.
+    /// the schedule starts afresh from now. Returns the job and whether it is new.
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past.
-    public func save(_ definition: JobDefinition, origin: JobOrigin, now: Timestamp) throws -> (job: Job, created: Bool) {
-        let write = try JobWrite(definition, origin: origin, now: now)
-        return try pool.withTransaction { tx in
-            let row = try tx.query(Self.jobUpsert([write]))[0]
-            try Self.notifyChanged(tx)
-            return (try Rows.job(row), try row.decode(Bool.self, column: "created"))
+    public func save(_ definition: JobDefinition, origin: JobOrigin) throws -> (job: Job, created: Bool) {
+        try pool.withTransaction { tx in
+            let write = try JobWrite(definition, origin: origin, now: try clock.now(on: tx))
+            let row = try tx.query(JobsTable.jobUpsertMany([write]))[0]
+            try tx.execute(JobsTable.jobNotifyChanged)
+            return (try JobsTable.decode(row), try row.decode(Bool.self, column: "created"))
         }
     }
 
@@ -42,21 +47,22 @@ public struct JobStore: Sendable {
     /// reset only if its trigger (`when`, `periodically`) changed. One transaction and a few
     /// statements for all of them; if that fails, each is tried alone so one bad job cannot
     /// keep the others out. Ids must be distinct.
-    public func registerDefaults(_ definitions: [JobDefinition], now: Timestamp) -> [Result<Registration, any Error>] {
+    public func registerDefaults(_ definitions: [JobDefinition]) -> [Result<Registration, any Error>] {
         do {
-            return try registerDefaultsTogether(definitions, now: now)
+            return try registerDefaultsTogether(definitions)
         } catch {
             return definitions.map { definition in
-                Result { try registerDefaultsTogether([definition], now: now)[0].get() }
+                Result { try registerDefaultsTogether([definition])[0].get() }
             }
         }
     }
 
-    private func registerDefaultsTogether(_ definitions: [JobDefinition], now: Timestamp) throws -> [Result<Registration, any Error>] {
+    private func registerDefaultsTogether(_ definitions: [JobDefinition]) throws -> [Result<Registration, any Error>] {
         try pool.withTransaction { tx in
+            let now = try clock.now(on: tx)
             let existing = Dictionary(
-                try tx.query("SELECT \(Rows.jobColumns) FROM jobs WHERE job_id = ANY(\(definitions.map(\.id))) FOR UPDATE")
-                    .map { row in let job = try Rows.job(row); return (job.id, job) },
+                try tx.query(JobsTable.jobSelectManyForUpdate(ids: definitions.map(\.id)))
+                    .map { row in let job = try JobsTable.decode(row); return (job.id, job) },
                 uniquingKeysWith: { first, _ in first })
             var results: [Result<Registration, any Error>] = []
             var writes: [JobWrite] = []
@@ -67,7 +73,8 @@ public struct JobStore: Sendable {
                         writes.append(try JobWrite(definition, origin: .defaultJobs, now: now))
                         return .created
                     }
-                    guard job.requestedWhen == definition.when && job.trigger.period == definition.periodically else {
+                    guard try job.requestedWhen == definition.requestedWhen(now: now) && job.trigger.period == definition.periodically
+                    else {
                         writes.append(try JobWrite(definition, origin: .defaultJobs, now: now))
                         return .rescheduled
                     }
@@ -82,45 +89,21 @@ public struct JobStore: Sendable {
                 results.append(result)
             }
             if !writes.isEmpty {
-                try tx.execute(Self.jobUpsert(writes))
-                try Self.notifyChanged(tx)
+                try tx.execute(JobsTable.jobUpsertMany(writes))
+                try tx.execute(JobsTable.jobNotifyChanged)
             }
             if !updates.isEmpty {
-                try tx.execute("""
-                    UPDATE jobs SET handler = u.handler, kwargs = u.kwargs, misfire_grace_us = u.misfire_grace_us,
-                        origin = 'default_jobs', updated_at = clock_timestamp()
-                    FROM unnest(\(updates.map(\.id)), \(updates.map(\.handler.name)), \(updates.map { JSONValue.object($0.kwargs) }),
-                                \(updates.map(\.misfireGraceTime?.microseconds))) AS u(job_id, handler, kwargs, misfire_grace_us)
-                    WHERE jobs.job_id = u.job_id
-                    """)
+                try tx.execute(JobsTable.jobUpdateDefinitionMany(updates))
             }
             return results
         }
-    }
-
-    /// Inserts or replaces jobs, many in one statement.
-    private static func jobUpsert(_ writes: [JobWrite]) -> SQL {
-        """
-        INSERT INTO jobs (job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state,
-                          next_run_time, origin)
-        SELECT * FROM unnest(\(writes.map(\.id)), \(writes.map(\.handler)), \(writes.map(\.kwargs)), \(writes.map(\.requestedWhen)),
-                             \(writes.map(\.trigger.start)), \(writes.map(\.trigger.period?.microseconds)),
-                             \(writes.map(\.misfireGraceTime?.microseconds)), \(writes.map(\.state.rawValue)),
-                             \(writes.map(\.nextRunTime)), \(writes.map(\.origin.rawValue)))
-        ON CONFLICT (job_id) DO UPDATE SET
-            handler = excluded.handler, kwargs = excluded.kwargs, requested_when = excluded.requested_when,
-            start_at = excluded.start_at, interval_us = excluded.interval_us,
-            misfire_grace_us = excluded.misfire_grace_us, state = excluded.state,
-            next_run_time = excluded.next_run_time, origin = excluded.origin, updated_at = clock_timestamp()
-        RETURNING \(Rows.jobColumns), (xmax = 0) AS created
-        """
     }
 
     // MARK: Reading jobs
 
     public func job(_ id: String) throws -> Job? {
         try pool.withConnection { connection in
-            try connection.query("SELECT \(Rows.jobColumns) FROM jobs WHERE job_id = \(id)").first.map(Rows.job)
+            try connection.query(JobsTable.jobSelect(id: id)).first.map(JobsTable.decode)
         }
     }
 
@@ -137,45 +120,34 @@ public struct JobStore: Sendable {
     }
 
     public func jobs(_ listing: Listing) throws -> [Job] {
-        let condition: SQL =
-            switch listing {
-            case .all: "state <> 'finished'"
-            case .failed: "origin = 'failure'"
-            case .user: "origin = 'api' AND state <> 'finished'"
-            case .finished: "state = 'finished'"
-            }
-        return try pool.withConnection { connection in
-            try connection.query("SELECT \(Rows.jobColumns) FROM jobs WHERE \(condition) ORDER BY created_at, job_id").map(Rows.job)
+        try pool.withConnection { connection in
+            try connection.query(JobsTable.jobList(listing)).map(JobsTable.decode)
         }
     }
 
     // MARK: Changing jobs
 
-    /// Pauses (clears `next_run_time`) or resumes (next slot at or after `now`, no replay) a job.
+    /// Pauses (clears `next_run_time`) or resumes (next slot at or after now, no replay) a job.
     /// Nil when there is no such job. A finished one-shot cannot be resumed; post it again.
-    public func setState(of id: String, to state: JobState, now: Timestamp) throws -> Job? {
+    public func setState(of id: String, to state: JobState) throws -> Job? {
         try pool.withTransaction { tx in
-            guard var job = try tx.query("SELECT \(Rows.jobColumns) FROM jobs WHERE job_id = \(id) FOR UPDATE").first.map(Rows.job)
-            else { return nil }
+            guard let job = try tx.query(JobsTable.jobSelectForUpdate(id: id)).first.map(JobsTable.decode) else { return nil }
             guard job.state != state else { return job }
             guard job.state != .finished else {
                 throw JobConflictError("job \"\(id)\" has finished (it was a one-shot); post it again to run it again")
             }
-            job.nextRunTime = state == .running ? Firing.resumedRunTime(trigger: job.trigger, now: now) : nil
-            let row = try tx.query("""
-                UPDATE jobs SET state = \(state.rawValue), next_run_time = \(job.nextRunTime), updated_at = clock_timestamp()
-                WHERE job_id = \(id) RETURNING \(Rows.jobColumns)
-                """)[0]
-            try Self.notifyChanged(tx)
-            return try Rows.job(row)
+            let next = state == .running ? Firing.resumedRunTime(trigger: job.trigger, now: try clock.now(on: tx)) : nil
+            let row = try tx.query(JobsTable.jobSetState(id: id, state: state, nextRunTime: next))[0]
+            try tx.execute(JobsTable.jobNotifyChanged)
+            return try JobsTable.decode(row)
         }
     }
 
     /// Deletes the job and its runs; false when there was none. Flows it posted stay.
     public func delete(_ id: String) throws -> Bool {
         try pool.withTransaction { tx in
-            let removed = try tx.execute("DELETE FROM jobs WHERE job_id = \(id)")
-            if removed > 0 { try Self.notifyChanged(tx) }
+            let removed = try tx.execute(JobsTable.jobDelete(id: id))
+            if removed > 0 { try tx.execute(JobsTable.jobNotifyChanged) }
             return removed > 0
         }
     }
@@ -183,8 +155,7 @@ public struct JobStore: Sendable {
     /// Deletes every failed-job record; returns their ids.
     public func cleanFailed() throws -> [String] {
         try pool.withConnection { connection in
-            try connection.query("DELETE FROM jobs WHERE origin = 'failure' RETURNING job_id")
-                .map { try $0.decode(String.self, column: "job_id") }.sorted()
+            try connection.query(FailureRecords.failureRecordDeleteAll).map { try $0.decode(String.self, column: "job_id") }.sorted()
         }
     }
 
@@ -193,25 +164,17 @@ public struct JobStore: Sendable {
     /// A page of the job's runs, newest scheduled time first, and how many there are in all.
     public func runs(of jobID: String, limit: Int, offset: Int) throws -> (runs: [Run], total: Int) {
         try pool.withConnection { connection in
-            let runs = try connection.query("""
-                SELECT \(Rows.runColumns) FROM runs WHERE job_id = \(jobID)
-                ORDER BY scheduled_for DESC, id DESC LIMIT \(limit) OFFSET \(offset)
-                """).map(Rows.run)
-            let total = try connection.query("SELECT count(*) AS n FROM runs WHERE job_id = \(jobID)")[0].decode(Int.self, column: "n")
+            let runs = try connection.query(RunsTable.runPage(jobID: jobID, limit: limit, offset: offset)).map(RunsTable.decode)
+            let total = try connection.query(RunsTable.runCount(jobID: jobID))[0].decode(Int.self, column: "n")
             return (runs, total)
         }
     }
 
     // MARK: The service
 
-    public enum ServiceState: String, Sendable, CaseIterable {
-        case running, paused
-    }
-
     public func serviceState() throws -> ServiceState {
         try pool.withConnection { connection in
-            ServiceState(rawValue: try connection.query("SELECT state FROM service_state")[0].decode(String.self, column: "state"))
-                ?? .running
+            try ServiceStateTable.decode(try connection.query(ServiceStateTable.serviceStateSelect)[0])
         }
     }
 
@@ -219,12 +182,8 @@ public struct JobStore: Sendable {
     /// rules decide what the pause cost.
     public func setServiceState(_ state: ServiceState) throws {
         try pool.withTransaction { tx in
-            try tx.execute("UPDATE service_state SET state = \(state.rawValue), updated_at = clock_timestamp()")
-            try Self.notifyChanged(tx)
+            try tx.execute(ServiceStateTable.serviceStateUpdate(state))
+            try tx.execute(JobsTable.jobNotifyChanged)
         }
-    }
-
-    static func notifyChanged(_ connection: PostgresConnection) throws {
-        try connection.execute("SELECT pg_notify(\(changesChannel), '')")
     }
 }

@@ -14,12 +14,13 @@ struct JobWrite: Sendable {
     var nextRunTime: Timestamp?
     var origin: JobOrigin
 
+    /// - Parameter now: the store's judging time (``JobClock``), never the process clock.
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past or a zero interval.
     init(_ definition: JobDefinition, origin: JobOrigin, now: Timestamp) throws(JobDefinitionError) {
         id = definition.id
         handler = definition.handler.name
         kwargs = .object(definition.kwargs)
-        requestedWhen = definition.when
+        requestedWhen = try definition.requestedWhen(now: now)
         trigger = try definition.trigger(now: now)
         misfireGraceTime = definition.misfireGraceTime
         state = definition.state

@@ -1,0 +1,90 @@
+import Chronology
+import JSON
+import Postgres
+import SQLBuilding
+
+extension FlowState: PostgresTextEnum {}
+
+/// The `flows` table: the units of work firings post, unique per firing and position.
+enum FlowsTable {
+    static let columns: SQL = """
+        id, flow_name, arguments, task_names, run_subsequent, job_id, scheduled_for, position, created_at, state
+        """
+
+    static func decode(_ row: PostgresRow) throws -> Flow {
+        let taskNames = try row.decode(JSONValue?.self, column: "task_names")
+        return Flow(
+            id: try row.decode(Int64.self, column: "id"),
+            flowName: try row.decode(String.self, column: "flow_name"),
+            arguments: try row.decode(JSONValue.self, column: "arguments"),
+            taskNames: try taskNames.map { value in
+                guard let names = value.arrayValue?.compactMap(\.stringValue), names.count == value.arrayValue?.count else {
+                    throw PostgresError(kind: .decoding, message: "column \"task_names\" holds \(value.serialized()), not a list of names")
+                }
+                return names
+            },
+            runSubsequent: try row.decode(Bool.self, column: "run_subsequent"),
+            jobID: try row.decode(String.self, column: "job_id"),
+            scheduledFor: try row.decode(Timestamp.self, column: "scheduled_for"),
+            position: try row.decode(Int.self, column: "position"),
+            createdAt: try row.decode(Timestamp.self, column: "created_at"),
+            state: try row.decode(FlowState.self, column: "state"))
+    }
+
+    /// Posts flows, many in one statement; a flow whose firing and position exist is left out.
+    static func flowInsertMany(_ flows: FlowColumns) -> SQL {
+        """
+        INSERT INTO flows (flow_name, arguments, task_names, run_subsequent, job_id, scheduled_for, position)
+        SELECT * FROM unnest(\(flows.names), \(flows.arguments), \(flows.taskNames), \(flows.runSubsequent),
+                             \(flows.jobIDs), \(flows.slots), \(flows.positions))
+        ON CONFLICT (job_id, scheduled_for, position) DO NOTHING
+        """
+    }
+
+    /// A NULL parameter matches everything, so one statement serves every combination.
+    private static func matching(_ query: FlowBoard.Query) -> SQL {
+        """
+        (\(query.state)::text IS NULL OR state = \(query.state))
+        AND (\(query.jobID)::text IS NULL OR job_id = \(query.jobID))
+        AND (\(query.flowName)::text IS NULL OR flow_name = \(query.flowName))
+        """
+    }
+
+    static func flowPage(_ query: FlowBoard.Query) -> SQL {
+        "SELECT \(columns) FROM flows WHERE \(matching(query)) ORDER BY id LIMIT \(query.limit) OFFSET \(query.offset)"
+    }
+
+    static func flowCount(_ query: FlowBoard.Query) -> SQL {
+        "SELECT count(*) AS n FROM flows WHERE \(matching(query))"
+    }
+
+    static func flowSelect(id: Int64) -> SQL {
+        "SELECT \(columns) FROM flows WHERE id = \(id)"
+    }
+
+    static let flowCountByState: SQL = "SELECT state, count(*)::bigint AS n FROM flows GROUP BY state ORDER BY state"
+}
+
+/// Flow rows as column arrays, for one multi-row insert through `unnest`.
+struct FlowColumns {
+    var names: [String] = []
+    var arguments: [JSONValue] = []
+    var taskNames: [JSONValue?] = []
+    var runSubsequent: [Bool] = []
+    var jobIDs: [String] = []
+    var slots: [Timestamp] = []
+    var positions: [Int32] = []
+
+    var isEmpty: Bool { jobIDs.isEmpty }
+    var count: Int { jobIDs.count }
+
+    mutating func append(_ flow: FlowRequest, job: String, slot: Timestamp, position: Int) {
+        names.append(flow.flowName)
+        arguments.append(flow.arguments)
+        taskNames.append(flow.taskNames.map { .array($0.map(JSONValue.string)) })
+        runSubsequent.append(flow.runSubsequent)
+        jobIDs.append(job)
+        slots.append(slot)
+        positions.append(Int32(position))
+    }
+}

@@ -1,0 +1,150 @@
+import Chronology
+import JSON
+import Postgres
+import SQLBuilding
+import Scheduling
+
+extension JobState: PostgresTextEnum {}
+extension JobOrigin: PostgresTextEnum {}
+
+/// The `jobs` table: its columns, its one row decoder and every statement on it. Failure
+/// records are rows of it too; their own statements are ``FailureRecords``'.
+enum JobsTable {
+    static let columns: SQL = """
+        job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state, next_run_time,
+        origin, created_at, updated_at
+        """
+
+    /// Every change that can move a `next_run_time` sends this in its transaction, so every
+    /// scheduler on the database wakes when it commits.
+    static let changesChannel = "kairos_jobs"
+
+    static func decode(_ row: PostgresRow) throws -> Job {
+        let start = try row.decode(Timestamp.self, column: "start_at")
+        let trigger = try row.decode(Int64?.self, column: "interval_us").map { Trigger.every(Period(microseconds: $0), from: start) }
+            ?? .once(at: start)
+        let kwargs = try row.decode(JSONValue.self, column: "kwargs")
+        guard let kwargs = kwargs.objectValue else {
+            throw PostgresError(kind: .decoding, message: "column \"kwargs\" holds \(kwargs.kindDescription), not an object")
+        }
+        return Job(
+            id: try row.decode(String.self, column: "job_id"),
+            handler: try row.decode(String.self, column: "handler"),
+            kwargs: kwargs,
+            trigger: trigger,
+            requestedWhen: try row.decode(Timestamp?.self, column: "requested_when"),
+            misfireGraceTime: try row.decode(Int64?.self, column: "misfire_grace_us").map(Period.init(microseconds:)),
+            state: try row.decode(JobState.self, column: "state"),
+            nextRunTime: try row.decode(Timestamp?.self, column: "next_run_time"),
+            origin: try row.decode(JobOrigin.self, column: "origin"),
+            createdAt: try row.decode(Timestamp.self, column: "created_at"),
+            updatedAt: try row.decode(Timestamp.self, column: "updated_at"))
+    }
+
+    // MARK: Reading
+
+    static func jobSelect(id: String) -> SQL {
+        "SELECT \(columns) FROM jobs WHERE job_id = \(id)"
+    }
+
+    /// The job, locked until the transaction ends: a firing of it under way is waited for.
+    static func jobSelectForUpdate(id: String) -> SQL {
+        "SELECT \(columns) FROM jobs WHERE job_id = \(id) FOR UPDATE"
+    }
+
+    static func jobSelectManyForUpdate(ids: [String]) -> SQL {
+        "SELECT \(columns) FROM jobs WHERE job_id = ANY(\(ids)) FOR UPDATE"
+    }
+
+    static func jobList(_ listing: JobStore.Listing) -> SQL {
+        let condition: SQL =
+            switch listing {
+            case .all: "state <> 'finished'"
+            case .failed: FailureRecords.isRecord
+            case .user: "origin = 'api' AND state <> 'finished'"
+            case .finished: "state = 'finished'"
+            }
+        return "SELECT \(columns) FROM jobs WHERE \(condition) ORDER BY created_at, job_id"
+    }
+
+    // MARK: Writing
+
+    /// Inserts or replaces jobs, many in one statement; each row comes back with `created`.
+    static func jobUpsertMany(_ writes: [JobWrite]) -> SQL {
+        """
+        INSERT INTO jobs (job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state,
+                          next_run_time, origin)
+        SELECT * FROM unnest(\(writes.map(\.id)), \(writes.map(\.handler)), \(writes.map(\.kwargs)), \(writes.map(\.requestedWhen)),
+                             \(writes.map(\.trigger.start)), \(writes.map(\.trigger.period?.microseconds)),
+                             \(writes.map(\.misfireGraceTime?.microseconds)), \(writes.map(\.state.rawValue)),
+                             \(writes.map(\.nextRunTime)), \(writes.map(\.origin.rawValue)))
+        ON CONFLICT (job_id) DO UPDATE SET
+            handler = excluded.handler, kwargs = excluded.kwargs, requested_when = excluded.requested_when,
+            start_at = excluded.start_at, interval_us = excluded.interval_us,
+            misfire_grace_us = excluded.misfire_grace_us, state = excluded.state,
+            next_run_time = excluded.next_run_time, origin = excluded.origin, updated_at = clock_timestamp()
+        RETURNING \(columns), (xmax = 0) AS created
+        """
+    }
+
+    /// A default job's handler, kwargs and grace time, its schedule left as it is.
+    static func jobUpdateDefinitionMany(_ definitions: [JobDefinition]) -> SQL {
+        """
+        UPDATE jobs SET handler = u.handler, kwargs = u.kwargs, misfire_grace_us = u.misfire_grace_us,
+            origin = 'default_jobs', updated_at = clock_timestamp()
+        FROM unnest(\(definitions.map(\.id)), \(definitions.map(\.handler.name)), \(definitions.map { JSONValue.object($0.kwargs) }),
+                    \(definitions.map(\.misfireGraceTime?.microseconds))) AS u(job_id, handler, kwargs, misfire_grace_us)
+        WHERE jobs.job_id = u.job_id
+        """
+    }
+
+    static func jobSetState(id: String, state: JobState, nextRunTime: Timestamp?) -> SQL {
+        """
+        UPDATE jobs SET state = \(state), next_run_time = \(nextRunTime), updated_at = clock_timestamp()
+        WHERE job_id = \(id) RETURNING \(columns)
+        """
+    }
+
+    static func jobDelete(id: String) -> SQL {
+        "DELETE FROM jobs WHERE job_id = \(id)"
+    }
+
+    static let jobNotifyChanged: SQL = "SELECT pg_notify(\(changesChannel), '')"
+
+    // MARK: The scheduler's
+
+    /// Due jobs, locked, skipping those another scheduler holds, with the judging time as `now`.
+    /// One "now" for the whole batch, from the database unless a test clock gives it, so
+    /// replicas with skewed clocks agree on what is due.
+    static func jobClaimDue(clock: JobClock, limit: Int) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT \(columns), clock.now
+        FROM jobs, clock
+        WHERE state = 'running' AND next_run_time <= clock.now
+          AND (SELECT state FROM service_state) = 'running'
+        ORDER BY next_run_time
+        LIMIT \(limit)
+        FOR UPDATE OF jobs SKIP LOCKED
+        """
+    }
+
+    /// Each job's next run time after a firing; none means it has finished.
+    static func jobRescheduleMany(ids: [String], nextRunTimes: [Timestamp?]) -> SQL {
+        """
+        UPDATE jobs SET next_run_time = u.next_run_time,
+            state = CASE WHEN u.next_run_time IS NULL THEN 'finished' ELSE 'running' END
+        FROM unnest(\(ids), \(nextRunTimes)) AS u(job_id, next_run_time)
+        WHERE jobs.job_id = u.job_id
+        """
+    }
+
+    /// The earliest `next_run_time`, the service's state and the judging time: how long the
+    /// scheduler may sleep.
+    static func jobEarliestDue(clock: JobClock) -> SQL {
+        """
+        SELECT (SELECT min(next_run_time) FROM jobs WHERE state = 'running') AS next_run_time,
+               (\(ServiceStateTable.serviceStateSelect)) AS service, \(clock.sqlNow) AS now
+        """
+    }
+}

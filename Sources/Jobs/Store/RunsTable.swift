@@ -1,0 +1,63 @@
+import Chronology
+import Postgres
+import SQLBuilding
+
+extension RunCause: PostgresTextEnum {}
+extension RunOutcome: PostgresTextEnum {}
+
+/// The `runs` table: one row per firing, unique per job and scheduled time.
+enum RunsTable {
+    static let columns: SQL = """
+        id, job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at, finished_at, flows_posted, error
+        """
+
+    static func decode(_ row: PostgresRow) throws -> Run {
+        Run(
+            id: try row.decode(Int64.self, column: "id"),
+            jobID: try row.decode(String.self, column: "job_id"),
+            scheduledFor: try row.decode(Timestamp.self, column: "scheduled_for"),
+            coalescedSlots: try row.decode(Int64.self, column: "coalesced_slots"),
+            cause: try row.decode(RunCause.self, column: "cause"),
+            outcome: try row.decode(RunOutcome.self, column: "outcome"),
+            claimedAt: try row.decode(Timestamp.self, column: "claimed_at"),
+            startedAt: try row.decode(Timestamp?.self, column: "started_at"),
+            finishedAt: try row.decode(Timestamp?.self, column: "finished_at"),
+            flowsPosted: try row.decode(Int.self, column: "flows_posted"),
+            error: try row.decode(String?.self, column: "error"))
+    }
+
+    /// Records a batch of firings claimed at `claimedAt`. A firing whose (job, scheduled time)
+    /// already has a run is left out: its identity is taken. Returns `job_id` and `id` of each
+    /// run recorded.
+    static func runRecordMany(_ records: [FiringRecord], claimedAt: Timestamp) -> SQL {
+        """
+        INSERT INTO runs (job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at,
+                          finished_at, flows_posted, error)
+        SELECT r.job_id, r.scheduled_for, r.coalesced_slots, r.cause, r.outcome, \(claimedAt),
+               CASE WHEN r.outcome = 'missed' THEN NULL ELSE \(claimedAt)::timestamptz END,
+               clock_timestamp(), r.flows_posted, r.error
+        FROM unnest(\(records.map(\.job.id)), \(records.map(\.slot)), \(records.map(\.coalescedSlots)),
+                    \(records.map(\.cause.rawValue)), \(records.map(\.outcome.rawValue)),
+                    \(records.map { Int64($0.flows.count) }), \(records.map(\.error)))
+             AS r(job_id, scheduled_for, coalesced_slots, cause, outcome, flows_posted, error)
+        ON CONFLICT (job_id, scheduled_for) DO NOTHING
+        RETURNING job_id, id
+        """
+    }
+
+    /// A page of a job's runs, newest scheduled time first.
+    static func runPage(jobID: String, limit: Int, offset: Int) -> SQL {
+        """
+        SELECT \(columns) FROM runs WHERE job_id = \(jobID)
+        ORDER BY scheduled_for DESC, id DESC LIMIT \(limit) OFFSET \(offset)
+        """
+    }
+
+    static func runCount(jobID: String) -> SQL {
+        "SELECT count(*) AS n FROM runs WHERE job_id = \(jobID)"
+    }
+
+    static func runSelect(jobID: String, scheduledFor: Timestamp) -> SQL {
+        "SELECT \(columns) FROM runs WHERE job_id = \(jobID) AND scheduled_for = \(scheduledFor)"
+    }
+}
