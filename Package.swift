@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "FilterQueryTests", dependencies: ["FilterQuery", "SQLBuilding", "Postgres", "JSON", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "FilterQuery", "Postgres", "SQLBuilding", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

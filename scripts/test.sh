@@ -4,6 +4,8 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 "$KAIROS_ROOT/scripts/setup.sh"
+# libfaketime: a test runs kairos with its process clock skewed, to show it decides by the database's.
+ensure_packages faketime
 eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)"
 cd "$KAIROS_ROOT"
 

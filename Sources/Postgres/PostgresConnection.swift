@@ -7,9 +7,8 @@ import Logging
 
 /// One libpq connection, used synchronously: each call blocks until the server answers.
 ///
-/// A connection serves one thread at a time. ``PostgresPool`` hands each to one borrower, and
-/// its async API runs the borrower's work on the connection's own serial ``queue``; ``cancel()``
-/// alone may be called from any thread.
+/// A connection serves one thread at a time: ``PostgresPool`` hands each to one borrower.
+/// ``cancel()`` alone may be called from any thread.
 ///
 /// Every connection works in UTC with ISO dates (`TimeZone`, `DateStyle`), which the row decoders rely on.
 public final class PostgresConnection: @unchecked Sendable {
@@ -18,8 +17,6 @@ public final class PostgresConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private let cancelHandle: OpaquePointer?
     let logger: Logger
-    /// The serial queue that async callers hop onto to use this connection.
-    public let queue: DispatchQueue
     /// The server process serving this connection, as `pg_stat_activity.pid` shows it.
     public let backendPID: Int32
 
@@ -28,7 +25,6 @@ public final class PostgresConnection: @unchecked Sendable {
         self.logger = logger
         cancelHandle = PQgetCancel(handle)
         backendPID = PQbackendPID(handle)
-        queue = DispatchQueue(label: "kairos.postgres.connection.\(PQbackendPID(handle))")
     }
 
     deinit {

@@ -97,57 +97,6 @@ public final class PostgresPool: Sendable {
         return try resolve(slot.grant!, waiter: id)
     }
 
-    // MARK: Borrowing from async code
-
-    /// Lends a connection to `body` without blocking the caller's thread while waiting: `body`
-    /// runs on the connection's own serial queue. Cancelling the task cancels the running
-    /// statement (it fails with SQLSTATE 57014); cancelling it before `body` starts throws
-    /// `CancellationError` and `body` never runs.
-    @discardableResult
-    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        let borrow = AsyncBorrow()
-        return try await withTaskCancellationHandler {
-            let grant: Grant = await withCheckedContinuation { continuation in
-                let id = request { grant in continuation.resume(returning: grant) }
-                if borrow.waiting(as: id) {
-                    withdraw(id, reason: PostgresError(kind: .poolTimeout, message: "cancelled while waiting for a connection"))
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + acquireTimeout.timeInterval) { [weak self] in
-                    guard let self else { return }
-                    self.withdraw(id, reason: self.timeoutError(self.acquireTimeout))
-                }
-            }
-            return try await withCheckedThrowingContinuation { continuation in
-                // Opening blocks, so a new connection is opened on a queue of its own.
-                let queue = grant.connection?.queue ?? DispatchQueue(label: "kairos.postgres.open")
-                queue.async {
-                    continuation.resume(
-                        with: Result {
-                            let connection = try self.resolve(grant, waiter: borrow.waiter!)
-                            defer { self.release(connection) }
-                            try borrow.running(connection)
-                            defer { borrow.finished() }
-                            return try body(connection)
-                        })
-                }
-            }
-        } onCancel: {
-            let (waiter, running) = borrow.cancel()
-            if let waiter {
-                withdraw(waiter, reason: PostgresError(kind: .poolTimeout, message: "cancelled while waiting for a connection"))
-            }
-            running?.cancel()
-        }
-    }
-
-    /// The async form of ``withTransaction(_:_:)``.
-    @discardableResult
-    public func withTransaction<T: Sendable>(
-        _ options: TransactionOptions = TransactionOptions(), _ body: @escaping @Sendable (PostgresConnection) throws -> T
-    ) async throws -> T {
-        try await withConnection { connection in try connection.withTransaction(options, body) }
-    }
-
     /// Closes idle connections and fails every waiter; connections still lent are closed when
     /// returned. Borrowing afterwards fails with ``PostgresError/Kind/poolClosed``.
     public func close() {
@@ -256,55 +205,6 @@ public final class PostgresPool: Sendable {
             }
         }
         return (ready, closing)
-    }
-}
-
-extension PoolState.Grant {
-    var connection: Connection? {
-        if case .reuse(let connection, _) = self { return connection }
-        return nil
-    }
-}
-
-/// What an async borrow is doing, so that cancelling its task, whenever that happens, reaches it:
-/// a withdrawn wait, a cancelled statement, or a body that never starts.
-private final class AsyncBorrow: Sendable {
-    private struct State {
-        var waiter: PoolState<PostgresConnection>.WaiterID?
-        var connection: PostgresConnection?
-        var isCancelled = false
-    }
-
-    private let state = Mutex(State())
-
-    var waiter: PoolState<PostgresConnection>.WaiterID? { state.withLock { $0.waiter } }
-
-    /// Records the wait; true when the task was already cancelled, so the wait must be withdrawn.
-    func waiting(as id: PoolState<PostgresConnection>.WaiterID) -> Bool {
-        state.withLock { state in
-            state.waiter = id
-            return state.isCancelled
-        }
-    }
-
-    /// Records that `connection` runs the body; throws when the task was cancelled meanwhile.
-    func running(_ connection: PostgresConnection) throws {
-        try state.withLock { state in
-            if state.isCancelled { throw CancellationError() }
-            state.connection = connection
-        }
-    }
-
-    func finished() {
-        state.withLock { $0.connection = nil }
-    }
-
-    /// Marks the borrow cancelled and returns what to stop: the wait, or the connection at work.
-    func cancel() -> (PoolState<PostgresConnection>.WaiterID?, PostgresConnection?) {
-        state.withLock { state in
-            state.isCancelled = true
-            return (state.waiter, state.connection)
-        }
     }
 }
 

@@ -9,7 +9,7 @@ import Testing
 @Suite struct RestartTests {
     @Test func slotsDueWhileDownAreRunOrMissedAndNoneTwice() async throws {
         try await TestDatabase.withSchema { configuration in
-            let url = configuration.connectionString + "?options=-csearch_path%3D\(configuration.searchPath![0].parts[0])"
+            let url = try TestDatabase.connectionString(for: configuration)
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kairos-restart-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -8,9 +8,7 @@ import Testing
 @Suite struct ServeProcessTests {
     @Test func servesLivenessAndReadinessThenStopsOnSIGTERM() async throws {
         try await TestDatabase.withSchema { configuration in
-            var url = configuration.connectionString
-            url += "?options=-csearch_path%3D\(configuration.searchPath![0].parts[0])"
-            let environment = ["DATABASE_URL": url]
+            let environment = ["DATABASE_URL": try TestDatabase.connectionString(for: configuration)]
             try await onThread {
                 let kairos = try KairosProcess(["serve", "--port", "0"], environment: environment)
                 let port = try #require(kairos.waitForPort(), "no listening line in: \(kairos.log)")

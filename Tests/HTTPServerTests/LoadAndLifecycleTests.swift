@@ -63,8 +63,9 @@ import Testing
         try await ServerFixture.with(workerThreads: 2) { _, port in
             // Both workers busy for a second...
             let busy = try (0..<2).map { _ in try RawHTTPConnection(port: port) }
-            for connection in busy { try connection.send("GET /slow?ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n") }
-            Thread.sleep(forTimeInterval: 0.1)
+            let tags = (0..<2).map { _ in ServerFixture.newTag() }
+            for (connection, tag) in zip(busy, tags) { try connection.send("GET /slow?ms=1000&tag=\(tag) HTTP/1.1\r\nHost: t\r\n\r\n") }
+            #expect(ServerFixture.reachedSlowHandler.waitForAll(timeout: 30) { Set(tags).isSubset(of: $0) })
             // ...yet an inline route answers at once, and other connections still connect and parse.
             let stopwatch = Stopwatch()
             #expect(try RawHTTPConnection(port: port).get("/hello").status == 200)
@@ -100,8 +101,9 @@ import Testing
             let idle = try RawHTTPConnection(port: port)
             #expect(try idle.get("/hello").status == 200)
             let inFlight = try RawHTTPConnection(port: port)
-            try inFlight.send("GET /slow?ms=700 HTTP/1.1\r\nHost: t\r\n\r\n")
-            Thread.sleep(forTimeInterval: 0.1)
+            let tag = ServerFixture.newTag()
+            try inFlight.send("GET /slow?ms=700&tag=\(tag) HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(ServerFixture.reachedSlowHandler.wait(timeout: 30) { $0 == tag } != nil)
 
             let stopped = DispatchSemaphore(value: 0)
             let stopwatch = Stopwatch()
@@ -111,8 +113,8 @@ import Testing
             }
             // Idle connections close at once; new ones are refused.
             #expect(idle.closedByServer(within: 2))
-            Thread.sleep(forTimeInterval: 0.1)
-            #expect(throws: (any Error).self) { try RawHTTPConnection(port: port).get("/hello") }
+            // The listening socket closes in its source's cancel handler, which no signal marks.
+            #expect(eventually(timeout: 5) { (try? RawHTTPConnection(port: port).get("/hello")) == nil })
             // The request under way still gets its answer, marked as the last.
             let response = try inFlight.readResponse()
             #expect(response.text == "slept 700")
@@ -128,8 +130,9 @@ import Testing
         let port = server.port!
         try await onThread {
             let stuck = try RawHTTPConnection(port: port)
-            try stuck.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n")
-            Thread.sleep(forTimeInterval: 0.1)
+            let tag = ServerFixture.newTag()
+            try stuck.send("GET /slow?ms=3000&tag=\(tag) HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(ServerFixture.reachedSlowHandler.wait(timeout: 30) { $0 == tag } != nil)
             let stopwatch = Stopwatch()
             server.shutdown(gracePeriod: .milliseconds(300))
             #expect(stopwatch.elapsed < 2)

@@ -8,6 +8,13 @@ struct TestFailure: Error {}
 
 /// A server on 127.0.0.1 with a free port and routes for exercising the HTTP layer.
 enum ServerFixture {
+    /// The `tag` of every `/slow` request as its handler starts: a test waits for its tag
+    /// instead of sleeping until the request has surely reached its handler.
+    static let reachedSlowHandler = Arrivals<String>()
+
+    /// A tag no other test uses.
+    static func newTag() -> String { UUID().uuidString }
+
     static func router() -> Router {
         var router = Router()
         router.add(.get, "/hello", execution: .inline) { _ in .text("hello") }
@@ -24,6 +31,7 @@ enum ServerFixture {
         }
         router.add(.get, "/params/{id}/tail") { request in .text(request.parameters["id"] ?? "?") }
         router.add(.get, "/slow") { request in
+            if let tag = request.queryValue("tag") { reachedSlowHandler.append(tag) }
             let milliseconds = Int(request.queryValue("ms") ?? "") ?? 500
             Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
             return .text("slept \(milliseconds)")

@@ -92,27 +92,23 @@ import Testing
         }
     }
 
+    /// Whatever `DATABASE_URL` holds (a password or trust, any database name), each failure is
+    /// made by changing one keyword of it, as libpq reads it.
     @Test func connectFailuresSayWhatFailed() async throws {
-        let url = try TestDatabase.connectionString
-        let components = try #require(URLComponents(string: url))
-        try await onThread {
-            var wrongPassword = components
-            wrongPassword.password = "not-the-password"
-            var missingDatabase = components
-            missingDatabase.path = "/no_such_database_kairos"
-            var unreachable = components
-            unreachable.port = 1
-            let cases: [(URLComponents, PostgresError.ConnectFailure, String)] = [
-                (wrongPassword, .authentication, "password authentication failed"),
-                (missingDatabase, .missingDatabase, "database \"no_such_database_kairos\" does not exist"),
-                (unreachable, .unreachable, "Connection refused"),
-            ]
-            for (components, expected, text) in cases {
-                var configuration = PostgresConfiguration(components.string!)
-                configuration.connectTimeoutSeconds = TestDatabase.connectTimeoutSeconds
+        let cases: [([String: String?], PostgresError.ConnectFailure, String)] = [
+            // "password authentication failed for user ..." or, on a trust server, "role ... does not exist".
+            (["user": "no_such_role_kairos"], .authentication, "\"no_such_role_kairos\""),
+            (["dbname": "no_such_database_kairos"], .missingDatabase, "database \"no_such_database_kairos\" does not exist"),
+            (["host": "127.0.0.1", "hostaddr": nil, "port": "1"], .unreachable, "Connection refused"),
+        ]
+        for (changes, expected, text) in cases {
+            var changed = PostgresConfiguration(try TestDatabase.connectionString(changing: changes))
+            changed.connectTimeoutSeconds = TestDatabase.connectTimeoutSeconds
+            let configuration = changed
+            try await onThread {
                 do {
                     _ = try PostgresConnection.connect(configuration)
-                    Issue.record("connected with \(components)")
+                    Issue.record("connected with \(changes)")
                 } catch let error as PostgresError {
                     #expect(error.kind == .connect(expected))
                     #expect(error.message.contains(text), "\(error.message)")
@@ -122,13 +118,48 @@ import Testing
         }
     }
 
-    @Test func keywordConnectionStringsWorkToo() async throws {
-        let components = try #require(URLComponents(string: try TestDatabase.connectionString))
-        let keywords = "host=\(components.host!) port=\(components.port!) user=\(components.user!) password=\(components.password!) dbname=kairos"
-        try await onThread {
-            let connection = try PostgresConnection.connect(PostgresConfiguration(keywords))
-            #expect(try connection.query("SELECT current_database() AS db")[0].decode(String.self, column: "db") == "kairos")
+    /// A wrong password is refused as such, on a server that asks for one (the test command's does).
+    @Test func aWrongPasswordIsAnAuthenticationFailure() async throws {
+        guard try TestDatabase.configuration.connectionParameters().contains(where: { $0.keyword == "password" }) else {
+            // A trust-auth server takes any password: nothing to refuse. The role case above
+            // still covers authentication failures there.
+            return
         }
+        var changed = PostgresConfiguration(try TestDatabase.connectionString(changing: ["password": "not-the-password"]))
+        changed.connectTimeoutSeconds = TestDatabase.connectTimeoutSeconds
+        let configuration = changed
+        try await onThread {
+            do {
+                _ = try PostgresConnection.connect(configuration)
+                Issue.record("connected with a wrong password")
+            } catch let error as PostgresError {
+                #expect(error.kind == .connect(.authentication))
+                #expect(error.message.contains("password authentication failed"), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func keywordAndURIConnectionStringsReachTheSameDatabase() async throws {
+        let uri = try TestDatabase.configuration
+        let keywords = PostgresConfiguration(PostgresConfiguration.keywordString(try uri.connectionParameters()))
+        try await onThread {
+            let viaURI = try PostgresConnection.connect(uri).query("SELECT current_database() AS db")[0].decode(String.self, column: "db")
+            let viaKeywords = try PostgresConnection.connect(keywords).query("SELECT current_database() AS db")[0]
+                .decode(String.self, column: "db")
+            #expect(viaKeywords == viaURI)
+        }
+    }
+
+    @Test func connectionParametersReadQuotingAndPercentEncoding() throws {
+        let uri = PostgresConfiguration("postgresql://u%40x:p%27w@h:5433/d%20b?application_name=a%20b")
+        let parameters = Dictionary(uniqueKeysWithValues: try uri.connectionParameters().map { ($0.keyword, $0.value) })
+        #expect(parameters["user"] == "u@x")
+        #expect(parameters["password"] == "p'w")
+        #expect(parameters["dbname"] == "d b")
+        #expect(parameters["application_name"] == "a b")
+        let again = PostgresConfiguration(PostgresConfiguration.keywordString(try uri.connectionParameters()))
+        #expect(try again.connectionParameters().map(\.value) == uri.connectionParameters().map(\.value))
+        #expect(throws: PostgresError.self) { try PostgresConfiguration("host='unclosed").connectionParameters() }
     }
 }
 

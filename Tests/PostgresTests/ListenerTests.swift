@@ -8,7 +8,7 @@ import Testing
     @Test func deliversNotificationsAndReconnectsAfterConnectionLoss() async throws {
         var configuration = try TestDatabase.configuration
         let name = "listener-test-\(UUID().uuidString.prefix(8))"
-        configuration.connectionString += "?application_name=\(name)"
+        configuration.connectionString = try TestDatabase.connectionString(changing: ["application_name": name])
         let channel = "kairos_test_\(UUID().uuidString.prefix(8).lowercased())"
         let events = Arrivals<PostgresListener.Event>()
         let listener = try PostgresListener(configuration, channels: [channel], queue: DispatchQueue(label: "test")) { event in

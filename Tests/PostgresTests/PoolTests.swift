@@ -8,7 +8,7 @@ import Testing
     private func tagged() throws -> (PostgresConfiguration, String) {
         var configuration = try TestDatabase.configuration
         let name = "pool-test-\(UUID().uuidString.prefix(8))"
-        configuration.connectionString += "?application_name=\(name)"
+        configuration.connectionString = try TestDatabase.connectionString(changing: ["application_name": name])
         return (configuration, name)
     }
 
@@ -54,24 +54,6 @@ import Testing
         #expect(pool.statistics.open <= 4)
         #expect(pool.statistics.inUse == 0)
         #expect(pool.statistics.waiting == 0)
-    }
-
-    @Test func asyncBorrowersShareConnectionsToo() async throws {
-        let (configuration, _) = try tagged()
-        let pool = PostgresPool(configuration, maximumConnections: 4, acquireTimeout: .seconds(30))
-        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
-            for index in 0..<50 {
-                group.addTask {
-                    try await pool.withConnection { connection in
-                        precondition(pool.statistics.open <= 4)
-                        return try connection.query("SELECT \(index) AS i")[0].decode(Int.self, column: "i")
-                    }
-                }
-            }
-            return try await group.reduce(0, +)
-        }
-        #expect(sum == (0..<50).reduce(0, +))
-        #expect(pool.statistics.open <= 4)
     }
 
     @Test func waitTimeoutProducesItsError() async throws {
@@ -177,26 +159,6 @@ import Testing
                 #expect(count == 0)
             }
         }
-    }
-
-    @Test func cancellingTheTaskCancelsTheStatement() async throws {
-        let pool = PostgresPool(try TestDatabase.configuration, maximumConnections: 1)
-        let stopwatch = Stopwatch()
-        let task = Task { try await pool.withConnection { try $0.execute("SELECT pg_sleep(60)") } }
-        try await Task.sleep(for: .milliseconds(300))
-        task.cancel()
-        do {
-            _ = try await task.value
-            Issue.record("the sleep finished")
-        } catch let error as PostgresError {
-            #expect(error.isQueryCanceled)
-        } catch {
-            // Under load the connection may not have been lent yet: then the body never ran.
-            #expect(error is CancellationError)
-        }
-        // Well short of the minute the sleep would take; not tighter, as a host that froze catches
-        // up with everything at once.
-        #expect(stopwatch.elapsed < 30)
     }
 
     @Test func closedPoolRefusesBorrowers() async throws {

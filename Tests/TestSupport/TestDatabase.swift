@@ -29,6 +29,31 @@ public enum TestDatabase {
         }
     }
 
+    /// `configuration` as one libpq connection string, for a child process's `DATABASE_URL`:
+    /// whatever the test command's string holds (URI or keywords, a password or none, any
+    /// database name, its own query parameters), plus the search path as a session option.
+    public static func connectionString(for configuration: PostgresConfiguration) throws -> String {
+        var parameters = try configuration.connectionParameters()
+        if let searchPath = configuration.searchPath {
+            let option = "-csearch_path=" + searchPath.map(\.description).joined(separator: ",")
+            if let index = parameters.firstIndex(where: { $0.keyword == "options" }) {
+                parameters[index].value += " " + option
+            } else {
+                parameters.append(("options", option))
+            }
+        }
+        return PostgresConfiguration.keywordString(parameters)
+    }
+
+    /// The test database's connection parameters with `changes` made (nil removes a keyword).
+    public static func connectionString(changing changes: [String: String?]) throws -> String {
+        var parameters = try configuration.connectionParameters().filter { changes[$0.keyword] == nil }
+        for (keyword, value) in changes.sorted(by: { $0.key < $1.key }) {
+            if let value { parameters.append((keyword, value)) }
+        }
+        return PostgresConfiguration.keywordString(parameters)
+    }
+
     /// Creates schema `t_<random>`, runs `body` with a configuration whose `search_path` is that
     /// schema, then drops it, also when `body` throws.
     public static func withSchema<T>(_ body: (PostgresConfiguration) async throws -> T) async throws -> T {
