@@ -34,38 +34,40 @@ import Testing
     }
 
     @Test func afterCommitWorkRunsOnceThePostedRunIsCommittedWithItsIdentity() async throws {
-        let seen = Arrivals<(CommittedFiring, RunOutcome?)>()
-        try await TestDatabase.withSchema { configuration in
-            try await onThread {
-                let pool = PostgresPool(configuration, maximumConnections: 4)
-                defer { pool.close() }
-                try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
-                let handlers = HandlerRegistry([Reporting(seen: seen, pool: pool), ErrorHandler()])
-                let clock = TestClock(t(0))
-                let store = JobStore(pool: pool, clock: .test { clock.now })
-                let firer = JobFirer(pool: pool, handlers: handlers, clock: .test { clock.now })
-                let definition = try JobDefinition.parse(
-                    ["job_id": "r", "handler": "Reporting", "when": .string(t(10).iso8601), "periodically": "10s"], handlers: handlers)
-                _ = try store.save(definition, origin: .api)
+        try await Self.withReportingJob { clock, firer, seen in
+            clock.now = t(10)
+            #expect(try firer.fireDue().succeeded == 1)
+            let first = try #require(seen.wait(timeout: 30) { $0.0.identity.scheduledFor == t(10) })
+            #expect(first.0.identity == FiringIdentity(jobID: "r", scheduledFor: t(10)))
+            #expect(first.1 == .succeeded, "the run was not visible from another connection")
 
-                clock.now = t(10)
-                #expect(try firer.fireDue().succeeded == 1)
-                let first = try #require(seen.wait(timeout: 30) { $0.0.identity.scheduledFor == t(10) })
-                #expect(first.0.identity == FiringIdentity(jobID: "r", scheduledFor: t(10)))
-                #expect(first.1 == .succeeded, "the run was not visible from another connection")
-
-                // A manual run has its own identity: its slot is the clock's now.
-                clock.now = t(13)
-                let manual = try #require(try firer.runNow("r"))
-                let second = try #require(seen.wait(timeout: 30) { $0.0.runID == manual.id })
-                #expect(second.0.identity == FiringIdentity(jobID: "r", scheduledFor: t(13)))
-                #expect(firer.afterCommit.waitUntilIdle(timeout: .seconds(30)))
-                #expect(seen.all.count == 2)
-            }
+            // A manual run has its own identity: its slot is the clock's now.
+            clock.now = t(13)
+            let manual = try #require(try firer.runNow("r"))
+            let second = try #require(seen.wait(timeout: 30) { $0.0.runID == manual.id })
+            #expect(second.0.identity == FiringIdentity(jobID: "r", scheduledFor: t(13)))
+            #expect(firer.afterCommit.waitUntilIdle(timeout: .seconds(30)))
+            #expect(seen.all.count == 2)
         }
     }
 
     @Test func aSkippedFiringHasNoAfterCommitWork() async throws {
+        try await Self.withReportingJob { clock, firer, seen in
+            // A manual run at the slot's very instant takes the identity; the scheduled firing
+            // of that slot then records nothing and must not repeat the outside work.
+            clock.now = t(10)
+            _ = try firer.runNow("r")
+            #expect(try firer.fireDue().skipped == 1)
+            #expect(firer.afterCommit.waitUntilIdle(timeout: .seconds(30)))
+            #expect(seen.all.count == 1)
+        }
+    }
+
+    /// A fresh schema with job "r" of handler `Reporting`, every 10 s from t(10), saved at t(0);
+    /// `body` gets the test clock, a firer on it and what the after-commit stage has seen.
+    static func withReportingJob(
+        _ body: @escaping @Sendable (TestClock, JobFirer, Arrivals<(CommittedFiring, RunOutcome?)>) throws -> Void
+    ) async throws {
         let seen = Arrivals<(CommittedFiring, RunOutcome?)>()
         try await TestDatabase.withSchema { configuration in
             try await onThread {
@@ -74,17 +76,10 @@ import Testing
                 try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
                 let handlers = HandlerRegistry([Reporting(seen: seen, pool: pool), ErrorHandler()])
                 let clock = TestClock(t(0))
-                let firer = JobFirer(pool: pool, handlers: handlers, clock: .test { clock.now })
                 let definition = try JobDefinition.parse(
                     ["job_id": "r", "handler": "Reporting", "when": .string(t(10).iso8601), "periodically": "10s"], handlers: handlers)
                 _ = try JobStore(pool: pool, clock: .test { clock.now }).save(definition, origin: .api)
-                // A manual run at the slot's very instant takes the identity; the scheduled firing
-                // of that slot then records nothing and must not repeat the outside work.
-                clock.now = t(10)
-                _ = try firer.runNow("r")
-                #expect(try firer.fireDue().skipped == 1)
-                #expect(firer.afterCommit.waitUntilIdle(timeout: .seconds(30)))
-                #expect(seen.all.count == 1)
+                try body(clock, JobFirer(pool: pool, handlers: handlers, clock: .test { clock.now }), seen)
             }
         }
     }

@@ -102,18 +102,24 @@ import Testing
             (["host": "127.0.0.1", "hostaddr": nil, "port": "1"], .unreachable, "Connection refused"),
         ]
         for (changes, expected, text) in cases {
-            var changed = PostgresConfiguration(try TestDatabase.connectionString(changing: changes))
-            changed.connectTimeoutSeconds = TestDatabase.connectTimeoutSeconds
-            let configuration = changed
-            try await onThread {
-                do {
-                    _ = try PostgresConnection.connect(configuration)
-                    Issue.record("connected with \(changes)")
-                } catch let error as PostgresError {
-                    #expect(error.kind == .connect(expected))
-                    #expect(error.message.contains(text), "\(error.message)")
-                    #expect(error.message.hasPrefix("could not connect to PostgreSQL: "))
-                }
+            let error = try #require(try await Self.connectError(changing: changes), "connected with \(changes)")
+            #expect(error.kind == .connect(expected))
+            #expect(error.message.contains(text), "\(error.message)")
+            #expect(error.message.hasPrefix("could not connect to PostgreSQL: "))
+        }
+    }
+
+    /// The error of connecting with the test database's parameters changed; nil if it connected.
+    static func connectError(changing changes: [String: String?]) async throws -> PostgresError? {
+        var configuration = PostgresConfiguration(try TestDatabase.connectionString(changing: changes))
+        configuration.connectTimeoutSeconds = TestDatabase.connectTimeoutSeconds
+        let changed = configuration
+        return try await onThread {
+            do {
+                _ = try PostgresConnection.connect(changed)
+                return nil
+            } catch let error as PostgresError {
+                return error
             }
         }
     }
@@ -125,18 +131,9 @@ import Testing
             // still covers authentication failures there.
             return
         }
-        var changed = PostgresConfiguration(try TestDatabase.connectionString(changing: ["password": "not-the-password"]))
-        changed.connectTimeoutSeconds = TestDatabase.connectTimeoutSeconds
-        let configuration = changed
-        try await onThread {
-            do {
-                _ = try PostgresConnection.connect(configuration)
-                Issue.record("connected with a wrong password")
-            } catch let error as PostgresError {
-                #expect(error.kind == .connect(.authentication))
-                #expect(error.message.contains("password authentication failed"), "\(error.message)")
-            }
-        }
+        let error = try #require(try await Self.connectError(changing: ["password": "not-the-password"]), "connected with a wrong password")
+        #expect(error.kind == .connect(.authentication))
+        #expect(error.message.contains("password authentication failed"), "\(error.message)")
     }
 
     @Test func keywordAndURIConnectionStringsReachTheSameDatabase() async throws {
