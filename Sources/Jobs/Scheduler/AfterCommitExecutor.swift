@@ -74,8 +74,8 @@ public final class AfterCommitExecutor: Sendable {
     private func run(_ task: @escaping @Sendable () -> Void) {
         queue.async { [self] in
             task()
-            idle.leave()
-            // Hand the slot to the next waiting task, or give it up.
+            // Hand the slot to the next waiting task, or give it up; then count this task done,
+            // so that once idle, ``load`` says so too.
             let next: (@Sendable () -> Void)? = state.withLock { state in
                 guard let next = state.next() else {
                     state.running -= 1
@@ -83,6 +83,7 @@ public final class AfterCommitExecutor: Sendable {
                 }
                 return next
             }
+            idle.leave()
             if let next { run(next) }
         }
     }
