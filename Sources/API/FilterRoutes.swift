@@ -14,10 +14,10 @@ struct FilterRoutes {
     func add(to router: inout Router) {
         // fabric8's spellings first, then the aliases its clients also used.
         for path in ["/debug-show-select-query", "/debug/show-select-query"] {
-            router.add(.post, KairosAPI.basePath + path, answeringDomainErrors(showSelectQuery))
+            router.add(.post, KairosAPI.basePath + path, query: [], answeringDomainErrors(showSelectQuery))
         }
         for path in ["/debug-expand-filter", "/debug/expand-filter-query"] {
-            router.add(.post, KairosAPI.basePath + path, answeringDomainErrors(expandFilter))
+            router.add(.post, KairosAPI.basePath + path, query: [], answeringDomainErrors(expandFilter))
         }
     }
 
@@ -40,7 +40,6 @@ struct FilterRoutes {
     }
 
     private func filterArgument(_ request: HTTPRequest) throws -> FilterArgument {
-        try request.requireOnlyQueryParameters([])
         let body = try request.jsonObjectBody()
         guard let filter = try FilterArgument(.object(body), limits: policy.limits) else {
             throw HTTPError(.badRequest, "the body must hold a \"$filter\" query, such as {\"$filter\": {\"table\": \"versions\"}}")

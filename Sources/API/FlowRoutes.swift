@@ -7,13 +7,12 @@ struct FlowRoutes {
     let board: FlowBoard
 
     func add(to router: inout Router) {
-        router.add(.get, KairosAPI.basePath + "/flows", answeringDomainErrors(list))
-        router.add(.get, KairosAPI.basePath + "/flows/{id}", answeringDomainErrors(show))
+        router.add(.get, KairosAPI.basePath + "/flows", query: ["state", "job_id", "flow_name", "limit", "offset"], answeringDomainErrors(list))
+        router.add(.get, KairosAPI.basePath + "/flows/{id}", query: [], answeringDomainErrors(show))
     }
 
     /// `GET /flows?state=&job_id=&flow_name=&limit=&offset=` → `{"flows": [...], "flows_count": N}`.
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        try request.requireOnlyQueryParameters(["state", "job_id", "flow_name", "limit", "offset"])
         var state: FlowState?
         if let text = request.queryValue("state") {
             guard let known = FlowState(rawValue: text) else {

@@ -7,9 +7,9 @@ enum HealthRoutes {
     static func add(to router: inout Router, database: DatabaseHealth, startup: Startup) {
         // Liveness says only that the process serves: inline, so it answers even when every
         // worker is busy, and never touches the database.
-        router.add(.get, KairosAPI.basePath + "/liveness", execution: .inline) { _ in .json([:]) }
+        router.add(.get, KairosAPI.basePath + "/liveness", query: [], execution: .inline) { _ in .json([:]) }
 
-        router.add(.get, KairosAPI.basePath + "/readiness") { _ in
+        router.add(.get, KairosAPI.basePath + "/readiness", query: []) { _ in
             // The database's state first: it is the likelier reason, and the more useful one.
             let response = readiness(database)
             if response.status == .ok, let step = startup.pendingStep {

@@ -14,21 +14,20 @@ struct JobRoutes {
 
     func add(to router: inout Router) {
         let jobs = KairosAPI.basePath + "/jobs"
-        router.add(.get, jobs, answeringDomainErrors(list))
-        router.add(.post, jobs, answeringDomainErrors(create))
-        router.add(.delete, jobs + "/clean-failed", answeringDomainErrors(cleanFailed))
+        router.add(.get, jobs, query: ["job_type"], answeringDomainErrors(list))
+        router.add(.post, jobs, query: [], answeringDomainErrors(create))
+        router.add(.delete, jobs + "/" + JobDefinition.cleanFailedSegment, query: [], answeringDomainErrors(cleanFailed))
         // One pattern, two meanings, as in fabric8: POST names a handler, the others a job.
-        router.add(.post, jobs + "/{handler}", answeringDomainErrors(createForHandler))
-        router.add(.get, jobs + "/{job_id}", answeringDomainErrors(show))
-        router.add(.put, jobs + "/{job_id}", answeringDomainErrors(setState))
-        router.add(.delete, jobs + "/{job_id}", answeringDomainErrors(delete))
-        router.add(.post, jobs + "/{job_id}/run", answeringDomainErrors(runNow))
-        router.add(.get, jobs + "/{job_id}/runs", answeringDomainErrors(runs))
+        router.add(.post, jobs + "/{handler}", query: Self.scheduleParameters, answeringDomainErrors(createForHandler))
+        router.add(.get, jobs + "/{job_id}", query: [], answeringDomainErrors(show))
+        router.add(.put, jobs + "/{job_id}", query: ["state"], answeringDomainErrors(setState))
+        router.add(.delete, jobs + "/{job_id}", query: [], answeringDomainErrors(delete))
+        router.add(.post, jobs + "/{job_id}/run", query: [], answeringDomainErrors(runNow))
+        router.add(.get, jobs + "/{job_id}/runs", query: ["limit", "offset"], answeringDomainErrors(runs))
     }
 
     /// `GET /jobs?job_type=all|failed|user|finished` → `{"jobs": [...], "jobs_count": N}`.
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        try request.requireOnlyQueryParameters(["job_type"])
         let listing: JobStore.Listing = try request.choice("job_type", fallback: .all)
         let jobs = try store.jobs(listing)
         return .json(["jobs": .array(jobs.map(\.json)), "jobs_count": .int(Int64(jobs.count))])
@@ -36,16 +35,14 @@ struct JobRoutes {
 
     /// `POST /jobs` with a job body → `201 {"job": ...}` (200 when it replaced one).
     func create(_ request: HTTPRequest) throws -> HTTPResponse {
-        try request.requireOnlyQueryParameters([])
         return try save(try JobDefinition.parse(try request.jsonObjectBody(), handlers: handlers))
     }
 
     /// `POST /jobs/<slug>?periodically=1%20day&...` with the kwargs as the body.
     func createForHandler(_ request: HTTPRequest) throws -> HTTPResponse {
-        try request.requireOnlyQueryParameters(Self.scheduleParameters)
         let handler = try handlers.handler(slug: request.parameter("handler"))
         let fields = JSONObject(Self.scheduleParameters.compactMap { name in request.queryValue(name).map { (name, .string($0)) } })
-        return try save(try JobDefinition(handler: handler, kwargs: try request.jsonObjectBody(), fields: fields))
+        return try save(try JobDefinition(handler: handler, kwargs: try request.jsonObjectBody(), fields: fields, handlers: handlers))
     }
 
     private func save(_ definition: JobDefinition) throws -> HTTPResponse {
@@ -62,7 +59,6 @@ struct JobRoutes {
 
     /// `PUT /jobs/{job_id}?state=paused|running` → `{"job_id": ..., "state": ...}`.
     func setState(_ request: HTTPRequest) throws -> HTTPResponse {
-        try request.requireOnlyQueryParameters(["state"])
         let state: JobState = try request.choice("state", excluding: [.finished])
         let id = request.parameter("job_id")
         guard let job = try store.setState(of: id, to: state) else { throw Self.noSuchJob(id) }
@@ -90,7 +86,6 @@ struct JobRoutes {
 
     /// `GET /jobs/{job_id}/runs?limit=&offset=` → `{"runs": [...], "runs_count": N}`, newest first.
     func runs(_ request: HTTPRequest) throws -> HTTPResponse {
-        try request.requireOnlyQueryParameters(["limit", "offset"])
         let limit = try request.integer("limit", fallback: 100, range: 1...1000)
         let offset = try request.integer("offset", fallback: 0, range: 0...Int(Int32.max))
         let job = try existingJob(request.parameter("job_id"))

@@ -55,6 +55,7 @@ extension HTTPRequest {
     func requireOnlyQueryParameters(_ known: [String]) throws(HTTPError) {
         for (index, (name, _)) in query.enumerated() {
             guard known.contains(name) else {
+                guard !known.isEmpty else { throw HTTPError(.badRequest, "unknown query parameter '\(name)'; this route takes none") }
                 throw HTTPError(.badRequest, "unknown query parameter '\(name)'; accepted: \(known.map { "'\($0)'" }.joined(separator: ", "))")
             }
             guard !query[..<index].contains(where: { $0.name == name }) else {
@@ -66,4 +67,18 @@ extension HTTPRequest {
 
     /// The route's `{name}` segment.
     func parameter(_ name: String) -> String { parameters[name] ?? "" }
+}
+
+extension Router {
+    /// Adds a route that refuses, with a 400 before `handler` runs, a query parameter other than
+    /// those in `query` or one given twice: every API route is added this way, so a typo
+    /// (`periodicaly`) is never silently ignored.
+    mutating func add(
+        _ method: HTTPMethod, _ path: String, query: [String], execution: Execution = .worker, _ handler: @escaping HTTPHandler
+    ) {
+        add(method, path, execution: execution) { request in
+            try request.requireOnlyQueryParameters(query)
+            return try handler(request)
+        }
+    }
 }

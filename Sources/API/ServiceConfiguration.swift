@@ -122,7 +122,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
         func list(_ text: String?) -> [String] {
             (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        let tokens = list(pick(flags.apiTokens, flagName: "--api-tokens", "KAIROS_API_TOKENS")?.value)
+        let tokenSetting = pick(flags.apiTokens, flagName: "--api-tokens", "KAIROS_API_TOKENS")
+        let tokens = list(tokenSetting?.value)
+        // A setting that names no token (",", " ") is a mistake, not a request for an open API.
+        if let (text, source) = tokenSetting, tokens.isEmpty {
+            throw ConfigurationError("\(source): \"\(text)\" holds no token; give comma-separated tokens, or leave it unset for no authentication")
+        }
 
         var filters = FilterPolicy.standard
         if let (text, _) = pick(flags.filterTables, flagName: "--filter-tables", "KAIROS_FILTER_TABLES") {

@@ -8,12 +8,11 @@ struct ServiceRoutes {
 
     func add(to router: inout Router) {
         let path = KairosAPI.basePath + "/service/state"
-        router.add(.get, path, answeringDomainErrors { _ in .json(["state": .string(try store.serviceState().rawValue)]) })
-        router.add(.put, path, answeringDomainErrors(set))
+        router.add(.get, path, query: [], answeringDomainErrors { _ in .json(["state": .string(try store.serviceState().rawValue)]) })
+        router.add(.put, path, query: ["state"], answeringDomainErrors(set))
     }
 
     func set(_ request: HTTPRequest) throws -> HTTPResponse {
-        try request.requireOnlyQueryParameters(["state"])
         let state: ServiceState = try request.choice("state")
         try store.setServiceState(state)
         return .json(["state": .string(state.rawValue)])

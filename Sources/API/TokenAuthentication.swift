@@ -31,6 +31,10 @@ public struct TokenAuthentication: Sendable {
     public var middleware: Middleware {
         { request, next in
             guard !tokens.isEmpty, !Self.isOpen(segments: request.pathSegments) else { return next(request) }
+            // Two tokens are one too many: which one the check took would be a guess.
+            guard request.headers.values("auth-token").count + request.headers.values("Authorization").count <= 1 else {
+                throw Self.unauthorized("send one API token, in one 'auth-token' or 'Authorization' header, not several")
+            }
             guard let presented = Self.presentedToken(request.headers) else {
                 throw Self.unauthorized(
                     "this route needs an API token: send it as 'auth-token: <token>' or 'Authorization: Bearer <token>'")

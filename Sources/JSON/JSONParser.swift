@@ -14,34 +14,46 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { "\(message) at line \(line), column \(column)" }
 }
 
+/// What a parse does with a name repeated within one object.
+public enum RepeatedKeys: Sendable {
+    /// An error naming the key: what a client sent is never silently dropped.
+    case refused
+    /// The last value wins, at the first one's position, as PostgreSQL's `jsonb` reads them:
+    /// for `json` values read back from a database.
+    case lastWins
+}
+
 extension JSONValue {
     /// The deepest nesting of arrays and objects a parse accepts unless told otherwise; deeper
     /// documents are refused rather than risking the stack.
     public static let defaultMaximumDepth = 512
 
     /// Parses strict JSON (RFC 8259): one value, optionally surrounded by white space; no
-    /// comments, trailing commas, `NaN` or leading zeros; strings must be valid UTF-8.
+    /// comments, trailing commas, `NaN` or leading zeros; strings must be valid UTF-8; a key
+    /// repeated within one object as `repeatedKeys` says (refused by default).
     ///
     /// - Throws: ``JSONParseError`` naming what was wrong and its line and column.
-    public init(parsing bytes: some Collection<UInt8>, maximumDepth: Int = JSONValue.defaultMaximumDepth) throws {
+    public init(
+        parsing bytes: some Collection<UInt8>, maximumDepth: Int = JSONValue.defaultMaximumDepth, repeatedKeys: RepeatedKeys = .refused
+    ) throws {
         let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { try JSONParser.parse(buffer, maximumDepth: maximumDepth) }
+            Result { try JSONParser.parse(buffer, maximumDepth: maximumDepth, repeatedKeys: repeatedKeys) }
         }
         if let contiguous {
             self = try contiguous.get()
         } else {
             let array = Array(bytes)
             self = try array.withUnsafeBufferPointer { buffer in
-                try JSONParser.parse(buffer, maximumDepth: maximumDepth)
+                try JSONParser.parse(buffer, maximumDepth: maximumDepth, repeatedKeys: repeatedKeys)
             }
         }
     }
 
-    /// Parses strict JSON from a string; see ``init(parsing:maximumDepth:)-(some Collection<UInt8>,_)``.
-    public init(parsing text: String, maximumDepth: Int = JSONValue.defaultMaximumDepth) throws {
+    /// Parses strict JSON from a string; see ``init(parsing:maximumDepth:repeatedKeys:)-(some Collection<UInt8>,_,_)``.
+    public init(parsing text: String, maximumDepth: Int = JSONValue.defaultMaximumDepth, repeatedKeys: RepeatedKeys = .refused) throws {
         var text = text
         self = try text.withUTF8 { buffer in
-            try JSONParser.parse(buffer, maximumDepth: maximumDepth)
+            try JSONParser.parse(buffer, maximumDepth: maximumDepth, repeatedKeys: repeatedKeys)
         }
     }
 }
@@ -50,16 +62,18 @@ extension JSONValue {
 struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let maximumDepth: Int
+    private let repeatedKeys: RepeatedKeys
     private var position = 0
     private var depth = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, repeatedKeys: RepeatedKeys) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
+        self.repeatedKeys = repeatedKeys
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes, maximumDepth: maximumDepth)
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int, repeatedKeys: RepeatedKeys) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes, maximumDepth: maximumDepth, repeatedKeys: repeatedKeys)
         return try parser.parseDocument()
     }
 
@@ -99,7 +113,14 @@ struct JSONParser {
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
                 throw error("unexpected \(describeCurrent()), expected a string key")
             }
+            let keyStart = position
             let key = try parseString()
+            // RFC 8259 §4 leaves repeated names to the reader; taking the last would silently
+            // drop what the client also sent, so a repeat is refused, named where it stands.
+            guard repeatedKeys == .lastWins || !object.contains(key: key) else {
+                position = keyStart
+                throw error("duplicate key \(JSONValue.string(key).serialized()) in one object")
+            }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { throw error("unexpected \(describeCurrent()), expected ':'") }
             skipWhitespace()

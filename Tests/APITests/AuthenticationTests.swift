@@ -39,6 +39,10 @@ import Testing
         [("auth-token", "s3cret-toke")], [("auth-token", "s3cret-token-")], [("auth-token", "S3CRET-TOKEN")],
         [("Authorization", "Basic s3cret-token")], [("Authorization", "Bearer")], [("Authorization", "s3cret-token")],
         [("auth-token", "")],
+        // Two tokens, even both good, are one too many.
+        [("auth-token", "s3cret-token"), ("auth-token", "s3cret-token")],
+        [("auth-token", "s3cret-token"), ("Authorization", "Bearer s3cret-token")],
+        [("Authorization", "Bearer s3cret-token"), ("Authorization", "Bearer second-token-of-another-length")],
     ])
     func aWrongOrMalformedTokenIs401(headers: [(String, String)]) async throws {
         try await APIFixture.with(tokens: Self.tokens) { api throws in

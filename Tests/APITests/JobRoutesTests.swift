@@ -112,6 +112,16 @@ import Testing
          "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"misfire_grace_time\", \"state\""),
         (#"{"kwargs": {}}"#, "'handler' is required; one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
         (#"[1, 2]"#, "the body must be a JSON object, not an array"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "state": "paused", "state": "running"}"#,
+         "the body is not valid JSON: duplicate key \"state\" in one object at line 1, column 80"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_name": "g"}}"#,
+         "the body is not valid JSON: duplicate key \"flow_name\" in one object at line 1, column 60"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": "clean-failed"}"#,
+         "'job_id': \"clean-failed\" is reserved: DELETE /jobs/clean-failed removes the failure records, so a job of that id could never be deleted; choose another id"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": "selective-flow-scheduling"}"#,
+         "'job_id': \"selective-flow-scheduling\" is reserved: POST /jobs/selective-flow-scheduling creates a job of handler SelectiveFlowScheduling; choose another id"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": "   "}"#,
+         "'job_id' must not be blank; give it a name, or leave it out for a generated one"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "nul\u0000"}}"#, nil),
     ] as [(String, String?)])
     func badJobDefinitionsAre400WithAMessage(body: String, message: String?) async throws {

@@ -30,6 +30,22 @@ import Testing
         #expect(routed.count == spec.operations.count)
     }
 
+    /// Every operation of the spec, its path parameters filled in, refuses a query parameter it
+    /// does not take, before doing anything else.
+    @Test func everyOperationRefusesAnUnknownQueryParameter() async throws {
+        let spec = try APISpecification(contentsOf: Self.specPath)
+        try await APIFixture.with(specification: spec) { api throws in
+            for (method, path) in spec.operations {
+                let target = Self.shape(path).replacingOccurrences(of: "{}", with: "x")
+                let reply = try api.call(method, target + "?zz_unknown=1", body: method == "GET" || method == "DELETE" ? nil : "{}")
+                #expect(reply.status == 400, "\(method) \(target): \(reply.status)")
+                #expect(reply.error?.hasPrefix("unknown query parameter 'zz_unknown'") == true, "\(method) \(target): \(reply.text)")
+            }
+            // Nothing was done: no job was made by the POSTs above.
+            #expect(try api.call("GET", "/api/v1/jobs?job_type=all").json["jobs_count"] == 0)
+        }
+    }
+
     @Test func theSpecIsServedAsWrittenAndAsJSON() async throws {
         let spec = try APISpecification(contentsOf: Self.specPath)
         try await APIFixture.with(tokens: ["t"], specification: spec) { api throws in

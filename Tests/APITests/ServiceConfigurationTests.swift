@@ -28,6 +28,8 @@ import Testing
 
     @Test(arguments: [
         (["KAIROS_PORT": "http"], "KAIROS_PORT: \"http\" is not a port number; use 0-65535 (0 picks a free port)"),
+        (["KAIROS_API_TOKENS": ","], "KAIROS_API_TOKENS: \",\" holds no token; give comma-separated tokens, or leave it unset for no authentication"),
+        (["KAIROS_API_TOKENS": " , "], "KAIROS_API_TOKENS: \" , \" holds no token; give comma-separated tokens, or leave it unset for no authentication"),
         (["KAIROS_PORT": "65536"], "port 65536 is out of range; use 0-65535 (0 picks a free port)"),
         (["KAIROS_LOG_LEVEL": "loud"], "KAIROS_LOG_LEVEL: \"loud\" is not a log level; use one of trace, debug, info, notice, warning, error, critical"),
         (["KAIROS_FILTER_TIMEOUT": "soon"], "KAIROS_FILTER_TIMEOUT: \"soon\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),

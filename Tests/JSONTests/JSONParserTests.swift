@@ -8,8 +8,14 @@ import Testing
         #expect(value.serialized() == #"{"zebra":1,"apple":2,"mango":3}"#)
     }
 
-    @Test func repeatedKeyKeepsFirstPositionAndLastValue() throws {
-        let value = try JSONValue(parsing: #"{"a": 1, "b": 2, "a": 3}"#)
+    @Test func aRepeatedKeyIsRefusedWhereItStands() {
+        #expect(throws: JSONParseError(message: #"duplicate key "a" in one object"#, line: 2, column: 3)) {
+            try JSONValue(parsing: "{\"a\": 1, \"b\": {\"a\": 2},\n  \"a\": 3}")
+        }
+    }
+
+    @Test func readingADatabasesJSONTheLastOfARepeatedKeyWinsAsInJSONB() throws {
+        let value = try JSONValue(parsing: #"{"a": 1, "b": 2, "a": 3}"#, repeatedKeys: .lastWins)
         #expect(value.serialized() == #"{"a":3,"b":2}"#)
     }
 

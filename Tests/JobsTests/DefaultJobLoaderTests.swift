@@ -116,6 +116,18 @@ import Testing
         }
     }
 
+    @Test func jobFilesEndInYamlOrYmlInAnyCaseAndHiddenOnesAreSkipped() throws {
+        let job = { (id: String) in "job_id: \(id)\nhandler: FlowScheduling\nflow_name: f\n" }
+        let files = [
+            "a.yaml": job("a"), "B.YAML": job("b"), "c.yml": job("c"), "D.Yml": job("d"),
+            ".hidden.yaml": job("h"), "e.yaml~": job("e"), "f.yaml.bak": job("f"), "notes.txt": "x",
+        ]
+        try withDirectory(files) { directory in
+            let names = DefaultJobLoader.jobFiles(in: directory).map { URL(fileURLWithPath: $0).lastPathComponent }
+            #expect(names == ["B.YAML", "D.Yml", "a.yaml", "c.yml"])
+        }
+    }
+
     @Test func aMissingDirectoryMeansNoDefaultJobs() async throws {
         try await JobsFixture.with { db in
             #expect(DefaultJobLoader(store: db.store).load(directory: "/nonexistent/kairos", logger: Self.logger).isEmpty)

@@ -160,6 +160,29 @@ import Testing
         }
     }
 
+    /// A run's times are the database's real ones: started before the first flow was written,
+    /// finished after the last, however long posting took.
+    @Test func aRunsTimesBracketTheFlowsItPosted() async throws {
+        try await JobsFixture.with { db in
+            let arguments = JSONValue.array((0..<5000).map { .int(Int64($0)) })
+            try db.save(["job_id": "big", "handler": "FlowScheduling", "when": .string(t(100).iso8601),
+                         "kwargs": ["flow_name": "f", "flow_arguments": arguments]], now: t(0))
+            let run = try #require(try db.runNow("big", at: t(5)))
+            #expect(run.flowsPosted == 5000)
+            let bounds = try db.pool.withConnection { connection in
+                try connection.query("SELECT min(created_at) AS first, max(created_at) AS last FROM flows WHERE job_id = 'big'")[0]
+            }
+            let first = try bounds.decode(Timestamp.self, column: "first")
+            let last = try bounds.decode(Timestamp.self, column: "last")
+            let started = try #require(run.startedAt)
+            let finished = try #require(run.finishedAt)
+            #expect(started <= first, "started \(started.iso8601), first flow \(first.iso8601)")
+            #expect(finished >= last, "finished \(finished.iso8601), last flow \(last.iso8601)")
+            // Judged by the test clock, as every decision is.
+            #expect(run.claimedAt == t(5) && run.scheduledFor == t(5))
+        }
+    }
+
     @Test func restartAfterDowntimeAccountsForEverySlotOnce() async throws {
         try await JobsFixture.with { db in
             // Three jobs due while "the process was down" from 0 to 95.

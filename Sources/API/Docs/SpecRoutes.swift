@@ -10,17 +10,17 @@ struct SpecRoutes {
         let base = KairosAPI.basePath
         let json = specification.map { Array($0.document.serialized().utf8) }
         let page = specification.map { Array(DocsPage(spec: $0.document).html.utf8) }
-        router.add(.get, base + "/openapi.yaml") { _ in
+        router.add(.get, base + "/openapi.yaml", query: []) { _ in
             try Self.serve(specification?.yaml, type: "application/yaml; charset=utf-8")
         }
-        router.add(.get, base + "/openapi.json") { _ in
+        router.add(.get, base + "/openapi.json", query: []) { _ in
             try Self.serve(json, type: "application/json")
         }
-        router.add(.get, base + "/ui/") { _ in
+        router.add(.get, base + "/ui/", query: []) { _ in
             try Self.serve(page, type: "text/html; charset=utf-8")
         }
         // People type the address without its slash; the page's relative links need it.
-        router.add(.get, base + "/ui") { _ in
+        router.add(.get, base + "/ui", query: []) { _ in
             HTTPResponse(status: .movedPermanently, headers: ["Location": base + "/ui/"], body: [])
         }
     }

@@ -13,7 +13,7 @@ struct MetricsRoutes {
     static let path = "/metrics"
 
     func add(to router: inout Router) {
-        router.add(.get, Self.path) { _ in
+        router.add(.get, Self.path, query: []) { _ in
             HTTPResponse(
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
                 body: Array(render(flowsByState: flowsByState()).utf8))

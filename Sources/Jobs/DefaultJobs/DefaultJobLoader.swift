@@ -3,8 +3,9 @@ import JSON
 import Logging
 import YAML
 
-/// Loads every `*.yaml` (and `*.yml`) file of the default-jobs directory at boot, one job per
-/// file, and registers them all (``JobStore/registerDefaults(_:)``). A broken file is reported
+/// Loads every file of the default-jobs directory whose name ends in `.yaml` or `.yml`, in any
+/// case (`Nightly.YAML`), and does not start with a dot, at boot, one job per file, in
+/// file-name order, and registers them all (``JobStore/registerDefaults(_:)``). A broken file is reported
 /// with its name and the line at fault, from libyaml's marks, and does not stop the others.
 public struct DefaultJobLoader: Sendable {
     public let store: JobStore
@@ -69,9 +70,13 @@ public struct DefaultJobLoader: Sendable {
         return outcomes
     }
 
-    static func jobFiles(in directory: String) -> [String] {
+    /// The job files of `directory`, full paths in file-name order; none when it does not exist.
+    public static func jobFiles(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }.sorted()
+        return names.filter { name in
+            let lowered = name.lowercased()
+            return (lowered.hasSuffix(".yaml") || lowered.hasSuffix(".yml")) && !name.hasPrefix(".")
+        }.sorted()
             .map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
     }
 

@@ -56,13 +56,14 @@ public struct JobDefinition: Sendable {
             kwargsPath = [.key("kwargs")]
         }
         return try JobDefinition(
-            id: jobID(object["job_id"]), handler: handler, kwargs: kwargs, kwargsPath: kwargsPath, fields: object)
+            id: jobID(object["job_id"], handlers: handlers), handler: handler, kwargs: kwargs, kwargsPath: kwargsPath, fields: object)
     }
 
     /// A definition whose schedule fields come as strings (the query string of
     /// `POST /jobs/<handler>`) and whose kwargs are given whole.
-    public init(handler: any JobHandler, kwargs: JSONObject, fields: JSONObject) throws(JobDefinitionError) {
-        try self.init(id: Self.jobID(fields["job_id"]), handler: handler, kwargs: kwargs, kwargsPath: [], fields: fields)
+    public init(handler: any JobHandler, kwargs: JSONObject, fields: JSONObject, handlers: HandlerRegistry) throws(JobDefinitionError) {
+        try self.init(
+            id: Self.jobID(fields["job_id"], handlers: handlers), handler: handler, kwargs: kwargs, kwargsPath: [], fields: fields)
     }
 
     private init(
@@ -111,7 +112,10 @@ public struct JobDefinition: Sendable {
 
     // MARK: Fields
 
-    private static func jobID(_ value: JSONValue?) throws(JobDefinitionError) -> String {
+    /// The path segment `DELETE /jobs/clean-failed` claims: a job of this id could never be deleted.
+    public static let cleanFailedSegment = "clean-failed"
+
+    private static func jobID(_ value: JSONValue?, handlers: HandlerRegistry) throws(JobDefinitionError) -> String {
         guard let value, !value.isNull else { return UUID().uuidString.lowercased() }
         let path: JSONPath = [.key("job_id")]
         guard let id = value.stringValue else { throw JobDefinitionError("'job_id' must be a string, not \(value.kindDescription)", at: path) }
@@ -120,6 +124,19 @@ public struct JobDefinition: Sendable {
         }
         guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw JobDefinitionError("'job_id' must not contain control characters", at: path)
+        }
+        guard id.unicodeScalars.contains(where: { !$0.properties.isWhitespace }) else {
+            throw JobDefinitionError("'job_id' must not be blank; give it a name, or leave it out for a generated one", at: path)
+        }
+        // Ids the routes already give another meaning: such a job could be made but not reached.
+        if id == cleanFailedSegment {
+            throw JobDefinitionError(
+                "'job_id': \"\(id)\" is reserved: DELETE /jobs/\(id) removes the failure records, so a job of that id could never be deleted; choose another id",
+                at: path)
+        }
+        if let handler = handlers.handlers.first(where: { $0.slug == id }) {
+            throw JobDefinitionError(
+                "'job_id': \"\(id)\" is reserved: POST /jobs/\(id) creates a job of handler \(handler.name); choose another id", at: path)
         }
         return id
     }

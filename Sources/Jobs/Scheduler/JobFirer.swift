@@ -53,6 +53,7 @@ public struct JobFirer: Sendable {
             var report = Report(claimed: rows.count)
             guard !rows.isEmpty else { return report }
             let now = try rows[0].decode(Timestamp.self, column: "now")
+            let started = try rows[0].decode(Timestamp.self, column: "claimed_clock")
             report.now = now
             let context = filterContext(tx)
             let records = try rows.map { row in
@@ -61,7 +62,7 @@ public struct JobFirer: Sendable {
                 let due = try row.decode(Timestamp.self, column: "next_run_time")
                 return FiringPlan.scheduled(job, due: due, now: now, handlers: handlers, context: context)
             }
-            followUps = try write(records, claimedAt: now, on: tx, report: &report)
+            followUps = try write(records, claimedAt: now, startedAt: started, on: tx, report: &report)
             return report
         }
         submit(followUps)
@@ -76,9 +77,10 @@ public struct JobFirer: Sendable {
         let run = try pool.withTransaction { tx -> Run? in
             guard let job = try tx.query(JobsTable.jobSelectForUpdate(id: jobID)).first.map(JobsTable.decode) else { return nil }
             let now = try clock.now(on: tx)
+            let started = try JobClock.database.now(on: tx)
             var report = Report(claimed: 1)
             let record = FiringPlan.execute(job, slot: now, cause: .manual, handlers: handlers, context: filterContext(tx))
-            followUps = try write([record], claimedAt: now, on: tx, report: &report)
+            followUps = try write([record], claimedAt: now, startedAt: started, on: tx, report: &report)
             return try tx.query(RunsTable.runSelect(jobID: jobID, scheduledFor: now)).first.map(RunsTable.decode)
         }
         submit(followUps)
@@ -95,12 +97,12 @@ public struct JobFirer: Sendable {
     /// Writes a batch with one statement per table, whatever its size: runs, flows, failed-job
     /// records, next run times. Returns the after-commit work of the firings recorded.
     private func write(
-        _ records: [FiringRecord], claimedAt now: Timestamp, on tx: PostgresConnection, report: inout Report
+        _ records: [FiringRecord], claimedAt now: Timestamp, startedAt: Timestamp, on tx: PostgresConnection, report: inout Report
     ) throws -> [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] {
         // A run that already exists means this scheduled time was fired before (a job replaced
         // with an overlapping schedule): its identity is taken, so nothing is posted again.
         let runIDs = Dictionary(
-            try tx.query(RunsTable.runRecordMany(records, claimedAt: now)).map {
+            try tx.query(RunsTable.runRecordMany(records, claimedAt: now, startedAt: startedAt)).map {
                 (try $0.decode(String.self, column: "job_id"), try $0.decode(Int64.self, column: "id"))
             },
             uniquingKeysWith: { first, _ in first })
@@ -138,6 +140,9 @@ public struct JobFirer: Sendable {
         }
         if !failures.isEmpty {
             try tx.execute(FailureRecords.failureRecordInsertMany(failures))
+        }
+        if !runIDs.isEmpty {
+            try tx.execute(RunsTable.runFinishMany(ids: Array(runIDs.values)))
         }
 
         let rescheduled = records.compactMap { record in record.schedule.map { (record.job.id, $0) } }

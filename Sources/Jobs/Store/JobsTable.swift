@@ -113,13 +113,14 @@ enum JobsTable {
 
     // MARK: The scheduler's
 
-    /// Due jobs, locked, skipping those another scheduler holds, with the judging time as `now`.
+    /// Due jobs, locked, skipping those another scheduler holds, with the judging time as `now`
+    /// and the database's own time as `claimed_clock` (the same unless a test clock judges).
     /// One "now" for the whole batch, from the database unless a test clock gives it, so
     /// replicas with skewed clocks agree on what is due.
     static func jobClaimDue(clock: JobClock, limit: Int) -> SQL {
         """
         WITH clock AS (SELECT \(clock.sqlNow) AS now)
-        SELECT \(columns), clock.now
+        SELECT \(columns), clock.now, clock_timestamp() AS claimed_clock
         FROM jobs, clock
         WHERE state = 'running' AND next_run_time <= clock.now
           AND (SELECT state FROM service_state) = 'running'

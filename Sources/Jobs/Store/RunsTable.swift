@@ -26,16 +26,17 @@ enum RunsTable {
             error: try row.decode(String?.self, column: "error"))
     }
 
-    /// Records a batch of firings claimed at `claimedAt`. A firing whose (job, scheduled time)
-    /// already has a run is left out: its identity is taken. Returns `job_id` and `id` of each
-    /// run recorded.
-    static func runRecordMany(_ records: [FiringRecord], claimedAt: Timestamp) -> SQL {
+    /// Records a batch of firings judged at `claimedAt`, whose handlers started at `startedAt`
+    /// (the database's clock); each is finished by ``runFinishMany(ids:)`` once what it posts is
+    /// written. A firing whose (job, scheduled time) already has a run is left out: its identity
+    /// is taken. Returns `job_id` and `id` of each run recorded.
+    static func runRecordMany(_ records: [FiringRecord], claimedAt: Timestamp, startedAt: Timestamp) -> SQL {
         """
         INSERT INTO runs (job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at,
-                          finished_at, flows_posted, error)
+                          flows_posted, error)
         SELECT r.job_id, r.scheduled_for, r.coalesced_slots, r.cause, r.outcome, \(claimedAt),
-               CASE WHEN r.outcome = 'missed' THEN NULL ELSE \(claimedAt)::timestamptz END,
-               clock_timestamp(), r.flows_posted, r.error
+               CASE WHEN r.outcome = 'missed' THEN NULL ELSE \(startedAt)::timestamptz END,
+               r.flows_posted, r.error
         FROM unnest(\(records.map(\.job.id)), \(records.map(\.slot)), \(records.map(\.coalescedSlots)),
                     \(records.map(\.cause.rawValue)), \(records.map(\.outcome.rawValue)),
                     \(records.map { Int64($0.flows.count) }), \(records.map(\.error)))
@@ -43,6 +44,11 @@ enum RunsTable {
         ON CONFLICT (job_id, scheduled_for) DO NOTHING
         RETURNING job_id, id
         """
+    }
+
+    /// Stamps runs finished now, by the database's clock: after their flows and failure records.
+    static func runFinishMany(ids: [Int64]) -> SQL {
+        "UPDATE runs SET finished_at = clock_timestamp() WHERE id = ANY(\(ids))"
     }
 
     /// A page of a job's runs, newest scheduled time first.
