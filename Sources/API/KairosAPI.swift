@@ -12,19 +12,21 @@ public enum KairosAPI {
     /// - Parameter startup: readiness is 503 until it is marked ready; ready by default.
     /// - Parameter handlers: the job handlers; their ``FilterPolicy`` also governs the `$filter` debug endpoints.
     /// - Parameter clock: "now" for everything it decides about jobs: the database's, or a test's.
+    /// - Parameter afterCommit: where manual runs' after-commit work goes; give the scheduler's
+    ///   firer the same one, so the process has one bound.
     /// - Parameter specification: `openapi.yaml`, for the spec routes and the docs page; without it they answer 503.
     /// - Parameter metrics: what `GET /metrics` reports; give the same one to ``middleware(logger:tokens:metrics:)``.
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
         metrics: ServiceMetrics = ServiceMetrics(), specification: APISpecification? = nil,
-        clock: JobClock = .database, logger: Logger = Logger(label: "kairos.api")
+        clock: JobClock = .database, afterCommit: AfterCommitExecutor = AfterCommitExecutor(), logger: Logger = Logger(label: "kairos.api")
     ) -> Router {
         var router = Router()
         let store = JobStore(pool: database, clock: clock)
         let board = FlowBoard(pool: database)
-        HealthRoutes.add(to: &router, database: DatabaseHealth(pool: database), startup: startup)
+        HealthRoutes(database: DatabaseHealth(pool: database), startup: startup, logger: logger).add(to: &router)
         ServiceRoutes(store: store).add(to: &router)
-        JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, clock: clock, logger: logger), handlers: handlers)
+        JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, logger: logger), handlers: handlers)
             .add(to: &router)
         FlowRoutes(board: board).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters).add(to: &router)

@@ -20,6 +20,7 @@ import Scheduling
 /// | log level | `--log-level` | `KAIROS_LOG_LEVEL` | `info` |
 /// | the API spec | `--openapi-file` | `KAIROS_OPENAPI_FILE` | `openapi.yaml` |
 /// | tables a `$filter` may read | `--filter-tables` | `KAIROS_FILTER_TABLES` (comma-separated) | any |
+/// | schemas beyond `public` a `$filter` may name | `--filter-schemas` | `KAIROS_FILTER_SCHEMAS` (comma-separated) | none |
 /// | `$filter` statement timeout | `--filter-timeout` | `KAIROS_FILTER_TIMEOUT` (a duration) | 30 s |
 /// | most rows one `$filter` may match | `--filter-max-rows` | `KAIROS_FILTER_MAX_ROWS` | 100,000 |
 public struct ServiceConfiguration: Sendable, Equatable {
@@ -53,7 +54,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
 
     /// Values given as plain values, for tests and tools; `kairos serve`'s options are the other
     /// ``ServiceFlags``.
-    public struct Flags: ServiceFlags {
+    public struct Flags: ServiceFlags, Sendable {
         public var databaseURL: String?
         public var host: String?
         public var port: Int?
@@ -61,6 +62,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var defaultJobsDirectory: String?
         public var logLevel: String?
         public var filterTables: String?
+        public var filterSchemas: String?
         public var filterTimeout: String?
         public var filterMaximumRows: String?
         public var allowUnauthenticated = false
@@ -69,7 +71,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
-            filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
+            filterSchemas: String? = nil, filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
             openapiFile: String? = nil
         ) {
             self.databaseURL = databaseURL
@@ -79,6 +81,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             self.defaultJobsDirectory = defaultJobsDirectory
             self.logLevel = logLevel
             self.filterTables = filterTables
+            self.filterSchemas = filterSchemas
             self.filterTimeout = filterTimeout
             self.filterMaximumRows = filterMaximumRows
             self.allowUnauthenticated = allowUnauthenticated
@@ -132,6 +135,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         var filters = FilterPolicy.standard
         if let (text, _) = pick(flags.filterTables, flagName: "--filter-tables", "KAIROS_FILTER_TABLES") {
             filters.limits.allowedTables = Set(list(text))
+        }
+        if let (text, _) = pick(flags.filterSchemas, flagName: "--filter-schemas", "KAIROS_FILTER_SCHEMAS") {
+            filters.limits.allowedSchemas = Set(list(text))
         }
         if let (text, source) = pick(flags.filterTimeout, flagName: "--filter-timeout", "KAIROS_FILTER_TIMEOUT") {
             guard let period = try? Period(parsing: text), period.microseconds > 0 else {
@@ -200,9 +206,9 @@ extension ServiceConfiguration: CustomStringConvertible {
     }
 }
 
-/// Settings given on the command line; nil where a flag was not given. A command's parsed options
-/// conform as they are, so no flag is copied by hand; a command without some setting leaves it to
-/// the defaults below (nil, false).
+/// Settings given on the command line; nil where a flag was not given. `kairos serve`'s parsed
+/// options conform as they are, so no flag is copied by hand. There are no defaults: a setting
+/// the command lacks or misnames fails to compile rather than being silently ignored.
 public protocol ServiceFlags {
     var databaseURL: String? { get }
     var host: String? { get }
@@ -211,22 +217,11 @@ public protocol ServiceFlags {
     var defaultJobsDirectory: String? { get }
     var logLevel: String? { get }
     var filterTables: String? { get }
+    var filterSchemas: String? { get }
     var filterTimeout: String? { get }
     var filterMaximumRows: String? { get }
     var allowUnauthenticated: Bool { get }
     var openapiFile: String? { get }
-}
-
-extension ServiceFlags {
-    public var host: String? { nil }
-    public var port: Int? { nil }
-    public var apiTokens: String? { nil }
-    public var defaultJobsDirectory: String? { nil }
-    public var filterTables: String? { nil }
-    public var filterTimeout: String? { nil }
-    public var filterMaximumRows: String? { nil }
-    public var allowUnauthenticated: Bool { false }
-    public var openapiFile: String? { nil }
 }
 
 /// A setting that cannot be used; the message names it and says what would be accepted.

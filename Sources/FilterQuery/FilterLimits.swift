@@ -13,11 +13,22 @@ public struct FilterLimits: Sendable, Equatable {
     /// expansion adds one (its row cap, `LIMIT $n`), so a filter may bring 65,534.
     public var maximumParameters = 65_534
     /// The tables (as written, `versions` or `public.versions`) a filter may read; nil allows any
-    /// table the database user can read.
+    /// table the database user can read, within ``defaultSchema`` and ``allowedSchemas``.
     public var allowedTables: Set<String>?
+    /// The schema a qualified name may always name: the database's default one. Unqualified
+    /// names are read through the session's search path.
+    public var defaultSchema = "public"
+    /// Other schemas a qualified name may name (`reports.sales`); none by default, so a filter
+    /// cannot wander into `secret.creds`. A table the allowlist names is allowed whatever its schema.
+    public var allowedSchemas: Set<String> = []
+    /// Tables no filter ever reads, whatever the allowlists say, by their last name part: the
+    /// service's own (`jobs` holds every job's kwargs).
+    public var protectedTables: Set<String> = []
 
-    public init(allowedTables: Set<String>? = nil) {
+    public init(allowedTables: Set<String>? = nil, allowedSchemas: Set<String> = [], protectedTables: Set<String> = []) {
         self.allowedTables = allowedTables
+        self.allowedSchemas = allowedSchemas
+        self.protectedTables = protectedTables
     }
 
     public static let standard = FilterLimits()

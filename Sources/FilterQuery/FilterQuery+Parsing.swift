@@ -168,6 +168,11 @@ struct FilterParser {
         } else {
             reference = .init(name: try Self.identifier(text))
         }
+        let parts = reference.name.parts
+        // In any case, though names are quoted (so exact): refusing "JOBS" too costs nothing.
+        if let last = parts.last, !limits.protectedTables.isEmpty, limits.protectedTables.contains(last.lowercased()) {
+            throw ParseFailure("table \"\(reference.name)\" is one of Kairos's own tables, which a filter never reads")
+        }
         if let allowed = limits.allowedTables {
             guard allowed.contains(reference.name.description) else {
                 throw ParseFailure("table \"\(reference.name)\" is not one a filter may read; allowed: \(allowed.sorted().joined(separator: ", "))")
@@ -176,6 +181,14 @@ struct FilterParser {
             // Role password hashes (pg_authid), other sessions' queries (pg_stat_activity): not
             // for anyone who can post a job. An allowlist that names one lets it through.
             throw ParseFailure("table \"\(reference.name)\" is one of PostgreSQL's own catalogs, which a filter may read only when the allowlist of filter tables names it")
+        } else if parts.count > 1 {
+            // schema.table or database.schema.table: the schema is the part before the table.
+            let schema = parts[parts.count - 2]
+            // Names are quoted, so "Secret" is another schema than secret: compared exactly.
+            guard schema == limits.defaultSchema || limits.allowedSchemas.contains(schema) else {
+                throw ParseFailure(
+                    "table \"\(reference.name)\" is in schema \"\(schema)\", which a filter may read only when the allowlist of filter schemas names it")
+            }
         }
         return reference
     }

@@ -3,7 +3,7 @@ import ArgumentParser
 import Jobs
 import Postgres
 
-struct Migrate: ParsableCommand, ServiceFlags {
+struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply pending database migrations and exit (serve also does this at boot).")
 
@@ -14,7 +14,7 @@ struct Migrate: ParsableCommand, ServiceFlags {
     var logLevel: String?
 
     func run() throws {
-        let configuration = try ServiceConfiguration.resolveOrExit(self)
+        let configuration = try ServiceConfiguration.resolveOrExit(ServiceConfiguration.Flags(databaseURL: databaseURL, logLevel: logLevel))
         var database = PostgresConfiguration(configuration.databaseURL)
         database.logger = makeLogger(level: configuration.logLevel)
         let connection = try PostgresConnection.connect(database)

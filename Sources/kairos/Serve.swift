@@ -35,6 +35,9 @@ struct Serve: ParsableCommand, ServiceFlags {
     @Option(help: "Comma-separated tables a $filter may read; any when not given (env: KAIROS_FILTER_TABLES).")
     var filterTables: String?
 
+    @Option(help: "Comma-separated schemas besides public that a $filter may name, as in reports.sales (env: KAIROS_FILTER_SCHEMAS).")
+    var filterSchemas: String?
+
     @Option(help: "How long one $filter query may run, as a duration such as 30s (env: KAIROS_FILTER_TIMEOUT).")
     var filterTimeout: String?
 
@@ -63,10 +66,13 @@ struct Serve: ParsableCommand, ServiceFlags {
         let metrics = ServiceMetrics()
         let specification = loadSpecification(configuration.openapiFile, logger: logger)
         let startup = Startup(pending: "applying database migrations")
+        // One bound on after-commit work for the whole process: manual runs' and the scheduler's.
+        let afterCommit = AfterCommitExecutor()
         let server = HTTPServer(
             HTTPServer.Configuration(host: configuration.host, port: configuration.port),
             router: KairosAPI.router(
-                database: pool, startup: startup, handlers: handlers, metrics: metrics, specification: specification, logger: logger),
+                database: pool, startup: startup, handlers: handlers, metrics: metrics, specification: specification,
+                afterCommit: afterCommit, logger: logger),
             middleware: KairosAPI.middleware(logger: logger, tokens: configuration.apiTokens, metrics: metrics), logger: logger)
         do {
             try server.start()
@@ -96,7 +102,7 @@ struct Serve: ParsableCommand, ServiceFlags {
                     "directory": "\(configuration.defaultJobsDirectory)", "loaded": "\(outcomes.filter { $0.error == nil }.count)",
                     "failed": "\(outcomes.filter { $0.error != nil }.count)",
                 ])
-            scheduler = startScheduler(pool, handlers: handlers, metrics: metrics, logger: logger)
+            scheduler = startScheduler(pool, handlers: handlers, afterCommit: afterCommit, metrics: metrics, logger: logger)
             startup.markReady()
             logger.notice("ready")
         }
@@ -106,6 +112,11 @@ struct Serve: ParsableCommand, ServiceFlags {
         // Stop claiming first; the batch under way commits before the pool closes.
         scheduler?.stop()
         server.shutdown(gracePeriod: .seconds(shutdownGrace))
+        // Work already committed gets the same grace to finish before its connections go.
+        if !afterCommit.waitUntilIdle(timeout: .seconds(shutdownGrace)) {
+            let load = afterCommit.load
+            logger.warning("after-commit work still under way at shutdown", metadata: ["running": "\(load.running)", "waiting": "\(load.waiting)"])
+        }
         pool.close()
         logger.notice("stopped")
     }
@@ -122,9 +133,11 @@ extension Serve {
         }
     }
 
-    private func startScheduler(_ pool: PostgresPool, handlers: HandlerRegistry, metrics: ServiceMetrics, logger: Logger) -> Scheduler? {
+    private func startScheduler(
+        _ pool: PostgresPool, handlers: HandlerRegistry, afterCommit: AfterCommitExecutor, metrics: ServiceMetrics, logger: Logger
+    ) -> Scheduler? {
         let scheduler = Scheduler(
-            firer: JobFirer(pool: pool, handlers: handlers, logger: logger),
+            firer: JobFirer(pool: pool, handlers: handlers, afterCommit: afterCommit, logger: logger),
             configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger,
             onEvent: { event in
                 if case .batch(let report) = event { metrics.recordBatch(report) }

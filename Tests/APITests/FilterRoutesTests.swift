@@ -116,9 +116,9 @@ import Testing
         let policy = FilterPolicy(limits: FilterLimits(allowedTables: ["versions"]), maximumRows: 13)
         try await APIFixture.with(handlers: .standard(filters: policy)) { api throws in
             try api.pool.withConnection { try FilterFixture.create(on: $0) }
-            let forbidden = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "jobs"}}"#)
+            let forbidden = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "packages"}}"#)
             #expect(forbidden.status == 400)
-            #expect(forbidden.error == #"$filter.table: table "jobs" is not one a filter may read; allowed: versions"#)
+            #expect(forbidden.error == #"$filter.table: table "packages" is not one a filter may read; allowed: versions"#)
             let tooMany = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "versions"}}"#)
             #expect(tooMany.status == 400)
             #expect(tooMany.error == "the filter matches more than 13 rows, the most one expansion may post; narrow its 'where' or add a 'limit'")
@@ -126,6 +126,36 @@ import Testing
             #expect(capped.json["matched"]?.arrayValue?.count == 13)
             let job = #"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": [{"$filter": {"table": "packages"}}]}}"#
             #expect(try api.call("POST", "/api/v1/jobs", body: job).status == 400)
+        }
+    }
+
+    /// Kairos's own tables hold every job's kwargs: no filter reads them, through either debug
+    /// endpoint or a job, even with an allowlist that names them; another schema needs its own.
+    @Test(arguments: ["jobs", "runs", "flows", "service_state", "schema_migrations"])
+    func kairosOwnTablesAreNeverReadable(table: String) async throws {
+        let policy = FilterPolicy(limits: FilterLimits(allowedTables: [table]))
+        try await APIFixture.with(handlers: .standard(filters: policy)) { api throws in
+            let message = "$filter.table: table \"\(table)\" is one of Kairos's own tables, which a filter never reads"
+            for path in ["/api/v1/debug-expand-filter", "/api/v1/debug-show-select-query"] {
+                let reply = try api.call("POST", path, body: #"{"$filter": {"table": "\#(table)"}}"#)
+                #expect(reply.status == 400)
+                #expect(reply.error == message, "\(path)")
+            }
+            let job = try api.call("POST", "/api/v1/jobs", body: #"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f", "flow_arguments": [{"$filter": {"table": "\#(table)"}}]}}"#)
+            #expect(job.status == 400)
+            #expect(job.error == "'kwargs' for FlowScheduling: 'flow_arguments'[0].\(message)")
+        }
+    }
+
+    @Test func anotherSchemaIsReadableOnlyWhenAllowed() async throws {
+        try await APIFixture.with { api throws in
+            let refused = try api.call("POST", "/api/v1/debug-show-select-query", body: #"{"$filter": {"table": "secret.creds"}}"#)
+            #expect(refused.status == 400)
+            #expect(refused.error == #"$filter.table: table "secret.creds" is in schema "secret", which a filter may read only when the allowlist of filter schemas names it"#)
+        }
+        let policy = FilterPolicy(limits: FilterLimits(allowedSchemas: ["secret"]))
+        try await APIFixture.with(handlers: .standard(filters: policy)) { api throws in
+            #expect(try api.call("POST", "/api/v1/debug-show-select-query", body: #"{"$filter": {"table": "secret.creds"}}"#).status == 200)
         }
     }
 }

@@ -22,6 +22,7 @@ import Testing
             """.write(toFile: directory + "/every-second.yaml", atomically: true, encoding: .utf8)
             let arguments = ["serve", "--port", "0", "--default-jobs-dir", directory]
 
+            // Real time, on purpose: the test is about a stretch of downtime between two processes.
             try await onThread {
                 for lifetime in 1...2 {
                     let kairos = try KairosProcess(arguments, environment: ["DATABASE_URL": url])

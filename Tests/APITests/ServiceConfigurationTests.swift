@@ -46,14 +46,23 @@ import Testing
         let standard = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).filters
         #expect(standard == .standard)
         #expect(standard.limits.allowedTables == nil)
-        let environment = ["KAIROS_FILTER_TABLES": "versions, packages,,", "KAIROS_FILTER_TIMEOUT": "2 minutes", "KAIROS_FILTER_MAX_ROWS": "500"]
+        #expect(standard.limits.allowedSchemas.isEmpty)
+        #expect(standard.limits.protectedTables == KairosSchema.tableNames)
+        let environment = [
+            "KAIROS_FILTER_TABLES": "versions, packages,,", "KAIROS_FILTER_TIMEOUT": "2 minutes", "KAIROS_FILTER_MAX_ROWS": "500",
+            "KAIROS_FILTER_SCHEMAS": "reports, archive",
+        ]
         let fromEnvironment = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment).filters
         #expect(fromEnvironment.limits.allowedTables == ["versions", "packages"])
         #expect(fromEnvironment.statementTimeout == .seconds(120))
         #expect(fromEnvironment.maximumRows == 500)
-        let flags = ServiceConfiguration.Flags(filterTables: "analyses", filterTimeout: "1.5", filterMaximumRows: "1")
+        #expect(fromEnvironment.limits.allowedSchemas == ["reports", "archive"])
+        // Setting the tables keeps Kairos's own protected.
+        #expect(fromEnvironment.limits.protectedTables == KairosSchema.tableNames)
+        let flags = ServiceConfiguration.Flags(filterTables: "analyses", filterSchemas: "x", filterTimeout: "1.5", filterMaximumRows: "1")
         let fromFlags = try ServiceConfiguration.resolve(flags: flags, environment: environment).filters
         #expect(fromFlags.limits.allowedTables == ["analyses"])
+        #expect(fromFlags.limits.allowedSchemas == ["x"])
         #expect(fromFlags.statementTimeout == .milliseconds(1500))
         #expect(fromFlags.maximumRows == 1)
         // The longest statement timeout PostgreSQL takes is just over 24 days.

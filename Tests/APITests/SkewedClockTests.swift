@@ -26,8 +26,9 @@ import Testing
     @Test func aProcessClockTwoHoursAheadDecidesNothing() async throws {
         let preload = try #require(Self.libfaketime, "libfaketime is missing: apt-get install faketime (scripts/test.sh does)")
         try await TestDatabase.withSchema { configuration in
-            // Under the preload the binary did not see its arguments here, so every setting goes
-            // through the environment, which Kairos reads for each of them.
+            // Run with libfaketime preloaded, this binary ran `serve` with its defaults whatever
+            // arguments it was given (seen here with `--version`), so every setting goes through
+            // the environment, which Kairos reads for each of them.
             let environment = [
                 "DATABASE_URL": try TestDatabase.connectionString(for: configuration), "KAIROS_PORT": "0",
                 "KAIROS_DEFAULT_JOBS_DIR": "/nonexistent/kairos-skew", "KAIROS_LOG_LEVEL": "info",
@@ -87,6 +88,19 @@ import Testing
                 try api.send("GET /api/v1/jobs/aligned HTTP/1.1\r\nHost: t\r\n\r\n")
                 let resumed = try JSONValue(parsing: try api.readResponse().body)["job"]?["next_run_time"]
                 #expect(near(resumed, started + hour), "\(resumed?.serialized() ?? "")")
+
+                // Due-ness and lateness: a one-shot three seconds ahead by the database fires then,
+                // not two hours early; "soon", half an hour ahead, has not fired.
+                let shortly = try databaseNow() + 3_000_000
+                #expect(try post(["job_id": "shortly", "handler": "FlowScheduling", "kwargs": kwargs, "when": .string(shortly.iso8601)]).status == 201)
+                #expect(eventually(timeout: 60) {
+                    (try? database.query("SELECT count(*) AS n FROM runs WHERE job_id = 'shortly'")[0].decode(Int.self, column: "n")) == 1
+                })
+                let fired = try database.query("SELECT scheduled_for, claimed_at FROM runs WHERE job_id = 'shortly'")[0]
+                #expect(try fired.decode(Timestamp.self, column: "scheduled_for") == shortly)
+                let lateness = try fired.decode(Timestamp.self, column: "claimed_at") - shortly
+                #expect(lateness >= 0 && lateness < 30_000_000, "claimed \(lateness) µs after its time")
+                #expect(try database.query("SELECT count(*) AS n FROM runs WHERE job_id = 'soon'")[0].decode(Int.self, column: "n") == 0)
 
                 // A manual run's slot is the database's now.
                 try api.send("POST /api/v1/jobs/aligned/run HTTP/1.1\r\nHost: t\r\n\r\n")

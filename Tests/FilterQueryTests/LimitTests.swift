@@ -119,4 +119,41 @@ import Testing
             #expect(error?.message.hasSuffix("is not one a filter may read; allowed: packages, versions") == true, "\(document)")
         }
     }
+
+    /// Kairos's own tables, in any schema and any case, anywhere in a query, whatever the
+    /// allowlists say.
+    @Test func protectedTablesAreNeverRead() throws {
+        let limits = FilterLimits(
+            allowedTables: ["versions", "jobs", "public.jobs", "kairos.runs", "JOBS", "runs"], protectedTables: ["jobs", "runs"])
+        for document in [
+            #"{"table": "jobs"}"#, #"{"table": "public.jobs"}"#, #"{"table": "kairos.runs AS r"}"#, #"{"table": "JOBS"}"#,
+            #"{"table": "versions", "joins": [{"table": "jobs", "using": "id"}]}"#,
+            #"{"table": "versions", "where": {"id in": {"$filter": {"table": "runs", "select": "id"}}}}"#,
+        ] {
+            let error = #expect(throws: FilterError.self) { try compile(document, limits: limits) }
+            #expect(error?.message.hasSuffix("is one of Kairos's own tables, which a filter never reads") == true, "\(document)")
+        }
+        _ = try compile(#"{"table": "jobs_archive"}"#, limits: FilterLimits(protectedTables: ["jobs"]))
+    }
+
+    /// Unqualified names and the default schema are readable; another schema only when allowed,
+    /// as the schema named exactly (names are quoted, so case counts).
+    @Test func aSchemaBeyondTheDefaultOneNeedsTheAllowlist() throws {
+        for readable in ["versions", "public.versions", "db.public.versions"] {
+            _ = try compile(#"{"table": "\#(readable)"}"#)
+        }
+        for document in [
+            #"{"table": "secret.creds"}"#,
+            #"{"table": "versions", "joins": [{"table": "secret.creds", "using": "id"}]}"#,
+            #"{"table": "versions", "where": {"id in": {"$filter": {"table": "db.secret.creds", "select": "id"}}}}"#,
+        ] {
+            let error = #expect(throws: FilterError.self) { try compile(document) }
+            #expect(error?.message.hasSuffix(#"is in schema "secret", which a filter may read only when the allowlist of filter schemas names it"#) == true,
+                    "\(document): \(error?.message ?? "")")
+        }
+        _ = try compile(#"{"table": "reports.sales"}"#, limits: FilterLimits(allowedSchemas: ["reports"]))
+        #expect(throws: FilterError.self) { try compile(#"{"table": "Reports.sales"}"#, limits: FilterLimits(allowedSchemas: ["reports"])) }
+        // A table the allowlist names is readable whatever its schema.
+        _ = try compile(#"{"table": "secret.creds"}"#, limits: FilterLimits(allowedTables: ["secret.creds"]))
+    }
 }

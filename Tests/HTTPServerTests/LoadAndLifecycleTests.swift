@@ -46,13 +46,18 @@ import Testing
             }
             #expect(eventually { server.openConnections == 200 })
             let normal = try RawHTTPConnection(port: port)
-            var slowest = 0.0
+            var times: [Double] = []
             for _ in 0..<50 {
                 let stopwatch = Stopwatch()
                 #expect(try normal.get("/hello").status == 200)
-                slowest = max(slowest, stopwatch.elapsed)
+                times.append(stopwatch.elapsed)
             }
-            #expect(slowest < 0.25, "slowest of 50 requests took \(slowest) s")
+            times.sort()
+            // Held up behind the slow ones, a request would wait out their 30 s header timeout:
+            // the slowest answers far sooner, and the typical one at once. (Not tighter: the
+            // other suites run beside this one on two cores.)
+            #expect(times[49] < 5, "slowest of 50 requests took \(times[49]) s")
+            #expect(times[25] < 0.25, "the median of 50 requests took \(times[25]) s")
             // The slow ones are still waiting, not dropped.
             #expect(server.openConnections == 201)
             withExtendedLifetime(slow) {}

@@ -75,13 +75,14 @@ import Testing
                 guard let listening = all.firstIndex(where: { if case .listening = $0 { true } else { false } }) else { return false }
                 return all[listening...].contains { if case .sleeping(let duration) = $0 { duration == .seconds(3600) } else { false } }
             })
-            // Due at once by the test clock: without the NOTIFY it would not fire for an hour.
-            try db.save(flowJob("soon", when: t(1)), now: t(0))
-            db.clock.now = t(1)
+            // Due at once (its time is the clock's now): without the NOTIFY it would not fire for
+            // an hour. The clock does not move, so nothing else can make it due.
+            try db.save(flowJob("soon", when: t(0)), now: t(0))
             let stopwatch = Stopwatch()
             let fired = events.wait(timeout: 60) { if case .batch(let report) = $0 { report.succeeded == 1 } else { false } }
             #expect(fired != nil)
-            #expect(stopwatch.elapsed < 60)
+            // Far under the hour; the bound is loose for a host that stalls (not a benchmark).
+            #expect(stopwatch.elapsed < 30)
         }
     }
 

@@ -1,3 +1,4 @@
+import Chronology
 import Jobs
 import Postgres
 import SQLBuilding
@@ -39,6 +40,31 @@ import Testing
             #expect(throws: PostgresError.self) { try db.runs(of: "a") }
             #expect(throws: PostgresError.self) { try FlowBoard(pool: db.pool).flows(.init()) }
             #expect(throws: PostgresError.self) { try FlowBoard(pool: db.pool).countsByState(timeout: .seconds(10)) }
+        }
+    }
+
+    /// A due job that cannot be read fails alone: its firing is a failed run with a failure
+    /// record, it is paused, and every other job of the batch fires, then and afterwards.
+    @Test func aDueJobThatCannotBeReadFailsAloneAndIsPaused() async throws {
+        try await JobsFixture.with { db in
+            try db.save(flowJob("good", every: "10s", when: t(10)), now: t(0))
+            try db.save(flowJob("bad", every: "10s", when: t(10)), now: t(0))
+            try db.pool.withConnection { connection in
+                try connection.executeScript("ALTER TABLE jobs DROP CONSTRAINT jobs_origin_check; UPDATE jobs SET origin = 'martian' WHERE job_id = 'bad'")
+            }
+            let report = try db.fireDue(at: t(10))
+            #expect(report.claimed == 2 && report.succeeded == 1 && report.failed == 1)
+            let bad = try db.pool.withConnection { try $0.query("SELECT state, next_run_time FROM jobs WHERE job_id = 'bad'")[0] }
+            #expect(try bad.decode(String.self, column: "state") == "paused")
+            #expect(try bad.decode(Timestamp?.self, column: "next_run_time") == nil)
+            let runs = try db.pool.withConnection { try $0.query("SELECT outcome, error FROM runs WHERE job_id = 'bad'") }
+            #expect(try runs.map { try $0.decode(String.self, column: "outcome") } == ["failed"])
+            #expect(try runs.first?.decode(String.self, column: "error").contains("\"martian\"") == true)
+            let records = try db.store.jobs(.failed)
+            #expect(records.map { $0.kwargs["failed_job_id"] } == ["bad"])
+            // The next slot: the good job alone.
+            let next = try db.fireDue(at: t(20))
+            #expect(next.claimed == 1 && next.succeeded == 1)
         }
     }
 }

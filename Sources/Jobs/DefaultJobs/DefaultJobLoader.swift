@@ -90,11 +90,11 @@ public struct DefaultJobLoader: Sendable {
         return try JobDefinition.parse(object, handlers: handlers, kwargsAtTopLevel: true)
     }
 
-    /// `path:line: message`, the line being that of the key or element the error names.
+    /// `path:line: message` for a definition error, the line being that of the key or element
+    /// it names; `path: message` for another (a database error while registering).
     static func located(_ error: any Error, in path: String, _ document: YAMLDocument?) -> String {
-        guard let document else { return "\(path): \(error)" }
-        let at = (error as? JobDefinitionError)?.path ?? []
-        return "\(location(path, document, at)) \(error)"
+        guard let document, let definitionError = error as? JobDefinitionError else { return "\(path): \(error)" }
+        return "\(location(path, document, definitionError.path)) \(error)"
     }
 
     private static func location(_ path: String, _ document: YAMLDocument, _ at: JSONPath) -> String {

@@ -2,15 +2,21 @@ import FilterQuery
 
 /// How Kairos runs `$filter` queries: what a document may ask for, how long its query may run
 /// and how many rows it may match. One policy serves validation, firing and the debug endpoints.
+/// Kairos's own tables (``KairosSchema/tableNames``) are never readable through it, whatever
+/// the limits given say.
 public struct FilterPolicy: Sendable, Equatable {
-    public var limits: FilterLimits
+    public var limits: FilterLimits {
+        didSet { limits.protectedTables.formUnion(KairosSchema.tableNames) }
+    }
     /// Each filter query is cancelled after this long. Default 30 s.
     public var statementTimeout: Duration
     /// More matching rows than this is an error, never a silent truncation. Default 100,000.
     public var maximumRows: Int
 
     public init(limits: FilterLimits = .standard, statementTimeout: Duration = .seconds(30), maximumRows: Int = 100_000) {
-        self.limits = limits
+        var protected = limits
+        protected.protectedTables.formUnion(KairosSchema.tableNames)
+        self.limits = protected
         self.statementTimeout = statementTimeout
         self.maximumRows = maximumRows
     }

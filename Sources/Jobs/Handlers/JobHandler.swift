@@ -20,8 +20,10 @@ public protocol JobHandler: Sendable {
 ///    so what it returns is posted exactly once per scheduled time. It must not do outside
 ///    work; what it may read, it reads through its ``FiringContext``.
 /// 2. What it returns as ``FiringDecision/afterCommit`` runs once that transaction has
-///    committed, on the firer's bounded ``AfterCommitExecutor``: the place for outside work
-///    (an HTTP call), which a rollback could not undo.
+///    committed, on the firer's bounded ``AfterCommitExecutor``: where outside work (an HTTP
+///    call) belongs, since a rollback could not undo it. As it stands that stage runs at most
+///    once: work lost with its process, or refused by a full queue, is not taken up again.
+///    A handler that needs at least once keeps a lease on its run (the webhook handler's issue).
 public protocol JobWork: Sendable {
     func fire(_ firing: FiringIdentity, context: FiringContext) throws -> FiringDecision
 }

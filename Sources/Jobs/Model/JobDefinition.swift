@@ -11,8 +11,10 @@ import Scheduling
 public struct JobDefinition: Sendable {
     public var id: String
     public var handler: any JobHandler
-    /// As given, for storing and showing; ``work`` is what firing uses.
+    /// As given, for storing and showing.
     public var kwargs: JSONObject
+    /// The kwargs as the handler read them: their check when the job is defined. Storage keeps
+    /// ``kwargs``; a firing reads them back with the same ``JobHandler/work(from:)``.
     public var work: any JobWork
     public var when: LooseDate?
     public var periodically: Period?

@@ -1,5 +1,6 @@
 import Chronology
 import JSON
+import Postgres
 import Scheduling
 
 /// What one firing writes: its run, the flows it posts, the job's new schedule, and the work
@@ -22,6 +23,12 @@ struct FiringRecord: Sendable {
     }
 
     var identity: FiringIdentity { FiringIdentity(jobID: job.id, scheduledFor: slot) }
+
+    var runRow: RunRow {
+        RunRow(
+            jobID: job.id, scheduledFor: slot, coalescedSlots: coalescedSlots, cause: cause, outcome: outcome,
+            flowsPosted: Int64(flows.count), error: error)
+    }
 
     /// fabric8's failed-job record for a failed firing.
     var failureRecord: FailureRecord? {
@@ -67,5 +74,34 @@ enum FiringPlan {
             record.error = "\(error)"
         }
         return record
+    }
+}
+
+/// A due job whose row cannot be read as a job (a state word or origin this version does not
+/// know, kwargs that are not an object): it must not hold up the rest of its batch, nor come
+/// due again every time. Its firing is recorded as failed, with a failure record, and the job
+/// is paused for an operator to look at.
+struct UnreadableJob: Sendable {
+    var id: String
+    var handler: String
+    var kwargs: JSONValue
+    var due: Timestamp
+    var error: String
+
+    /// Reads what a claimed row surely has; throws only if even that is missing.
+    init(_ row: PostgresRow, error: any Error) throws {
+        id = try row.decode(String.self, column: "job_id")
+        handler = try row.decode(String.self, column: "handler")
+        kwargs = try row.decode(JSONValue.self, column: "kwargs")
+        due = try row.decode(Timestamp.self, column: "next_run_time")
+        self.error = "the stored job cannot be read, so it was paused: \(error)"
+    }
+
+    var runRow: RunRow {
+        RunRow(jobID: id, scheduledFor: due, coalescedSlots: 0, cause: .schedule, outcome: .failed, flowsPosted: 0, error: error)
+    }
+
+    var failureRecord: FailureRecord {
+        FailureRecord(error: error, failedJobID: id, failedHandler: handler, failedKwargs: kwargs.objectValue ?? ["stored": kwargs], scheduledFor: due)
     }
 }

@@ -56,13 +56,19 @@ public struct JobFirer: Sendable {
             let started = try rows[0].decode(Timestamp.self, column: "claimed_clock")
             report.now = now
             let context = filterContext(tx)
-            let records = try rows.map { row in
-                let job = try JobsTable.decode(row)
-                // The claim asked for next_run_time <= now, so it is there.
-                let due = try row.decode(Timestamp.self, column: "next_run_time")
-                return FiringPlan.scheduled(job, due: due, now: now, handlers: handlers, context: context)
+            var records: [FiringRecord] = []
+            var unreadable: [UnreadableJob] = []
+            for row in rows {
+                do {
+                    let job = try JobsTable.decode(row)
+                    // The claim asked for next_run_time <= now, so it is there.
+                    let due = try row.decode(Timestamp.self, column: "next_run_time")
+                    records.append(FiringPlan.scheduled(job, due: due, now: now, handlers: handlers, context: context))
+                } catch {
+                    unreadable.append(try UnreadableJob(row, error: error))
+                }
             }
-            followUps = try write(records, claimedAt: now, startedAt: started, on: tx, report: &report)
+            followUps = try write(records, unreadable: unreadable, claimedAt: now, startedAt: started, on: tx, report: &report)
             return report
         }
         submit(followUps)
@@ -80,7 +86,7 @@ public struct JobFirer: Sendable {
             let started = try JobClock.database.now(on: tx)
             var report = Report(claimed: 1)
             let record = FiringPlan.execute(job, slot: now, cause: .manual, handlers: handlers, context: filterContext(tx))
-            followUps = try write([record], claimedAt: now, startedAt: started, on: tx, report: &report)
+            followUps = try write([record], unreadable: [], claimedAt: now, startedAt: started, on: tx, report: &report)
             return try tx.query(RunsTable.runSelect(jobID: jobID, scheduledFor: now)).first.map(RunsTable.decode)
         }
         submit(followUps)
@@ -95,14 +101,16 @@ public struct JobFirer: Sendable {
     }
 
     /// Writes a batch with one statement per table, whatever its size: runs, flows, failed-job
-    /// records, next run times. Returns the after-commit work of the firings recorded.
+    /// records, next run times (unreadable jobs are paused). Returns the after-commit work of the
+    /// firings recorded.
     private func write(
-        _ records: [FiringRecord], claimedAt now: Timestamp, startedAt: Timestamp, on tx: PostgresConnection, report: inout Report
+        _ records: [FiringRecord], unreadable: [UnreadableJob], claimedAt now: Timestamp, startedAt: Timestamp,
+        on tx: PostgresConnection, report: inout Report
     ) throws -> [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] {
         // A run that already exists means this scheduled time was fired before (a job replaced
         // with an overlapping schedule): its identity is taken, so nothing is posted again.
         let runIDs = Dictionary(
-            try tx.query(RunsTable.runRecordMany(records, claimedAt: now, startedAt: startedAt)).map {
+            try tx.query(RunsTable.runRecordMany(records.map(\.runRow) + unreadable.map(\.runRow), claimedAt: now, startedAt: startedAt)).map {
                 (try $0.decode(String.self, column: "job_id"), try $0.decode(Int64.self, column: "id"))
             },
             uniquingKeysWith: { first, _ in first })
@@ -133,6 +141,15 @@ public struct JobFirer: Sendable {
             if let afterCommit = record.afterCommit {
                 followUps.append((CommittedFiring(identity: record.identity, runID: runID), afterCommit))
             }
+        }
+        let paused = unreadable.filter { runIDs[$0.id] != nil }
+        for job in paused {
+            report.failed += 1
+            logger.error("job cannot be read as stored; paused", metadata: ["job.id": "\(job.id)", "error": "\(job.error)"])
+            failures.append(job.failureRecord)
+        }
+        if !paused.isEmpty {
+            try tx.execute(JobsTable.jobPauseMany(ids: paused.map(\.id)))
         }
         if !flows.isEmpty {
             try tx.execute(FlowsTable.flowInsertMany(flows))

@@ -3,6 +3,9 @@ import Postgres
 /// Kairos's tables, as migrations applied at boot (``Migrator``); append new steps, never edit
 /// an applied one.
 public enum KairosSchema {
+    /// Kairos's own tables, which no `$filter` may read (see ``FilterPolicy``).
+    public static let tableNames: Set<String> = ["jobs", "runs", "flows", "service_state", "schema_migrations"]
+
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "service state", sql: """
             -- One row: whether the whole service fires jobs. Pausing it keeps every job's

@@ -130,6 +130,11 @@ enum JobsTable {
         """
     }
 
+    /// Pauses jobs that cannot be fired as stored (see ``UnreadableJob``), so they stop coming due.
+    static func jobPauseMany(ids: [String]) -> SQL {
+        "UPDATE jobs SET state = 'paused', next_run_time = NULL, updated_at = clock_timestamp() WHERE job_id = ANY(\(ids))"
+    }
+
     /// Each job's next run time after a firing; none means it has finished.
     static func jobRescheduleMany(ids: [String], nextRunTimes: [Timestamp?]) -> SQL {
         """

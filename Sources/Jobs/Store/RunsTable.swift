@@ -30,16 +30,16 @@ enum RunsTable {
     /// (the database's clock); each is finished by ``runFinishMany(ids:)`` once what it posts is
     /// written. A firing whose (job, scheduled time) already has a run is left out: its identity
     /// is taken. Returns `job_id` and `id` of each run recorded.
-    static func runRecordMany(_ records: [FiringRecord], claimedAt: Timestamp, startedAt: Timestamp) -> SQL {
+    static func runRecordMany(_ records: [RunRow], claimedAt: Timestamp, startedAt: Timestamp) -> SQL {
         """
         INSERT INTO runs (job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at,
                           flows_posted, error)
         SELECT r.job_id, r.scheduled_for, r.coalesced_slots, r.cause, r.outcome, \(claimedAt),
                CASE WHEN r.outcome = 'missed' THEN NULL ELSE \(startedAt)::timestamptz END,
                r.flows_posted, r.error
-        FROM unnest(\(records.map(\.job.id)), \(records.map(\.slot)), \(records.map(\.coalescedSlots)),
+        FROM unnest(\(records.map(\.jobID)), \(records.map(\.scheduledFor)), \(records.map(\.coalescedSlots)),
                     \(records.map(\.cause.rawValue)), \(records.map(\.outcome.rawValue)),
-                    \(records.map { Int64($0.flows.count) }), \(records.map(\.error)))
+                    \(records.map(\.flowsPosted)), \(records.map(\.error)))
              AS r(job_id, scheduled_for, coalesced_slots, cause, outcome, flows_posted, error)
         ON CONFLICT (job_id, scheduled_for) DO NOTHING
         RETURNING job_id, id
@@ -66,4 +66,15 @@ enum RunsTable {
     static func runSelect(jobID: String, scheduledFor: Timestamp) -> SQL {
         "SELECT \(columns) FROM runs WHERE job_id = \(jobID) AND scheduled_for = \(scheduledFor)"
     }
+}
+
+/// A run about to be recorded.
+struct RunRow: Sendable {
+    var jobID: String
+    var scheduledFor: Timestamp
+    var coalescedSlots: Int64
+    var cause: RunCause
+    var outcome: RunOutcome
+    var flowsPosted: Int64
+    var error: String?
 }
