@@ -54,6 +54,9 @@ public struct JSONLogHandler: LogHandler {
     private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {
         case .string(let text): return .string(text)
+        // Numbers given as numbers stay numbers, so collectors can compare them.
+        case .stringConvertible(let number as Int): return .int(Int64(number))
+        case .stringConvertible(let number as Double) where number.isFinite: return .double(number)
         case .stringConvertible(let convertible): return .string(convertible.description)
         case .array(let values): return .array(values.map(json))
         case .dictionary(let members):

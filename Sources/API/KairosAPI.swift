@@ -30,7 +30,7 @@ public enum KairosAPI {
             .add(to: &router)
         FlowRoutes(board: board).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters).add(to: &router)
-        MetricsRoutes(metrics: metrics, pool: database, board: board).add(to: &router)
+        MetricsRoutes(metrics: metrics, pool: database, board: board, store: store).add(to: &router)
         SpecRoutes(specification: specification).add(to: &router)
         return router
     }

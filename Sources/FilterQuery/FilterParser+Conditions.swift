@@ -137,10 +137,9 @@ extension FilterParser {
         return try? SQLIdentifier(qualified: String(Substring(text.utf8.dropFirst())))
     }
 
+    /// The values of an `in` list; an empty one is fine (programs build these lists): `in []`
+    /// matches nothing and `not in []` everything.
     private mutating func list(_ elements: [JSONValue]) throws(ParseFailure) -> [FilterQuery.Literal] {
-        guard !elements.isEmpty else {
-            throw ParseFailure("the list is empty and would match nothing; remove the condition or give values")
-        }
         guard elements.count <= limits.maximumListLength else {
             throw ParseFailure("the list has \(elements.count) values; at most \(limits.maximumListLength) are accepted")
         }
@@ -158,7 +157,11 @@ extension FilterParser {
     private mutating func literal(_ json: JSONValue) throws(ParseFailure) -> FilterQuery.Literal {
         let literal: FilterQuery.Literal
         switch json {
-        case .string(let text): literal = .string(text)
+        case .string(let text):
+            // PostgreSQL's text cannot hold U+0000: refused here, where the key path is known,
+            // rather than by the server when the query runs (or never, for show-select-query).
+            guard !text.utf8.contains(0) else { throw ParseFailure("a string holding U+0000 cannot be sent to PostgreSQL, whose text cannot hold it") }
+            literal = .string(text)
         case .int(let number): literal = .integer(number)
         case .double(let number): literal = .double(number)
         case .decimal(let digits): literal = .decimal(digits)

@@ -210,6 +210,12 @@ extension FilterQuery.Condition {
                 query.write(into: &sql)
                 sql.append(")")
             }
+        case .membership(let column, let negated, .list(let literals)) where literals.isEmpty:
+            // SQL has no empty list: `IN ()` is a syntax error. `x IN ()` is false and `x NOT IN
+            // ()` true, even for NULL; the column stays in the text so a typo in it is still an error.
+            sql.append(negated ? "(TRUE OR " : "(FALSE AND ")
+            sql.append(column)
+            sql.append(" IS NULL)")
         case .membership(let column, let negated, let members):
             sql.append(column)
             sql.append(negated ? " NOT IN (" : " IN (")

@@ -140,7 +140,11 @@ extension Serve {
             firer: JobFirer(pool: pool, handlers: handlers, afterCommit: afterCommit, logger: logger),
             configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger,
             onEvent: { event in
-                if case .batch(let report) = event { metrics.recordBatch(report) }
+                switch event {
+                case .batch(let report): metrics.recordBatch(report)
+                case .failed: metrics.recordBatchFailure()
+                case .sleeping, .listening: break
+                }
             })
         do {
             try scheduler.start()

@@ -158,4 +158,36 @@ import Testing
             #expect(try api.call("POST", "/api/v1/debug-show-select-query", body: #"{"$filter": {"table": "secret.creds"}}"#).status == 200)
         }
     }
+
+    /// Programs build `in` lists, and an empty one is normal: `in []` matches nothing, `not in []`
+    /// everything, and the column is still checked.
+    @Test func anEmptyListMatchesNothingAndItsNegationEverything() async throws {
+        try await APIFixture.with { api throws in
+            try api.pool.withConnection { try FilterFixture.create(on: $0) }
+            let all = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "ecosystems"}}"#).json["matched"]
+            let none = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "ecosystems", "where": {"id in": []}}}"#)
+            #expect(none.status == 200)
+            #expect(none.json["matched"] == [])
+            let bare = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "ecosystems", "where": {"id": []}}}"#)
+            #expect(bare.json["matched"] == [])
+            let every = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "ecosystems", "where": {"name not in": []}}}"#)
+            #expect(every.status == 200)
+            #expect(every.json["matched"] == all)
+            #expect(all?.arrayValue?.isEmpty == false)
+            let typo = try api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "ecosystems", "where": {"nmae in": []}}}"#)
+            #expect(typo.status == 400)
+            #expect(typo.error?.contains(#"column "nmae" does not exist"#) == true, "\(typo.text)")
+        }
+    }
+
+    /// PostgreSQL's text cannot hold U+0000: both endpoints say so, naming the key.
+    @Test(arguments: ["/api/v1/debug-expand-filter", "/api/v1/debug-show-select-query"])
+    func aStringHoldingNULIsA400NamingTheKey(path: String) async throws {
+        try await APIFixture.with { api throws in
+            let reply = try api.call("POST", path, body: #"{"$filter": {"table": "ecosystems", "where": {"name in": ["npm", "a\u0000b"]}}}"#)
+            #expect(reply.status == 400)
+            #expect(reply.error == #"$filter.where["name in"][1]: a string holding U+0000 cannot be sent to PostgreSQL, whose text cannot hold it"#,
+                    "\(reply.text)")
+        }
+    }
 }

@@ -29,4 +29,16 @@ import Testing
         #expect(time.count == 24 && time.hasSuffix("Z") && time.dropFirst(19).hasPrefix("."), "\(time)")
         #expect(try JSONValue(parsing: Array(written[1].utf8))["message"] == "a \"quoted\"\nmultiline message")
     }
+
+    @Test func numbersGivenAsNumbersAreJSONNumbers() throws {
+        let lines = LockedBox<[String]>([])
+        let logger = Logger(label: "kairos.test") { label in
+            JSONLogHandler(label: label, level: .info) { line in lines.update { $0.append(line) } }
+        }
+        logger.info("GET / 200", metadata: ["status": .stringConvertible(200), "latency_ms": .stringConvertible(0.412), "path": "/"])
+        let line = try JSONValue(parsing: Array(lines.get()[0].utf8))
+        #expect(line["status"] == .int(200))
+        #expect(line["latency_ms"] == .double(0.412))
+        #expect(line["path"] == "/")
+    }
 }

@@ -1,5 +1,6 @@
 import API
 import Chronology
+import Foundation
 import JSON
 import Jobs
 import TestSupport
@@ -85,6 +86,45 @@ import Testing
                 let isSample = !line.hasPrefix("#") && parts.count == 2 && Double(parts[1].replacingOccurrences(of: "+Inf", with: "inf")) != nil
                 #expect(isHeader || isSample, "\(line)")
             }
+        }
+    }
+
+    /// A 405 or an OPTIONS on a known path counts under that path's route template.
+    @Test func refusedMethodsCountUnderTheirRoute() async throws {
+        let metrics = ServiceMetrics()
+        try await APIFixture.with(metrics: metrics) { api throws in
+            #expect(try api.call("PUT", "/api/v1/jobs/x/runs").status == 405)
+            #expect(try api.call("OPTIONS", "/api/v1/jobs/x/runs").status == 204)
+            let text = try api.call("GET", "/metrics").text
+            #expect(text.contains(#"kairos_http_requests_total{route="/api/v1/jobs/{job_id}/runs",method="PUT",status="405"} 1"#), "\(text)")
+            #expect(text.contains(#"kairos_http_requests_total{route="/api/v1/jobs/{job_id}/runs",method="OPTIONS",status="204"} 1"#))
+            #expect(!text.contains(#"route="unmatched""#))
+        }
+    }
+
+    /// What an outage alert needs: whether the database answers, how long the oldest due job has
+    /// waited (it grows while nothing fires), failed batches and the last good one.
+    @Test func theDatabaseAndAStuckSchedulerShowInTheMetrics() async throws {
+        let metrics = ServiceMetrics()
+        try await APIFixture.with(metrics: metrics) { api throws in
+            var text = try api.call("GET", "/metrics").text
+            #expect(text.contains("kairos_db_up 1\n"))
+            #expect(text.contains("kairos_scheduler_overdue_seconds 0\n"), "\(text)")
+            #expect(text.contains("kairos_scheduler_batch_failures_total 0\n"))
+            #expect(!text.contains("\nkairos_scheduler_last_success_timestamp_seconds "))
+            // Due now, and nobody fires it: the wait grows with the clock.
+            #expect(try api.call("POST", "/api/v1/jobs", json: ["job_id": "due", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"]]).status == 201)
+            api.clock.now = APIFixture.now + 90_000_000
+            text = try api.call("GET", "/metrics").text
+            #expect(text.contains("kairos_scheduler_overdue_seconds 90\n"), "\(text)")
+            // A paused service owes nothing.
+            #expect(try api.call("PUT", "/api/v1/service/state?state=paused").status == 200)
+            #expect(try api.call("GET", "/metrics").text.contains("kairos_scheduler_overdue_seconds 0\n"))
+            metrics.recordBatchFailure()
+            metrics.recordBatch(try JobFirer(pool: api.pool, clock: .test { APIFixture.now }).fireDue(), at: Date(timeIntervalSince1970: 1_800_000_000))
+            text = try api.call("GET", "/metrics").text
+            #expect(text.contains("kairos_scheduler_batch_failures_total 1\n"))
+            #expect(text.contains("kairos_scheduler_last_success_timestamp_seconds 1800000000\n"))
         }
     }
 }

@@ -44,6 +44,11 @@ import Testing
             #expect(message == "database unavailable; the service's log has the reason", "\(message)")
             #expect(kairos.waitForLine("readiness: the database is unavailable") != nil, "\(kairos.log)")
             #expect(kairos.log.contains("127.0.0.1"))
+            // The metrics say the database is down, and leave out what only it could tell.
+            let scrape = try connection.get("/metrics")
+            #expect(scrape.status == 200)
+            #expect(scrape.text.contains("kairos_db_up 0\n"), "\(scrape.text)")
+            #expect(!scrape.text.contains("kairos_flows{"))
             #expect(kairos.terminate() == 0)
         }
     }

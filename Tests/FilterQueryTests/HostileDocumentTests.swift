@@ -106,12 +106,17 @@ import Testing
         }
     }
 
-    @Test func aNulByteInAValueIsRefusedByPostgresNotRun() async throws {
-        // PostgreSQL text cannot hold U+0000; the driver refuses to send it.
-        let query = try FilterQuery(parsing: ["table": "packages", "where": ["name": "lodash\u{0}; DROP"]])
+    @Test func aNulByteInAValueIsRefusedWhereItStandsAndCouldNotBeSentAnyway() async throws {
+        // PostgreSQL text cannot hold U+0000: the compiler refuses it, naming the key...
+        let error = #expect(throws: FilterError.self) {
+            try FilterQuery(parsing: ["table": "packages", "where": ["name": "lodash\u{0}; DROP"]])
+        }
+        #expect(error?.description == #"$filter.where["name"]: a string holding U+0000 cannot be sent to PostgreSQL, whose text cannot hold it"#)
+        // ...and were it let through, the driver would refuse to send it.
         try await withSchemaConnection { connection in
             try FilterFixture.create(on: connection)
-            #expect(throws: PostgresError.self) { try connection.query(query.sql) }
+            let name = "lodash\u{0}; DROP"
+            #expect(throws: PostgresError.self) { try connection.query("SELECT count(*) FROM packages WHERE name = \(name)") }
             #expect(try connection.query("SELECT count(*)::bigint FROM packages")[0].decode(Int.self, at: 0) == 7)
         }
     }

@@ -303,8 +303,8 @@ func expectSameAtEverySplit(_ text: String, limits: HTTPLimits = HTTPLimits(), s
         switch Self.router.resolve(method: method, path: segments) {
         case .route(let route, let parameters):
             return "\(route.method) \(route.pattern)" + (parameters.isEmpty ? "" : " \(parameters.sorted { $0.key < $1.key })")
-        case .methodNotAllowed(let allowed): return "405 " + allowed.map(\.name).joined(separator: ",")
-        case .options(let allowed): return "OPTIONS " + allowed.map(\.name).joined(separator: ",")
+        case .methodNotAllowed(let allowed, let route): return "405 " + allowed.map(\.name).joined(separator: ",") + " " + route
+        case .options(let allowed, let route): return "OPTIONS " + allowed.map(\.name).joined(separator: ",") + (route.map { " " + $0 } ?? "")
         case .notFound: return "404"
         }
     }
@@ -316,8 +316,10 @@ func expectSameAtEverySplit(_ text: String, limits: HTTPLimits = HTTPLimits(), s
     }
 
     @Test func knownPathWithAnotherMethodIs405WithAllow() {
-        #expect(resolve(.put, "/api/v1/jobs") == "405 GET,HEAD,POST,OPTIONS")
-        #expect(resolve(.post, "/api/v1/jobs/x") == "405 GET,HEAD,DELETE,OPTIONS")
+        #expect(resolve(.put, "/api/v1/jobs") == "405 GET,HEAD,POST,OPTIONS /api/v1/jobs")
+        #expect(resolve(.post, "/api/v1/jobs/x") == "405 GET,HEAD,DELETE,OPTIONS /api/v1/jobs/{job_id}")
+        // The most specific pattern names the route, for metrics and logs.
+        #expect(resolve(.put, "/api/v1/jobs/clean-failed") == "405 GET,HEAD,DELETE,OPTIONS /api/v1/jobs/clean-failed")
     }
 
     @Test func unknownPathsAre404() {
@@ -330,7 +332,7 @@ func expectSameAtEverySplit(_ text: String, limits: HTTPLimits = HTTPLimits(), s
 
     @Test func headUsesGetAndOptionsListsMethods() {
         #expect(resolve(.head, "/api/v1/jobs") == "GET /api/v1/jobs")
-        #expect(resolve(.options, "/api/v1/jobs") == "OPTIONS GET,HEAD,POST,OPTIONS")
+        #expect(resolve(.options, "/api/v1/jobs") == "OPTIONS GET,HEAD,POST,OPTIONS /api/v1/jobs")
         #expect(Self.router.resolve(method: .options, path: []).description == "options")
     }
 }

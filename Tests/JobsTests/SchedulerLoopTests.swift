@@ -117,4 +117,20 @@ import Testing
             #expect(events.wait(timeout: 60) { if case .sleeping(let d) = $0 { d == .milliseconds(250) } else { false } } != nil)
         }
     }
+
+    /// An unreachable database: each failed look is reported (metrics count them) and retried.
+    @Test func failedLooksAreReportedAndRetried() throws {
+        var configuration = PostgresConfiguration("host=127.0.0.1 port=1 connect_timeout=2")
+        configuration.logger = Self.logger
+        let pool = PostgresPool(configuration, maximumConnections: 1)
+        defer { pool.close() }
+        let events = Arrivals<Scheduler.Event>()
+        let scheduler = Scheduler(
+            firer: JobFirer(pool: pool, logger: Self.logger), configuration: .init(retryDelay: .milliseconds(50)), logger: Self.logger,
+            onEvent: { events.append($0) })
+        try scheduler.start()
+        defer { scheduler.stop() }
+        #expect(events.waitForAll(timeout: 60) { all in all.filter { if case .failed = $0 { true } else { false } }.count >= 2 })
+        #expect(!events.all.contains { if case .batch = $0 { true } else { false } })
+    }
 }

@@ -3,11 +3,20 @@ import Jobs
 import Postgres
 
 /// `GET /metrics`: Prometheus's text format. Requests and firings come from this process's
-/// ``ServiceMetrics``; flows by state and the pool from the database and the pool at scrape time.
+/// ``ServiceMetrics``; flows by state, how far firing is behind and whether the database answers
+/// from the database and the pool at scrape time.
 struct MetricsRoutes {
     let metrics: ServiceMetrics
     let pool: PostgresPool
     let board: FlowBoard
+    let store: JobStore
+
+    /// What the database said at scrape time; nil fields when it could not say.
+    struct DatabaseFacts {
+        var flowsByState: [(String, Int)]?
+        /// Seconds the oldest due job has waited; grows while firing is stuck.
+        var overdueSeconds: Double?
+    }
 
     /// Outside `/api/v1`, where scrapers look by default.
     static let path = "/metrics"
@@ -16,17 +25,24 @@ struct MetricsRoutes {
         router.add(.get, Self.path, query: []) { _ in
             HTTPResponse(
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-                body: Array(render(flowsByState: flowsByState()).utf8))
+                body: Array(render(databaseFacts()).utf8))
         }
     }
 
-    /// Flow counts by state; nil when the database cannot say, which leaves the series out
-    /// rather than failing the scrape.
-    private func flowsByState() -> [(String, Int)]? {
-        try? board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.count) }
+    /// Nil facts when the database cannot say, which leaves those series out rather than failing
+    /// the scrape; `kairos_db_up` says why. The second question is asked only if the first was
+    /// answered, so an outage costs one wait.
+    private func databaseFacts() -> DatabaseFacts {
+        var facts = DatabaseFacts()
+        facts.flowsByState = try? board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.count) }
+        if facts.flowsByState != nil {
+            facts.overdueSeconds = (try? store.overdue(timeout: .seconds(2))).map { Double($0) / 1_000_000 }
+        }
+        return facts
     }
 
-    func render(flowsByState: [(String, Int)]?) -> String {
+    func render(_ database: DatabaseFacts) -> String {
+        let flowsByState = database.flowsByState
         let state = metrics.state.withLock { $0 }
         var out = PrometheusText()
 
@@ -59,6 +75,14 @@ struct MetricsRoutes {
         }
         out.family("kairos_scheduler_lag_seconds", type: "gauge", help: "How late the latest due job was claimed: claim time minus scheduled time.")
         if let lag = state.schedulerLag { out.sample("kairos_scheduler_lag_seconds", [], lag) }
+        out.family("kairos_scheduler_overdue_seconds", type: "gauge", help: "How long the oldest due job has waited to be fired (0 when none is due or the service is paused); grows while firing is stuck.")
+        if let overdue = database.overdueSeconds { out.sample("kairos_scheduler_overdue_seconds", [], overdue) }
+        out.family("kairos_scheduler_batch_failures_total", type: "counter", help: "Scheduler looks at the database that failed (it was unreachable, say).")
+        out.sample("kairos_scheduler_batch_failures_total", [], Double(state.batchFailures))
+        out.family("kairos_scheduler_last_success_timestamp_seconds", type: "gauge", help: "When this process's scheduler last looked at the database successfully, in Unix seconds.")
+        if let last = state.lastSuccessfulBatch { out.sample("kairos_scheduler_last_success_timestamp_seconds", [], last) }
+        out.family("kairos_db_up", type: "gauge", help: "Whether the database answered this scrape (1) or not (0).")
+        out.sample("kairos_db_up", [], database.flowsByState == nil ? 0 : 1)
 
         if let flowsByState {
             out.family("kairos_flows", type: "gauge", help: "Flows on the board, by state.")

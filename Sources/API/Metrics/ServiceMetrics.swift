@@ -51,6 +51,9 @@ public final class ServiceMetrics: Sendable {
         var flowsPosted = 0
         /// Seconds between the scheduled time and the claim, for the latest due job claimed.
         var schedulerLag: Double?
+        var batchFailures = 0
+        /// When the scheduler last looked at the database successfully, in Unix seconds.
+        var lastSuccessfulBatch: Double?
     }
 
     static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
@@ -76,9 +79,10 @@ public final class ServiceMetrics: Sendable {
         }
     }
 
-    /// Counts one scheduler batch.
-    public func recordBatch(_ report: JobFirer.Report) {
+    /// Counts one scheduler batch (a look at the database, whether or not it claimed jobs).
+    public func recordBatch(_ report: JobFirer.Report, at time: Date = Date()) {
         state.withLock { state in
+            state.lastSuccessfulBatch = time.timeIntervalSince1970
             state.fired += report.succeeded
             state.missed += report.missed
             state.failed += report.failed
@@ -86,6 +90,11 @@ public final class ServiceMetrics: Sendable {
             state.flowsPosted += report.flowsPosted
             if let latest = report.lateness.max() { state.schedulerLag = Double(latest) / 1_000_000 }
         }
+    }
+
+    /// Counts a scheduler batch that failed.
+    public func recordBatchFailure() {
+        state.withLock { $0.batchFailures += 1 }
     }
 
     /// Middleware that records every request; put it outside the token check so refusals count.

@@ -24,8 +24,10 @@ public struct Router: Sendable {
 
     public enum Resolution: Sendable {
         case route(Route, parameters: [String: String])
-        case methodNotAllowed(allowed: [HTTPMethod])
-        case options(allowed: [HTTPMethod])
+        /// `route`: the template of the path's most specific pattern, for logs and metrics.
+        case methodNotAllowed(allowed: [HTTPMethod], route: String)
+        /// `route`: as for ``methodNotAllowed(allowed:route:)``; nil for `OPTIONS *`.
+        case options(allowed: [HTTPMethod], route: String?)
         case notFound
     }
 
@@ -39,22 +41,23 @@ public struct Router: Sendable {
 
     public func resolve(method: HTTPMethod, path: [String]) -> Resolution {
         // `OPTIONS *` asks about the server as a whole.
-        if method == .options && path.isEmpty { return .options(allowed: Self.allow(Set(routes.map(\.method)))) }
+        if method == .options && path.isEmpty { return .options(allowed: Self.allow(Set(routes.map(\.method))), route: nil) }
         // HEAD is served by GET unless a route claims HEAD itself.
         let wanted = method == .head && !routes.contains { $0.method == .head && $0.pattern.match(path) != nil } ? HTTPMethod.get : method
         var best: (route: Route, parameters: [String: String])?
-        var pathKnown = false
+        var closest: RoutePattern?
         for route in routes {
             guard let parameters = route.pattern.match(path) else { continue }
-            pathKnown = true
+            if closest == nil || route.pattern.specificity > closest!.specificity { closest = route.pattern }
             if route.method == wanted && (best == nil || route.pattern.specificity > best!.route.pattern.specificity) {
                 best = (route, parameters)
             }
         }
         if let best { return .route(best.route, parameters: best.parameters) }
-        guard pathKnown else { return .notFound }
+        guard let closest else { return .notFound }
         let allowed = Self.allow(Set(routes.filter { $0.pattern.match(path) != nil }.map(\.method)))
-        return method == .options ? .options(allowed: allowed) : .methodNotAllowed(allowed: allowed)
+        return method == .options
+            ? .options(allowed: allowed, route: closest.template) : .methodNotAllowed(allowed: allowed, route: closest.template)
     }
 
     /// The methods to list in `Allow`: those routed, plus HEAD where GET is, plus OPTIONS.

@@ -27,14 +27,16 @@ struct Responder: Sendable {
             execution = route.execution
         case .notFound:
             terminal = { request in throw HTTPError(.notFound, "no route for \(request.method) \(request.path)") }
-        case .methodNotAllowed(let allowed):
+        case .methodNotAllowed(let allowed, let route):
+            request.route = route
             let list = allowed.map(\.name).joined(separator: ", ")
             terminal = { request in
                 var error = HTTPError(.methodNotAllowed, "\(request.method) is not allowed on \(request.path); use \(list)")
                 error.headers = ["Allow": list]
                 throw error
             }
-        case .options(let allowed):
+        case .options(let allowed, let route):
+            request.route = route
             let list = allowed.map(\.name).joined(separator: ", ")
             terminal = { _ in HTTPResponse(status: .noContent, headers: ["Allow": list]) }
         }

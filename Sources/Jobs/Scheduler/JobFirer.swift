@@ -72,6 +72,15 @@ public struct JobFirer: Sendable {
             return report
         }
         submit(followUps)
+        if report.claimed > 0 {
+            logger.info(
+                "batch fired",
+                metadata: [
+                    "claimed": "\(report.claimed)", "succeeded": "\(report.succeeded)", "failed": "\(report.failed)",
+                    "missed": "\(report.missed)", "skipped": "\(report.skipped)", "flows": "\(report.flowsPosted)",
+                    "lateness_max_ms": "\(Double(report.lateness.max() ?? 0) / 1000)",
+                ])
+        }
         return report
     }
 
@@ -131,6 +140,12 @@ public struct JobFirer: Sendable {
             case .missed: report.missed += 1
             }
             report.lateness.append(now - record.slot)
+            logger.debug(
+                "fired",
+                metadata: [
+                    "job.id": "\(record.job.id)", "scheduled_for": "\(record.slot.iso8601)", "outcome": "\(record.outcome.rawValue)",
+                    "coalesced_slots": "\(record.coalescedSlots)", "flows": "\(record.flows.count)", "run.id": "\(runID)",
+                ])
             for (position, flow) in record.flows.enumerated() {
                 flows.append(flow, job: record.job.id, slot: record.slot, position: position)
             }

@@ -30,8 +30,10 @@ public final class Scheduler: @unchecked Sendable {
 
     /// What the loop does, as it does it: for metrics, and for tests to wait on instead of sleeping.
     public enum Event: Sendable {
-        /// A batch claimed jobs and committed.
+        /// A look at the database committed, whether or not it claimed jobs.
         case batch(JobFirer.Report)
+        /// A look at the database failed (it is unreachable, say); the loop retries.
+        case failed(String)
         /// The loop is going to sleep for at most this long, unless woken sooner.
         case sleeping(Duration)
         /// The change listener is connected: from now on a committed change wakes the loop.
@@ -118,7 +120,7 @@ public final class Scheduler: @unchecked Sendable {
             let sleep: Duration
             do {
                 let report = try firer.fireDue(limit: configuration.batchSize)
-                if report.claimed > 0 { onEvent(.batch(report)) }
+                onEvent(.batch(report))
                 // A full batch means more may be due: go again at once.
                 if report.claimed == configuration.batchSize { continue }
                 // Due but nothing claimed: another scheduler holds those jobs. Give it a moment
@@ -126,6 +128,7 @@ public final class Scheduler: @unchecked Sendable {
                 sleep = max(try timeUntilNextDue(), report.claimed == 0 ? .milliseconds(2) : .zero)
             } catch {
                 logger.error("scheduler batch failed; retrying", metadata: ["error": "\(error)"])
+                onEvent(.failed("\(error)"))
                 sleep = configuration.retryDelay
             }
             onEvent(.sleeping(sleep))

@@ -170,6 +170,18 @@ public struct JobStore: Sendable {
         }
     }
 
+    /// How long the oldest due job has waited to be fired, in microseconds: 0 when none is due
+    /// or the service is paused (nothing is owed then). Waits at most `timeout` for a connection.
+    public func overdue(timeout: Duration) throws -> Int64 {
+        let row = try pool.withConnection(timeout: timeout) { connection in
+            try connection.query(JobsTable.jobOldestDue(clock: clock))[0]
+        }
+        guard try row.decode(ServiceState.self, column: "service") == .running,
+            let oldest = try row.decode(Timestamp?.self, column: "oldest")
+        else { return 0 }
+        return max(0, try row.decode(Timestamp.self, column: "now") - oldest)
+    }
+
     // MARK: The service
 
     public func serviceState() throws -> ServiceState {

@@ -145,6 +145,17 @@ enum JobsTable {
         """
     }
 
+    /// The oldest `next_run_time` already due, the service's state and the judging time: how far
+    /// behind firing is (it grows while firing is stuck).
+    static func jobOldestDue(clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT (SELECT min(next_run_time) FROM jobs WHERE state = 'running' AND next_run_time <= clock.now) AS oldest,
+               (\(ServiceStateTable.serviceStateSelect)) AS service, clock.now
+        FROM clock
+        """
+    }
+
     /// The earliest `next_run_time`, the service's state and the judging time: how long the
     /// scheduler may sleep.
     static func jobEarliestDue(clock: JobClock) -> SQL {
