@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import HTTPServer
 #endif
 import Jobs
 import Logging
@@ -23,6 +24,7 @@ import Scheduling
 /// | schemas beyond `public` a `$filter` may name | `--filter-schemas` | `KAIROS_FILTER_SCHEMAS` (comma-separated) | none |
 /// | `$filter` statement timeout | `--filter-timeout` | `KAIROS_FILTER_TIMEOUT` (a duration) | 30 s |
 /// | most rows one `$filter` may match | `--filter-max-rows` | `KAIROS_FILTER_MAX_ROWS` | 100,000 |
+/// | open connections from one client address | `--max-connections-per-client` | `KAIROS_MAX_CONNECTIONS_PER_CLIENT` | 256 |
 public struct ServiceConfiguration: Sendable, Equatable {
     public var databaseURL: String
     public var host: String
@@ -35,12 +37,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var allowUnauthenticated: Bool
     /// `openapi.yaml`, served and made into the docs page.
     public var openapiFile: String
+    /// What one client may send and hold: the server's defaults but for the per-client cap.
+    public var httpLimits: HTTPLimits
 
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
         logLevel: Logger.Level, filters: FilterPolicy = .standard, allowUnauthenticated: Bool = false,
-        openapiFile: String = "openapi.yaml"
+        openapiFile: String = "openapi.yaml", httpLimits: HTTPLimits = HTTPLimits()
     ) {
+        self.httpLimits = httpLimits
         self.databaseURL = databaseURL
         self.host = host
         self.port = port
@@ -67,13 +72,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var filterMaximumRows: String?
         public var allowUnauthenticated = false
         public var openapiFile: String?
+        public var maximumConnectionsPerClient: String?
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
             filterSchemas: String? = nil, filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
-            openapiFile: String? = nil
+            openapiFile: String? = nil, maximumConnectionsPerClient: String? = nil
         ) {
+            self.maximumConnectionsPerClient = maximumConnectionsPerClient
             self.databaseURL = databaseURL
             self.host = host
             self.port = port
@@ -172,6 +179,14 @@ public struct ServiceConfiguration: Sendable, Equatable {
                     + "or set KAIROS_ALLOW_UNAUTHENTICATED=true (or --allow-unauthenticated) to serve without them")
         }
 
+        var httpLimits = HTTPLimits()
+        if let (text, source) = pick(flags.maximumConnectionsPerClient, flagName: "--max-connections-per-client", "KAIROS_MAX_CONNECTIONS_PER_CLIENT") {
+            guard let number = Int(text), number > 0 else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a positive number of connections")
+            }
+            httpLimits.maximumConnectionsPerClient = number
+        }
+
         return ServiceConfiguration(
             databaseURL: pick(flags.databaseURL, flagName: "--database-url", "DATABASE_URL")?.value ?? "",
             host: host,
@@ -180,7 +195,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
             defaultJobsDirectory: pick(flags.defaultJobsDirectory, flagName: "--default-jobs-dir", "KAIROS_DEFAULT_JOBS_DIR")?.value
                 ?? "default_jobs",
             logLevel: level, filters: filters, allowUnauthenticated: allowUnauthenticated,
-            openapiFile: pick(flags.openapiFile, flagName: "--openapi-file", "KAIROS_OPENAPI_FILE")?.value ?? "openapi.yaml")
+            openapiFile: pick(flags.openapiFile, flagName: "--openapi-file", "KAIROS_OPENAPI_FILE")?.value ?? "openapi.yaml",
+            httpLimits: httpLimits)
     }
 }
 
@@ -222,6 +238,7 @@ public protocol ServiceFlags {
     var filterMaximumRows: String? { get }
     var allowUnauthenticated: Bool { get }
     var openapiFile: String? { get }
+    var maximumConnectionsPerClient: String? { get }
 }
 
 /// A setting that cannot be used; the message names it and says what would be accepted.

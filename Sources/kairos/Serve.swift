@@ -47,6 +47,11 @@ struct Serve: ParsableCommand, ServiceFlags {
     @Option(help: "The API spec to serve and make the docs page from (env: KAIROS_OPENAPI_FILE; default openapi.yaml).")
     var openapiFile: String?
 
+    @Option(
+        name: .customLong("max-connections-per-client"),
+        help: "Open connections one client address may hold; more are refused with 503 (env: KAIROS_MAX_CONNECTIONS_PER_CLIENT; default 256).")
+    var maximumConnectionsPerClient: String?
+
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -69,7 +74,7 @@ struct Serve: ParsableCommand, ServiceFlags {
         // One bound on after-commit work for the whole process: manual runs' and the scheduler's.
         let afterCommit = AfterCommitExecutor()
         let server = HTTPServer(
-            HTTPServer.Configuration(host: configuration.host, port: configuration.port),
+            HTTPServer.Configuration(host: configuration.host, port: configuration.port, limits: configuration.httpLimits),
             router: KairosAPI.router(
                 database: pool, startup: startup, handlers: handlers, metrics: metrics, specification: specification,
                 afterCommit: afterCommit, logger: logger),

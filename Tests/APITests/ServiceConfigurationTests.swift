@@ -37,9 +37,18 @@ import Testing
         (["KAIROS_FILTER_TIMEOUT": "25 days"], "KAIROS_FILTER_TIMEOUT: \"25 days\" is longer than PostgreSQL's longest statement timeout, 24 days"),
         (["KAIROS_FILTER_MAX_ROWS": "0"], "KAIROS_FILTER_MAX_ROWS: \"0\" is not a positive number of rows"),
         (["KAIROS_FILTER_MAX_ROWS": "lots"], "KAIROS_FILTER_MAX_ROWS: \"lots\" is not a positive number of rows"),
+        (["KAIROS_MAX_CONNECTIONS_PER_CLIENT": "0"], "KAIROS_MAX_CONNECTIONS_PER_CLIENT: \"0\" is not a positive number of connections"),
     ])
     func badSettingsAreNamed(environment: [String: String], message: String) {
         #expect(throws: ConfigurationError(message)) { try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment) }
+    }
+
+    @Test func thePerClientConnectionCapComesFromTheEnvironmentAndFlags() throws {
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).httpLimits.maximumConnectionsPerClient == 256)
+        let environment = ["KAIROS_MAX_CONNECTIONS_PER_CLIENT": "1000"]
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment).httpLimits.maximumConnectionsPerClient == 1000)
+        let flags = ServiceConfiguration.Flags(maximumConnectionsPerClient: "7")
+        #expect(try ServiceConfiguration.resolve(flags: flags, environment: environment).httpLimits.maximumConnectionsPerClient == 7)
     }
 
     @Test func filterSettingsComeFromTheEnvironmentAndFlags() throws {

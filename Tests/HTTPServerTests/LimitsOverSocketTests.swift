@@ -143,4 +143,43 @@ import Testing
             #expect(try RawHTTPConnection(port: port).get("/hello").status == 200)
         }
     }
+
+    /// A connection that sends nothing is held to the header timeout from its accept, not to the
+    /// (longer) idle timeout: silent connections cannot keep slots.
+    @Test func aSilentConnectionGets408AtTheHeaderTimeout() async throws {
+        var limits = Self.limits
+        limits.idleTimeout = .seconds(30)
+        try await ServerFixture.with(limits: limits) { server, port in
+            let silent = try RawHTTPConnection(port: port)
+            let stopwatch = Stopwatch()
+            let response = try silent.readResponse()
+            #expect(response.status == 408)
+            #expect(silent.closedByServer())
+            #expect(stopwatch.elapsedWithStalls > 0.3 && stopwatch.elapsed < 5, "answered after \(stopwatch.elapsed) s")
+            #expect(eventually(timeout: 5) { server.openConnections == 0 })
+        }
+    }
+
+    /// One address may hold only so many connections; the others are served meanwhile, and
+    /// its own count goes down as its connections close.
+    @Test func oneAddressAtItsLimitGets503AndOthersAreServed() async throws {
+        var limits = Self.limits
+        limits.idleTimeout = .seconds(30)
+        limits.headerTimeout = .seconds(30)
+        limits.maximumConnections = 10
+        limits.maximumConnectionsPerClient = 3
+        try await ServerFixture.with(limits: limits) { server, port in
+            let held = try (0..<3).map { _ in try RawHTTPConnection(port: port, source: "127.0.0.2") }
+            #expect(eventually { server.openConnections == 3 })
+            let refused = try RawHTTPConnection(port: port, source: "127.0.0.2")
+            let response = try refused.readResponse()
+            #expect(response.status == 503)
+            #expect(response.text == #"{"error":"too many open connections from your address; close some and try again"}"#)
+            #expect(try RawHTTPConnection(port: port, source: "127.0.0.1").get("/hello").status == 200)
+            _ = try held[0].get("/hello", headers: "Connection: close\r\n")
+            #expect(eventually { server.openConnections == 2 })
+            #expect(try RawHTTPConnection(port: port, source: "127.0.0.2").get("/hello").status == 200)
+            withExtendedLifetime(held) {}
+        }
+    }
 }

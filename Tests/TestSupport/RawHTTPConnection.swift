@@ -8,8 +8,10 @@ public final class RawHTTPConnection: @unchecked Sendable {
     public let fd: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to `host:port` (IPv4 or IPv6 literal); reads time out after `timeout` seconds.
-    public init(port: Int, host: String = "127.0.0.1", timeout: Double = 30) throws {
+    /// Connects to `host:port` (IPv4 or IPv6 literal) from `source` (an IPv4 address of this
+    /// machine, such as 127.0.0.2 of the loopback range; the kernel's choice when nil); reads
+    /// time out after `timeout` seconds.
+    public init(port: Int, host: String = "127.0.0.1", source: String? = nil, timeout: Double = 30) throws {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -23,6 +25,22 @@ public final class RawHTTPConnection: @unchecked Sendable {
         var time = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            guard inet_pton(AF_INET, source, &address.sin_addr) == 1 else {
+                Glibc.close(fd)
+                throw TestDatabaseError("\(source) is not an IPv4 address")
+            }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let code = errno
+                Glibc.close(fd)
+                throw TestDatabaseError("bind to \(source) failed: errno \(code)")
+            }
+        }
         guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let code = errno
             Glibc.close(fd)

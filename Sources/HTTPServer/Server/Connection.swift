@@ -61,6 +61,8 @@ final class Connection: @unchecked Sendable {
     }
 
     let fd: Int32
+    /// The client's address, which per-client limits count by.
+    let peer: PeerAddress
     private let context: ConnectionContext
     private let queue: DispatchQueue
     private var parser: RequestParser
@@ -89,8 +91,9 @@ final class Connection: @unchecked Sendable {
     /// How deep `written` → `process` → `complete` has recursed through pipelined requests.
     private var pipelineDepth = 0
 
-    init(fd: Int32, context: ConnectionContext) {
+    init(fd: Int32, peer: PeerAddress, context: ConnectionContext) {
         self.fd = fd
+        self.peer = peer
         self.context = context
         queue = context.makeConnectionQueue()
         parser = RequestParser(limits: context.limits)
@@ -113,7 +116,9 @@ final class Connection: @unchecked Sendable {
             readSource?.resume()
             timer.schedule(deadline: .distantFuture)
             timer.resume()
-            arm(.idle)
+            // The first request's head is due from the accept, not from its first byte: a
+            // connection that sends nothing is closed as soon as one that trickles.
+            arm(.header)
         }
     }
 

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import JSON
 import Synchronization
 
 /// An HTTP/1.1 server on POSIX sockets and Dispatch.
@@ -60,17 +61,22 @@ public final class HTTPServer: Sendable {
         let registry = registry
         let logger = logger
         let maximum = configuration.limits.maximumConnections
+        let perClient = configuration.limits.maximumConnectionsPerClient
         listener.start(
-            accepted: { fd in
-                guard registry.count < maximum else {
-                    Self.refuse(fd)
+            accepted: { fd, peer in
+                switch registry.admit(peer, maximum: maximum, perClient: perClient) {
+                case .admitted:
+                    Socket.disableNagle(fd)
+                    let connection = Connection(fd: fd, peer: peer, context: context)
+                    registry.add(connection)
+                    connection.start()
+                case .full:
+                    Self.refuse(fd, "too many open connections; try again later")
                     logger.warning("connection refused: at the limit", metadata: ["open": "\(maximum)"])
-                    return
+                case .fullForClient:
+                    Self.refuse(fd, "too many open connections from your address; close some and try again")
+                    logger.warning("connection refused: at the limit for its address", metadata: ["client": "\(peer)", "open": "\(perClient)"])
                 }
-                Socket.disableNagle(fd)
-                let connection = Connection(fd: fd, context: context)
-                registry.add(connection)
-                connection.start()
             },
             onError: { error in logger.error("accept failed", metadata: ["error": "\(error)"]) })
         logger.debug("listening", metadata: ["host": "\(configuration.host)", "port": "\(listener.port)"])
@@ -98,9 +104,9 @@ public final class HTTPServer: Sendable {
         context.workers.stop()
     }
 
-    /// One best-effort write of a canned 503 to a connection over the limit, then close.
-    private static func refuse(_ fd: Int32) {
-        let body = #"{"error":"too many open connections; try again later"}"#
+    /// One best-effort write of a canned 503 to a connection over a limit, then close.
+    private static func refuse(_ fd: Int32, _ message: String) {
+        let body = JSONValue.object(["error": .string(message)]).serialized()
         let response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\nRetry-After: 1\r\n\r\n\(body)"
         _ = Array(response.utf8).withUnsafeBytes { Socket.write(fd, $0) }
         Socket.shutdownWrite(fd)
@@ -110,12 +116,29 @@ public final class HTTPServer: Sendable {
 
 /// The open connections, for the connection limit and shutdown.
 final class ConnectionRegistry: @unchecked Sendable {
-    // @unchecked: `connections` is guarded by `condition`.
+    // @unchecked: `connections` and `perClient` are guarded by `condition`.
     private let condition = NSCondition()
     private var connections: [ObjectIdentifier: Connection] = [:]
+    /// Slots taken, by connections open and admitted ones about to be added.
+    private var admitted = 0
+    private var perClient: [PeerAddress: Int] = [:]
 
-    var count: Int { condition.withLock { connections.count } }
+    var count: Int { condition.withLock { admitted } }
     var all: [Connection] { condition.withLock { Array(connections.values) } }
+
+    enum Admission { case admitted, full, fullForClient }
+
+    /// Takes a slot for a connection from `peer` unless `maximum` are taken, or `perClient`
+    /// by that address; an admitted connection is then ``add(_:)``ed and later ``remove(_:)``d.
+    func admit(_ peer: PeerAddress, maximum: Int, perClient limit: Int) -> Admission {
+        condition.withLock {
+            guard admitted < maximum else { return .full }
+            guard perClient[peer, default: 0] < limit else { return .fullForClient }
+            admitted += 1
+            perClient[peer, default: 0] += 1
+            return .admitted
+        }
+    }
 
     func add(_ connection: Connection) {
         condition.withLock { connections[ObjectIdentifier(connection)] = connection }
@@ -123,7 +146,10 @@ final class ConnectionRegistry: @unchecked Sendable {
 
     func remove(_ connection: Connection) {
         condition.withLock {
-            connections[ObjectIdentifier(connection)] = nil
+            guard connections.removeValue(forKey: ObjectIdentifier(connection)) != nil else { return }
+            admitted -= 1
+            let left = perClient[connection.peer, default: 1] - 1
+            perClient[connection.peer] = left > 0 ? left : nil
             if connections.isEmpty { condition.broadcast() }
         }
     }

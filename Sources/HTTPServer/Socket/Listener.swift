@@ -65,12 +65,17 @@ final class Listener: @unchecked Sendable {
     }
 
     /// Calls `accepted` on the accept queue for every new connection's descriptor (non-blocking,
-    /// close-on-exec). Running out of descriptors pauses accepting for 100 ms rather than spinning.
-    func start(accepted: @escaping @Sendable (Int32) -> Void, onError: @escaping @Sendable (SocketError) -> Void) {
+    /// close-on-exec) with its peer's address. Running out of descriptors pauses accepting for
+    /// 100 ms rather than spinning.
+    func start(accepted: @escaping @Sendable (Int32, PeerAddress) -> Void, onError: @escaping @Sendable (SocketError) -> Void) {
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [unowned self] in
             while true {
-                let client = accept(fd, nil, nil)
+                var storage = sockaddr_storage()
+                var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                let client = withUnsafeMutablePointer(to: &storage) { pointer in
+                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(fd, $0, &length) }
+                }
                 if client >= 0 {
                     // Glibc's module map hides accept4, so the flags are set afterwards.
                     _ = fcntl(client, F_SETFD, FD_CLOEXEC)
@@ -78,7 +83,7 @@ final class Listener: @unchecked Sendable {
                         Socket.close(client)
                         continue
                     }
-                    accepted(client)
+                    accepted(client, PeerAddress(storage))
                     continue
                 }
                 switch errno {
@@ -119,5 +124,45 @@ final class Listener: @unchecked Sendable {
             source.cancel()
             self.source = nil
         }
+    }
+}
+
+/// A connection's peer address without its port: what per-client limits count by. An IPv4
+/// address mapped into IPv6 (`::ffff:127.0.0.2`) is its IPv4 address.
+struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
+    let description: String
+
+    init(_ text: String) { description = text }
+
+    init(_ storage: sockaddr_storage) {
+        var storage = storage
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            withUnsafePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    var bytes = address.pointee.sin_addr
+                    _ = inet_ntop(AF_INET, &bytes, &text, socklen_t(text.count))
+                }
+            }
+        case AF_INET6:
+            withUnsafePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    var bytes = address.pointee.sin6_addr
+                    let raw = withUnsafeBytes(of: &bytes) { Array($0) }
+                    if raw[0..<10].allSatisfy({ $0 == 0 }) && raw[10] == 0xFF && raw[11] == 0xFF {
+                        var v4 = in_addr()
+                        withUnsafeMutableBytes(of: &v4) { $0.copyBytes(from: raw[12..<16]) }
+                        _ = inet_ntop(AF_INET, &v4, &text, socklen_t(text.count))
+                    } else {
+                        _ = inet_ntop(AF_INET6, &bytes, &text, socklen_t(text.count))
+                    }
+                }
+            }
+        default:
+            break
+        }
+        let decoded = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        description = decoded.isEmpty ? "unknown" : decoded
     }
 }
