@@ -36,7 +36,12 @@ struct FilterRoutes {
         let filter = try filterArgument(request)
         let expander = FilterExpander(policy: policy)
         let rows = try pool.withConnection { try expander.rows(matching: filter.query, on: $0) }
-        return .json(["matched": .array(filter.arguments(from: rows))])
+        var budget = OutputBudget(limit: policy.maximumBytes)
+        do {
+            return .json(["matched": .array(try filter.arguments(from: rows, budget: &budget))])
+        } catch {
+            throw HTTPError(.badRequest, error.description)
+        }
     }
 
     private func filterArgument(_ request: HTTPRequest) throws -> FilterArgument {

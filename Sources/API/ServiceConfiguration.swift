@@ -24,6 +24,7 @@ import Scheduling
 /// | schemas beyond `public` a `$filter` may name | `--filter-schemas` | `KAIROS_FILTER_SCHEMAS` (comma-separated) | none |
 /// | `$filter` statement timeout | `--filter-timeout` | `KAIROS_FILTER_TIMEOUT` (a duration) | 30 s |
 /// | most rows one `$filter` may match | `--filter-max-rows` | `KAIROS_FILTER_MAX_ROWS` | 100,000 |
+/// | most bytes one expansion or firing may produce | `--filter-max-bytes` | `KAIROS_FILTER_MAX_BYTES` (`32MiB`, `500KiB`, `1000000`) | 32 MiB |
 /// | open connections from one client address | `--max-connections-per-client` | `KAIROS_MAX_CONNECTIONS_PER_CLIENT` | 256 |
 public struct ServiceConfiguration: Sendable, Equatable {
     public var databaseURL: String
@@ -70,6 +71,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var filterSchemas: String?
         public var filterTimeout: String?
         public var filterMaximumRows: String?
+        public var filterMaximumBytes: String?
         public var allowUnauthenticated = false
         public var openapiFile: String?
         public var maximumConnectionsPerClient: String?
@@ -78,8 +80,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
             filterSchemas: String? = nil, filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
-            openapiFile: String? = nil, maximumConnectionsPerClient: String? = nil
+            openapiFile: String? = nil, maximumConnectionsPerClient: String? = nil, filterMaximumBytes: String? = nil
         ) {
+            self.filterMaximumBytes = filterMaximumBytes
             self.maximumConnectionsPerClient = maximumConnectionsPerClient
             self.databaseURL = databaseURL
             self.host = host
@@ -162,6 +165,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
             }
             filters.maximumRows = rows
         }
+        if let (text, source) = pick(flags.filterMaximumBytes, flagName: "--filter-max-bytes", "KAIROS_FILTER_MAX_BYTES") {
+            guard let bytes = byteCount(text), bytes > 0 else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes")
+            }
+            filters.maximumBytes = bytes
+        }
 
         var allowUnauthenticated = flags.allowUnauthenticated
         if !allowUnauthenticated, let text = environment["KAIROS_ALLOW_UNAUTHENTICATED"], !text.isEmpty {
@@ -200,6 +209,17 @@ public struct ServiceConfiguration: Sendable, Equatable {
     }
 }
 
+/// `123`, `64KiB`, `32 MiB`, `1GiB` (any case) as bytes; nil for anything else or an overflow.
+func byteCount(_ text: String) -> Int? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+    for (suffix, shift) in [("kib", 10), ("mib", 20), ("gib", 30), ("b", 0), ("", 0)] where trimmed.hasSuffix(suffix) {
+        guard let number = Int(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), number >= 0 else { return nil }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: 1 << shift)
+        return overflow ? nil : bytes
+    }
+    return nil
+}
+
 /// `localhost`, an IPv4 address in 127.0.0.0/8, or `::1`: reachable from this machine only.
 /// Addresses are parsed, so a name such as `127.example.net` is not taken for one.
 func isLoopback(_ host: String) -> Bool {
@@ -236,6 +256,7 @@ public protocol ServiceFlags {
     var filterSchemas: String? { get }
     var filterTimeout: String? { get }
     var filterMaximumRows: String? { get }
+    var filterMaximumBytes: String? { get }
     var allowUnauthenticated: Bool { get }
     var openapiFile: String? { get }
     var maximumConnectionsPerClient: String? { get }

@@ -44,6 +44,11 @@ struct Serve: ParsableCommand, ServiceFlags {
     @Option(name: .customLong("filter-max-rows"), help: "Most rows one $filter may match; more is an error (env: KAIROS_FILTER_MAX_ROWS).")
     var filterMaximumRows: String?
 
+    @Option(
+        name: .customLong("filter-max-bytes"),
+        help: "Most bytes of JSON one $filter expansion or one firing may produce, such as 32MiB (env: KAIROS_FILTER_MAX_BYTES).")
+    var filterMaximumBytes: String?
+
     @Option(help: "The API spec to serve and make the docs page from (env: KAIROS_OPENAPI_FILE; default openapi.yaml).")
     var openapiFile: String?
 

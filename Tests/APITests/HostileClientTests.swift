@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import Postgres
 import TestSupport
 import Testing
 
@@ -18,6 +20,44 @@ import Testing
             #expect(ready.status == 200, "\(ready.text)")
             #expect(stopwatch.elapsed < 1, "readiness took \(stopwatch.elapsed) s")
             withExtendedLifetime(silent) {}
+        }
+    }
+
+    /// Output amplification: a 20 KB key beside a filter matching 20,000 rows would answer
+    /// 400 MB. Capped at 8 MiB, it is a 400 as soon as the cap is passed, and the process's
+    /// peak memory grows by a small multiple of the cap, not by the 400 MB.
+    @Test func anExpansionIsCappedInBytesAsRowsAreMergedNotAfter() async throws {
+        try await TestDatabase.withSchema { configuration in
+            try await onThread {
+                try PostgresConnection.connect(configuration).executeScript(
+                    "CREATE TABLE pads (id integer PRIMARY KEY); INSERT INTO pads SELECT generate_series(1, 20000)")
+            }
+            let environment = [
+                "DATABASE_URL": try TestDatabase.connectionString(for: configuration), "KAIROS_FILTER_MAX_BYTES": "8MiB",
+                "KAIROS_DEFAULT_JOBS_DIR": "/nonexistent/kairos-pads",
+            ]
+            try await onThread {
+                let kairos = try KairosProcess(["serve", "--port", "0"], environment: environment)
+                defer { _ = kairos.terminate() }
+                #expect(kairos.waitForLine("ready") != nil, "not ready: \(kairos.log)")
+                let port = try #require(kairos.waitForPort())
+                let before = try #require(kairos.peakResidentBytes)
+                let pad = String(repeating: "x", count: 20_000)
+                let body = JSONValue.object(["$filter": ["table": "pads"], "pad": .string(pad)]).serialized()
+                let connection = try RawHTTPConnection(port: port, timeout: 60)
+                try connection.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                let reply = try connection.readResponse()
+                #expect(reply.status == 400)
+                #expect(reply.text.contains("more than 8 MiB of JSON"), "\(reply.text.prefix(300))")
+                let after = try #require(kairos.peakResidentBytes)
+                #expect(after - before < 5 * 8 << 20, "peak memory grew from \(before >> 20) MiB to \(after >> 20) MiB")
+                // Under the cap, the same expansion answers.
+                let small = JSONValue.object(["$filter": ["table": "pads", "limit": 100], "pad": .string(pad)]).serialized()
+                try connection.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(small.utf8.count)\r\n\r\n\(small)")
+                let answered = try connection.readResponse()
+                #expect(answered.status == 200)
+                #expect(try JSONValue(parsing: answered.body)["matched"]?.arrayValue?.count == 100)
+            }
         }
     }
 }

@@ -37,6 +37,9 @@ import Testing
         (["KAIROS_FILTER_TIMEOUT": "25 days"], "KAIROS_FILTER_TIMEOUT: \"25 days\" is longer than PostgreSQL's longest statement timeout, 24 days"),
         (["KAIROS_FILTER_MAX_ROWS": "0"], "KAIROS_FILTER_MAX_ROWS: \"0\" is not a positive number of rows"),
         (["KAIROS_FILTER_MAX_ROWS": "lots"], "KAIROS_FILTER_MAX_ROWS: \"lots\" is not a positive number of rows"),
+        (["KAIROS_FILTER_MAX_BYTES": "lots"], "KAIROS_FILTER_MAX_BYTES: \"lots\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
+        (["KAIROS_FILTER_MAX_BYTES": "0"], "KAIROS_FILTER_MAX_BYTES: \"0\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
+        (["KAIROS_FILTER_MAX_BYTES": "99999999999GiB"], "KAIROS_FILTER_MAX_BYTES: \"99999999999GiB\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
         (["KAIROS_MAX_CONNECTIONS_PER_CLIENT": "0"], "KAIROS_MAX_CONNECTIONS_PER_CLIENT: \"0\" is not a positive number of connections"),
     ])
     func badSettingsAreNamed(environment: [String: String], message: String) {
@@ -72,6 +75,11 @@ import Testing
         let fromFlags = try ServiceConfiguration.resolve(flags: flags, environment: environment).filters
         #expect(fromFlags.limits.allowedTables == ["analyses"])
         #expect(fromFlags.limits.allowedSchemas == ["x"])
+        #expect(standard.maximumBytes == 32 << 20)
+        for (text, bytes) in [("1000", 1000), ("64KiB", 65_536), ("32 MiB", 32 << 20), ("1gib", 1 << 30), ("500b", 500)] {
+            let policy = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(filterMaximumBytes: text), environment: [:]).filters
+            #expect(policy.maximumBytes == bytes, "\(text)")
+        }
         #expect(fromFlags.statementTimeout == .milliseconds(1500))
         #expect(fromFlags.maximumRows == 1)
         // The longest statement timeout PostgreSQL takes is just over 24 days.

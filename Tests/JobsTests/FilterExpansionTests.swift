@@ -159,4 +159,22 @@ import Testing
         let error = #expect(throws: JobDefinitionError.self) { try JobDefinition.parse(body, handlers: .standard) }
         #expect(error?.message.contains(#"'flow_arguments'[0].$filter.where["id =="]: "==" is not an operator"#) == true, "\(error?.message ?? "")")
     }
+
+    /// What one firing may post is capped in bytes, across all its arguments: past the cap the
+    /// run fails with the reason and nothing is posted.
+    @Test func aFiringPastItsByteCapFailsAndPostsNothing() async throws {
+        let handlers = HandlerRegistry.standard(filters: FilterPolicy(maximumBytes: 64 << 10))
+        try await JobsFixture.with(handlers: handlers) { db in
+            try db.pool.withConnection { try FilterFixture.create(on: $0) }
+            let pad = JSONValue.string(String(repeating: "x", count: 20_000))
+            try db.save(Self.filterJob("big", arguments: [["pad": pad], ["$filter": ["table": "ecosystems"], "pad": pad]]), now: t(0), handlers: handlers)
+            try db.save(Self.filterJob("fits", arguments: [["pad": pad], ["$filter": ["table": "ecosystems", "limit": 1], "pad": pad]]), now: t(0), handlers: handlers)
+            let report = try db.fireDue(at: t(10))
+            #expect(report.failed == 1 && report.succeeded == 1)
+            #expect(try Self.posted(db, job: "big").isEmpty)
+            #expect(try Self.posted(db, job: "fits").count == 2)
+            let error = try #require(try db.runs(of: "big").first?.error)
+            #expect(error.hasPrefix("'flow_arguments'[1]: the expansion would come to more than 65536 bytes of JSON"), "\(error)")
+        }
+    }
 }

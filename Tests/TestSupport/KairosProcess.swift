@@ -17,6 +17,17 @@ public final class KairosProcess: Sendable {
             Self.binary.path, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
     }
 
+    public var pid: pid_t { child.pid }
+
+    /// The most resident memory the process has used so far (`VmHWM`), in bytes.
+    public var peakResidentBytes: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kilobytes * 1024
+    }
+
     /// Everything printed so far (logs go to stderr).
     public var log: String { child.output }
 

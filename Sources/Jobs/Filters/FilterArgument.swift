@@ -17,8 +17,43 @@ public struct FilterArgument: Sendable, Equatable {
         extraKeys = object
     }
 
-    /// One argument per row: the row's columns, then the extra keys over them.
-    public func arguments(from rows: [JSONObject]) -> [JSONValue] {
-        rows.map { .object($0.merging(extraKeys)) }
+    /// One argument per row: the row's columns, then the extra keys over them, each counted
+    /// against `budget` as it is made.
+    ///
+    /// - Throws: ``OutputTooLarge`` as soon as the arguments would pass the budget.
+    public func arguments(from rows: [JSONObject], budget: inout OutputBudget) throws(OutputTooLarge) -> [JSONValue] {
+        var arguments: [JSONValue] = []
+        arguments.reserveCapacity(rows.count)
+        for row in rows {
+            let argument = JSONValue.object(row.merging(extraKeys))
+            try budget.spend(argument.compactByteCount + 1)
+            arguments.append(argument)
+        }
+        return arguments
+    }
+}
+
+/// What one expansion, or one firing, may still produce, in bytes of compact JSON.
+public struct OutputBudget: Sendable {
+    public let limit: Int
+    public private(set) var spent = 0
+
+    public init(limit: Int) { self.limit = limit }
+
+    /// - Throws: ``OutputTooLarge`` when `bytes` more would pass the limit.
+    public mutating func spend(_ bytes: Int) throws(OutputTooLarge) {
+        guard spent + bytes <= limit else { throw OutputTooLarge(limit: limit) }
+        spent += bytes
+    }
+}
+
+/// An expansion or a firing that would produce more than its ``OutputBudget``.
+public struct OutputTooLarge: Error, Sendable, Equatable, CustomStringConvertible {
+    public let limit: Int
+
+    public var description: String {
+        let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+        return "the expansion would come to more than \(size) of JSON, the most one expansion or firing may produce "
+            + "(KAIROS_FILTER_MAX_BYTES); narrow the filter, add a 'limit' or shrink the keys beside '$filter'"
     }
 }

@@ -12,8 +12,18 @@ public struct FilterPolicy: Sendable, Equatable {
     public var statementTimeout: Duration
     /// More matching rows than this is an error, never a silent truncation. Default 100,000.
     public var maximumRows: Int
+    /// Bytes (as compact JSON) that one expansion, or all the flow arguments of one firing, may
+    /// come to; checked as rows are merged with the extra keys, so memory stays near it.
+    /// Default 32 MiB.
+    public var maximumBytes: Int
 
-    public init(limits: FilterLimits = .standard, statementTimeout: Duration = .seconds(30), maximumRows: Int = 100_000) {
+    public static let defaultMaximumBytes = 32 << 20
+
+    public init(
+        limits: FilterLimits = .standard, statementTimeout: Duration = .seconds(30), maximumRows: Int = 100_000,
+        maximumBytes: Int = FilterPolicy.defaultMaximumBytes
+    ) {
+        self.maximumBytes = maximumBytes
         var protected = limits
         protected.protectedTables.formUnion(KairosSchema.tableNames)
         self.limits = protected

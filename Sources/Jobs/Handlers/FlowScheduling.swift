@@ -94,16 +94,19 @@ struct FlowPosting: JobWork {
     /// - Throws: ``FlowArgumentError`` naming the element whose query failed.
     func fire(_ firing: FiringIdentity, context: FiringContext) throws -> FiringDecision {
         var flows: [FlowRequest] = []
+        // One budget for the whole firing: many filters cannot add up to more than one may.
+        var budget = OutputBudget(limit: context.outputLimit)
         for (index, argument) in arguments.enumerated() {
-            switch argument {
-            case .value(let value):
-                flows.append(flow(value))
-            case .filter(let filter):
-                do {
-                    flows += filter.arguments(from: try context.rows(matching: filter.query)).map(flow)
-                } catch {
-                    throw FlowArgumentError(message: "'flow_arguments'[\(index)]: \(error)")
+            do {
+                switch argument {
+                case .value(let value):
+                    try budget.spend(value.compactByteCount + 1)
+                    flows.append(flow(value))
+                case .filter(let filter):
+                    flows += try filter.arguments(from: try context.rows(matching: filter.query), budget: &budget).map(flow)
                 }
+            } catch {
+                throw FlowArgumentError(message: "'flow_arguments'[\(index)]: \(error)")
             }
         }
         return FiringDecision(flows: flows)

@@ -60,11 +60,16 @@ public struct CommittedFiring: Sendable, Hashable {
 }
 
 /// What a firing lets its handler read: the rows of a `$filter` query, read within the firing's
-/// own transaction.
+/// own transaction; and how many bytes of arguments the firing may post in all.
 public struct FiringContext {
     private let readRows: (FilterQuery) throws -> [JSONObject]
+    /// Bytes (compact JSON) the firing's flow arguments may come to.
+    public let outputLimit: Int
 
-    public init(rows: @escaping (FilterQuery) throws -> [JSONObject]) { readRows = rows }
+    public init(outputLimit: Int = FilterPolicy.defaultMaximumBytes, rows: @escaping (FilterQuery) throws -> [JSONObject]) {
+        self.outputLimit = outputLimit
+        readRows = rows
+    }
 
     /// The rows `query` matches now.
     public func rows(matching query: FilterQuery) throws -> [JSONObject] { try readRows(query) }

@@ -106,7 +106,7 @@ public struct JobFirer: Sendable {
     /// rows and the flows they become commit or vanish together with the claim.
     private func filterContext(_ tx: PostgresConnection) -> FiringContext {
         let expander = FilterExpander(policy: handlers.filters)
-        return FiringContext { query in try expander.rows(matching: query, on: tx) }
+        return FiringContext(outputLimit: handlers.filters.maximumBytes) { query in try expander.rows(matching: query, on: tx) }
     }
 
     /// Writes a batch with one statement per table, whatever its size: runs, flows, failed-job
