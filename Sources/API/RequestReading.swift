@@ -1,8 +1,13 @@
+import FilterQuery
 import HTTPServer
 import JSON
 
 /// Reading what a request carries, with 4xx errors that say what to fix.
 extension HTTPRequest {
+    /// The deepest JSON a body may be: deep enough for the deepest `$filter` the standard limits
+    /// accept inside a job body, so those limits are the ones a deep filter meets.
+    static let maximumBodyNesting = FilterLimits.standard.deepestNesting + 8
+
     /// The body as a JSON object; an empty body is `{}`.
     /// - Throws: 415 for a non-JSON content type, 400 for invalid JSON or a non-object.
     func jsonObjectBody() throws(HTTPError) -> JSONObject {
@@ -15,7 +20,7 @@ extension HTTPRequest {
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
         let value: JSONValue
         do {
-            value = try JSONValue(parsing: body, maximumDepth: 64)
+            value = try JSONValue(parsing: body, maximumDepth: Self.maximumBodyNesting)
         } catch {
             throw HTTPError(.badRequest, "the body is not valid JSON: \(error)")
         }

@@ -31,5 +31,12 @@ public struct FilterLimits: Sendable, Equatable {
         self.protectedTables = protectedTables
     }
 
+    /// How deep the JSON of the deepest document these limits accept nests: every sub-select
+    /// level (and the top) with its `$or`/`$and` groups at their deepest (two levels each: a
+    /// list, then an object) and a few levels of keys around them. A reader of whole request
+    /// bodies must accept at least this much, so that a filter limit, not a JSON one, is what
+    /// a deep document meets.
+    public var deepestNesting: Int { (maximumSubselectDepth + 1) * (2 * maximumGroupDepth + 8) + 16 }
+
     public static let standard = FilterLimits()
 }

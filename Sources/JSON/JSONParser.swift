@@ -28,6 +28,10 @@ extension JSONValue {
     /// documents are refused rather than risking the stack.
     public static let defaultMaximumDepth = 512
 
+    /// How deep a value read back from storage may nest: whatever was accepted when it was
+    /// written must read back (PostgreSQL's `jsonb` itself keeps thousands of levels).
+    public static let storedMaximumDepth = 4096
+
     /// Parses strict JSON (RFC 8259): one value, optionally surrounded by white space; no
     /// comments, trailing commas, `NaN` or leading zeros; strings must be valid UTF-8; a key
     /// repeated within one object as `repeatedKeys` says (refused by default).

@@ -31,7 +31,7 @@ extension PostgresCell {
         case .numeric:
             return isPlainDecimal(text) ? .decimal(text) : .string(text)
         case .json, .jsonb:
-            return (try? JSONValue(parsing: text, repeatedKeys: .lastWins)) ?? .string(text)
+            return (try? JSONValue(parsing: text, maximumDepth: JSONValue.storedMaximumDepth, repeatedKeys: .lastWins)) ?? .string(text)
         case .timestamptz, .timestamp:
             return .string(PostgresTimestampText.parse(text)?.iso8601 ?? text)
         default:

@@ -119,7 +119,7 @@ extension JSONValue: PostgresDecodable {
     public static func decode(from cell: PostgresCell) throws(PostgresError) -> JSONValue {
         guard cell.type == .json || cell.type == .jsonb, let text = cell.text else { return cell.jsonValue }
         do {
-            return try JSONValue(parsing: text, repeatedKeys: .lastWins)
+            return try JSONValue(parsing: text, maximumDepth: JSONValue.storedMaximumDepth, repeatedKeys: .lastWins)
         } catch {
             throw cell.mismatch(JSONValue.self, "\(error)")
         }

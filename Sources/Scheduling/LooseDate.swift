@@ -6,13 +6,16 @@ import Chronology
 /// - ISO 8601: `2017-04-01T20:00:00Z`, `2017-04-01T22:00:00+02:00`, `2017-04-01T20:00:00.250`;
 /// - with a space and optional seconds: `2017-04-01 20:00:00`, `2017-04-01 20:00`;
 /// - a date alone, meaning midnight: `2017-04-01`;
-/// - month names as dateutil reads them: `Mon Feb 20, 14:56`, `Feb 20 2017 14:56`; with no year,
-///   the year of `now`, as dateutil does. A weekday name is accepted and, like dateutil, ignored.
+/// - month names: `Feb 20, 14:56`, `Mon Feb 20 2017 14:56`. With no year, the next such date
+///   at or after `now` (a job is scheduled ahead, so a date already gone this year means next
+///   year's). A weekday name must be the date's own: `Tue Feb 20 2017` is refused, as that
+///   day was a Monday.
 public struct LooseDate: Sendable, Hashable {
-    /// A date and time as read: exact, or without its year, which the judging time supplies.
+    /// A date and time as read: exact, or without its year, which the judging time supplies;
+    /// with the weekday named, if any (0 = Sunday), which the date must fall on.
     enum Reading: Sendable, Hashable {
-        case exact(Timestamp)
-        case yearless(month: Int, day: Int, hour: Int, minute: Int, second: Int)
+        case exact(Timestamp, weekday: Int?)
+        case yearless(month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Int?)
     }
 
     let reading: Reading
@@ -24,30 +27,50 @@ public struct LooseDate: Sendable, Hashable {
     public init(parsing text: String) throws(SchedulingError) {
         let trimmed = text.trimmingSpaces
         if let timestamp = Self.iso8601(Array(trimmed.utf8)) {
-            reading = .exact(timestamp)
+            reading = .exact(timestamp, weekday: nil)
         } else if let named = Self.monthNamed(trimmed) {
             reading = named
         } else {
             throw SchedulingError(
-                "\"\(text)\" is not a date and time; try \"2026-12-01T02:00:00Z\", \"2026-12-01 02:00\" or \"Mon Feb 20, 14:56\" (UTC)")
+                "\"\(text)\" is not a date and time; try \"2026-12-01T02:00:00Z\", \"2026-12-01 02:00\" or \"Feb 20, 14:56\" (UTC)")
         }
     }
 
-    /// The instant: as given, or in the year of `now` when the text had none, as dateutil does.
+    /// The instant: as given, or, when the text had no year, the first such date and time at or
+    /// after `now` (`Feb 29` finds the next leap year).
     ///
-    /// - Throws: ``SchedulingError`` for a day that year lacks (`Feb 29` in 2027).
+    /// - Throws: ``SchedulingError`` when a weekday was named that the date does not fall on.
     public func timestamp(now: Timestamp) throws(SchedulingError) -> Timestamp {
         switch reading {
-        case .exact(let timestamp):
+        case .exact(let timestamp, let weekday):
+            try Self.check(CivilTime(timestamp), weekday: weekday)
             return timestamp
-        case .yearless(let month, let day, let hour, let minute, let second):
-            let year = CivilTime(now).year
-            guard let civil = CivilTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second) else {
-                let name = Self.fullMonths[month - 1]
-                throw SchedulingError("\(name.prefix(1).uppercased() + name.dropFirst()) \(day) does not exist in \(year); give the year")
+        case .yearless(let month, let day, let hour, let minute, let second, let weekday):
+            let thisYear = CivilTime(now).year
+            // Within eight years every valid month and day comes round (Feb 29 included).
+            for year in thisYear...(thisYear + 8) {
+                guard let civil = CivilTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second),
+                    civil.timestamp >= now
+                else { continue }
+                try Self.check(civil, weekday: weekday)
+                return civil.timestamp
             }
-            return civil.timestamp
+            throw SchedulingError("\(Self.monthName(month)) \(day) comes round in no year; give the year")
         }
+    }
+
+    private static func check(_ civil: CivilTime, weekday: Int?) throws(SchedulingError) {
+        guard let weekday, civil.weekday != weekday else { return }
+        throw SchedulingError(
+            "\(monthName(civil.month)) \(civil.day), \(civil.year) is a \(dayNames[civil.weekday]), not a \(dayNames[weekday]); "
+                + "fix the weekday or leave it out")
+    }
+
+    private static let dayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+    private static func monthName(_ month: Int) -> String {
+        let name = fullMonths[month - 1]
+        return name.prefix(1).uppercased() + name.dropFirst()
     }
 
     /// ``init(parsing:)`` then ``timestamp(now:)``.
@@ -98,16 +121,21 @@ public struct LooseDate: Sendable, Hashable {
         "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
         "december",
     ]
-    private static let weekdays = [
-        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
-        "thursday", "friday", "saturday", "sunday",
+    /// Weekday words and their day (0 = Sunday).
+    private static let weekdays: [String: Int] = [
+        "mon": 1, "tue": 2, "tues": 2, "wed": 3, "thu": 4, "thur": 4, "thurs": 4, "fri": 5, "sat": 6, "sun": 0,
+        "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 0,
     ]
 
     /// `[weekday] month day [year] [hh:mm[:ss]]`, with commas wherever a person puts them.
     /// Without a year, the day must exist in some year (`Feb 29` does, in leap years).
     private static func monthNamed(_ text: String) -> Reading? {
         var words = text.lowercased().split { $0 == " " || $0 == "," || $0 == "\t" }.map(String.init)
-        if let first = words.first, weekdays.contains(first.trimmingDot) { words.removeFirst() }
+        var weekday: Int?
+        if let first = words.first, let named = weekdays[first.trimmingDot] {
+            weekday = named
+            words.removeFirst()
+        }
         guard words.count >= 2 else { return nil }
         let monthWord = words.removeFirst().trimmingDot
         guard let monthIndex = months.firstIndex(of: monthWord) ?? fullMonths.firstIndex(of: monthWord),
@@ -128,8 +156,10 @@ public struct LooseDate: Sendable, Hashable {
         // 2024 is a leap year: a yearless date valid in it is valid in some year.
         guard let civil = CivilTime(year: year ?? 2024, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second)
         else { return nil }
-        guard year != nil else { return .yearless(month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second) }
-        return .exact(civil.timestamp)
+        guard year != nil else {
+            return .yearless(month: monthIndex + 1, day: day, hour: hour, minute: minute, second: second, weekday: weekday)
+        }
+        return .exact(civil.timestamp, weekday: weekday)
     }
 
     private static func clock(_ word: String) -> (Int, Int, Int)? {

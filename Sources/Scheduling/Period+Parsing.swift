@@ -11,12 +11,13 @@ extension Period {
     ///
     /// - Throws: ``SchedulingError`` quoting the input and listing accepted forms.
     public init(parsing text: String) throws(SchedulingError) {
+        let tooLong = SchedulingError("\"\(text)\" is too long; the longest duration accepted is 999999 days")
         guard let microseconds = PeriodParser(text).parse() else {
+            // Well formed but past what 64 bits of microseconds hold is too long, not malformed.
+            if PeriodParser(text, saturating: true).parse() != nil { throw tooLong }
             throw SchedulingError("\"\(text)\" is not a duration; try \"1 day\", \"5:00:00\", \"1h30m\" or \"90s\"")
         }
-        guard microseconds <= Period.maximum.microseconds else {
-            throw SchedulingError("\"\(text)\" is too long; the longest duration accepted is 999999 days")
-        }
+        guard microseconds <= Period.maximum.microseconds else { throw tooLong }
         self.init(microseconds: microseconds)
     }
 }
@@ -58,8 +59,14 @@ private struct PeriodParser {
     }
 
     private let text: [UInt8]
+    /// Sums that overflow stay at the largest value instead of failing: tells "too long" from
+    /// "not a duration".
+    private let saturating: Bool
 
-    init(_ text: String) { self.text = Array(text.lowercased().utf8) }
+    init(_ text: String, saturating: Bool = false) {
+        self.text = Array(text.lowercased().utf8)
+        self.saturating = saturating
+    }
 
     func parse() -> Int64? {
         guard let tokens = tokenize(), !tokens.isEmpty else { return nil }
@@ -142,10 +149,11 @@ private struct PeriodParser {
     private func amount(_ number: String, _ unit: Int64) -> Int64? {
         let pieces = number.split(separator: ".", omittingEmptySubsequences: false)
         guard pieces.count <= 2, !(pieces.count == 2 && pieces[0].isEmpty && pieces[1].isEmpty) else { return nil }
-        let whole = pieces[0].isEmpty ? 0 : Int64(pieces[0])
+        let digitsOnly = pieces[0].utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        let whole = pieces[0].isEmpty ? 0 : Int64(pieces[0]) ?? (saturating && digitsOnly ? .max : nil)
         guard let whole else { return nil }
         let (product, overflow) = whole.multipliedReportingOverflow(by: unit)
-        guard !overflow else { return nil }
+        guard !overflow else { return saturating ? .max : nil }
         guard pieces.count == 2, !pieces[1].isEmpty else { return pieces.count == 2 && pieces[0].isEmpty ? nil : product }
         // The fraction: only the digits that can matter at microsecond precision.
         var fraction: Int64 = 0
@@ -187,6 +195,6 @@ private struct PeriodParser {
 
     private func add(_ a: Int64, _ b: Int64) -> Int64? {
         let (sum, overflow) = a.addingReportingOverflow(b)
-        return overflow ? nil : sum
+        return overflow ? (saturating ? .max : nil) : sum
     }
 }

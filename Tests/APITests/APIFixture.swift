@@ -67,7 +67,7 @@ struct APIFixture: Sendable {
         try connection.send(head + "\r\n" + (body ?? ""))
         let response = try connection.readResponse()
         let isJSON = response.headers.contains { $0.0.lowercased() == "content-type" && $0.1.contains("json") }
-        let json = response.body.isEmpty || !isJSON ? JSONValue.null : try JSONValue(parsing: response.body)
+        let json = response.body.isEmpty || !isJSON ? JSONValue.null : try JSONValue(parsing: response.body, maximumDepth: JSONValue.storedMaximumDepth)
         return Reply(status: response.status, json: json, headers: response.headers, body: response.body)
     }
 

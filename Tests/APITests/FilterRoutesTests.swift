@@ -190,4 +190,31 @@ import Testing
                     "\(reply.text)")
         }
     }
+
+    /// The deepest filter the limits accept (16 sub-selects, each with 32 nested groups) goes
+    /// through a request body; one group more is refused by the group limit, named, not by a
+    /// JSON nesting limit below it.
+    @Test func theDeepestFilterTheLimitsAcceptFitsInABody() async throws {
+        @Sendable func groups(_ depth: Int, around inner: JSONValue) -> JSONValue {
+            var condition = inner
+            for _ in 0..<depth { condition = ["$or": [condition]] }
+            return condition
+        }
+        @Sendable func filter(subselects: Int, groups depth: Int) -> JSONValue {
+            var query: JSONValue = ["table": "versions", "select": "id", "where": groups(depth, around: ["id": 1])]
+            for _ in 0..<subselects {
+                query = ["table": "versions", "select": "id", "where": groups(depth, around: ["id in": ["$filter": query]])]
+            }
+            return ["$filter": query]
+        }
+        try await APIFixture.with { api throws in
+            let deepest = try api.call("POST", "/api/v1/debug-show-select-query", json: filter(subselects: 16, groups: 32))
+            #expect(deepest.status == 200, "\(deepest.text.prefix(300))")
+            let deeper = try api.call("POST", "/api/v1/debug-show-select-query", json: filter(subselects: 0, groups: 33))
+            #expect(deeper.status == 400)
+            #expect(deeper.error?.hasSuffix("'$or'/'$and' groups nest deeper than 32") == true, "\(deeper.text)")
+            let job = try api.call("POST", "/api/v1/jobs", json: ["handler": "FlowScheduling", "kwargs": ["flow_name": "f", "flow_arguments": [filter(subselects: 16, groups: 32)]]])
+            #expect(job.status == 201, "\(job.text.prefix(300))")
+        }
+    }
 }

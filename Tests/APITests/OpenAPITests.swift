@@ -67,6 +67,16 @@ import Testing
             #expect(page.status == 200)
             #expect(page.header("Content-Type") == "text/html; charset=utf-8")
             let html = page.text
+            // Only the page's own script and style run, by a nonce new with every response.
+            let policy = try #require(page.header("Content-Security-Policy"))
+            let nonce = try #require(policy.split(separator: "'").first { $0.hasPrefix("nonce-") }?.dropFirst("nonce-".count))
+            #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "\(policy)")
+            #expect(html.contains("<script nonce=\"\(nonce)\">") && html.contains("<style nonce=\"\(nonce)\">"))
+            #expect(!html.contains("__KAIROS_CSP_NONCE__"))
+            #expect(page.header("X-Content-Type-Options") == "nosniff")
+            #expect(page.header("X-Frame-Options") == "DENY")
+            let again = try api.call("GET", "/api/v1/ui/")
+            #expect(again.header("Content-Security-Policy") != policy)
             let operationIDs = (spec.document["paths"]?.objectValue ?? [:]).values.flatMap { item in
                 (item.objectValue ?? [:]).values.compactMap { $0["operationId"]?.stringValue }
             }

@@ -182,4 +182,21 @@ import Testing
             withExtendedLifetime(held) {}
         }
     }
+
+    /// What the parser refuses, and a head that never arrives, get a request id as every answer
+    /// does, so a client's report can be found in the log.
+    @Test func theParsersOwnAnswersCarryARequestID() async throws {
+        try await ServerFixture.with(limits: Self.limits) { _, port in
+            let tooLong = try RawHTTPConnection(port: port)
+            try tooLong.send("GET /" + String(repeating: "a", count: 300) + " HTTP/1.1\r\nHost: t\r\n\r\n")
+            let refused = try tooLong.readResponse()
+            #expect(refused.status == 414)
+            #expect(refused.header("X-Request-Id")?.isEmpty == false)
+            let silent = try RawHTTPConnection(port: port)
+            let timedOut = try silent.readResponse()
+            #expect(timedOut.status == 408)
+            #expect(timedOut.header("X-Request-Id")?.isEmpty == false)
+            #expect(timedOut.header("X-Request-Id") != refused.header("X-Request-Id"))
+        }
+    }
 }

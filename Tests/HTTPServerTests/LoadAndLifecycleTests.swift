@@ -144,6 +144,10 @@ import Testing
             let stopwatch = Stopwatch()
             server.shutdown(gracePeriod: .milliseconds(300))
             #expect(stopwatch.elapsed < 2)
+            // Told, not left in silence.
+            let response = try stuck.readResponse()
+            #expect(response.status == 503)
+            #expect(response.text.contains("stopped before this request finished"))
             #expect(stuck.closedByServer(within: 2))
         }
     }

@@ -105,6 +105,10 @@ import Testing
         ("# a one-shot long past: refused when it is registered, still at its line\njob_id: e\nhandler: FlowScheduling\nflow_name: f\nwhen: 2001-01-01\n",
          "5: 'when': 2001-01-01T00:00:00Z is in the past (now is 2026-03-01T00:00:00Z); a one-shot job needs a future time"),
         ("job_id: f\nhandler: FlowScheduling\n", "1: 'kwargs' for FlowScheduling: 'flow_name' is required"),
+        ("handler: FlowScheduling\nflow_name: f\njob_id: yes\n",
+         "3: 'job_id' must be a string, not a boolean (YAML reads unquoted yes, no, on, off and numbers as such); quote it, as in job_id: \"yes\""),
+        ("job_id: 2026\nhandler: FlowScheduling\nflow_name: f\n",
+         "1: 'job_id' must be a string, not a number (YAML reads unquoted yes, no, on, off and numbers as such); quote it, as in job_id: \"2026\""),
     ])
     func anErrorNamesTheLineOfTheKeyAtFault(text: String, expected: String) async throws {
         try await JobsFixture.with { db in

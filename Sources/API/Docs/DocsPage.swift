@@ -4,9 +4,13 @@ import JSON
 /// each with its parameters, body schema and example, a form that sends the request from the
 /// browser (with the API token, if one is entered) and shows the answer, and the equivalent curl
 /// command, kept up to date as the form changes. One self-contained page: its CSS and script are
-/// inline and nothing is loaded from elsewhere.
+/// inline and nothing is loaded from elsewhere. They carry ``nonceMark``, which each response
+/// replaces with the nonce its Content-Security-Policy allows, so no other script can run.
 struct DocsPage {
     let spec: JSONValue
+
+    /// Stands where each response's nonce goes.
+    static let nonceMark = "__KAIROS_CSP_NONCE__"
 
     var html: String {
         let title = Self.escaped(spec["info"]?["title"]?.stringValue ?? "API")
@@ -26,8 +30,8 @@ struct DocsPage {
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) API</title><style>\(Self.css)</style></head>
-            <body>\(body)<script>\(Self.script)</script></body></html>
+            <title>\(title) API</title><style nonce="\(Self.nonceMark)">\(Self.css)</style></head>
+            <body>\(body)<script nonce="\(Self.nonceMark)">\(Self.script)</script></body></html>
             """
     }
 

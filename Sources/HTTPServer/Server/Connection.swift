@@ -130,9 +130,15 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Closes at once, whatever is under way (the shutdown grace period is over).
+    /// Closes at once, whatever is under way (the shutdown grace period is over). A request
+    /// still being handled is first answered 503, best effort, rather than met with silence.
     func forceClose() {
-        queue.async { [self] in close() }
+        queue.async { [self] in
+            if phase == .active, answering != nil, outbound.isEmpty {
+                complete(.error(.serviceUnavailable, "the service stopped before this request finished; it may or may not have taken effect"))
+            }
+            close()
+        }
     }
 
     // MARK: Reading
@@ -181,11 +187,20 @@ final class Connection: @unchecked Sendable {
             case .request(let request):
                 return dispatch(request)
             case .reject(let status, let reason):
-                context.logger.debug("request rejected", metadata: ["status": "\(status.code)", "reason": "\(reason)"])
-                answering = Answering(isHead: false, version: .http11, keepAlive: false)
-                return complete(.error(status, reason))
+                return refuse(status, reason, log: "request rejected")
             }
         }
+    }
+
+    /// Answers what never became a request (the parser's refusals, a head or body that did not
+    /// arrive) and closes; it gets a request id of its own, as every answer does.
+    private func refuse(_ status: HTTPStatus, _ reason: String, log message: Logger.Message) {
+        let id = Responder.requestID(from: nil)
+        context.logger.debug(message, metadata: ["request.id": "\(id)", "status": "\(status.code)", "reason": "\(reason)"])
+        answering = Answering(isHead: false, version: .http11, keepAlive: false)
+        var response = HTTPResponse.error(status, reason)
+        response.headers.set("X-Request-Id", id)
+        complete(response)
     }
 
     private func dispatch(_ request: HTTPRequest) {
@@ -323,9 +338,7 @@ final class Connection: @unchecked Sendable {
             guard phase == .active, answering == nil else { return close() }
             let what = kind == .header ? "the request head" : "the request body"
             let limit = kind == .header ? context.limits.headerTimeout : context.limits.bodyTimeout
-            context.logger.debug("request timed out", metadata: ["part": "\(what)"])
-            answering = Answering(isHead: false, version: .http11, keepAlive: false)
-            complete(.error(.requestTimeout, "\(what) did not arrive within \(limit)"))
+            refuse(.requestTimeout, "\(what) did not arrive within \(limit)", log: "request timed out")
         case .idle, .write, .linger:
             close()
         }

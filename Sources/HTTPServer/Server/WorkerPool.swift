@@ -20,7 +20,9 @@ final class WorkerPool: @unchecked Sendable {
             // Each thread keeps the pool alive until stop() lets it end.
             let thread = Thread { self.run() }
             thread.name = "\(name)-\(index)"
-            thread.stackSize = 1 << 20
+            // Deeply nested (but accepted) documents are parsed, compiled and freed recursively:
+            // 8 MiB of address space, of which only what a request touches becomes memory.
+            thread.stackSize = 8 << 20
             threads.append(thread)
             thread.start()
         }

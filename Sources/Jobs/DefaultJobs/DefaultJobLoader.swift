@@ -84,8 +84,16 @@ public struct DefaultJobLoader: Sendable {
         guard let object = document.value.objectValue else {
             throw JobDefinitionError("expected a mapping with at least job_id and handler, found \(document.value.kindDescription)")
         }
-        guard object["job_id"]?.stringValue != nil else {
+        guard let id = object["job_id"], !id.isNull else {
             throw JobDefinitionError("'job_id' is required in a default job file", at: [.key("job_id")])
+        }
+        guard id.stringValue != nil else {
+            // YAML 1.1 reads an unquoted yes/no/on/off as a boolean and 2026 as a number.
+            // A boolean's spelling is gone by now (yes, on, true...): the example says one.
+            let example = id.boolValue != nil ? "yes" : id.serialized()
+            throw JobDefinitionError(
+                "'job_id' must be a string, not \(id.kindDescription) (YAML reads unquoted yes, no, on, off and numbers "
+                    + "as such); quote it, as in job_id: \"\(example)\"", at: [.key("job_id")])
         }
         return try JobDefinition.parse(object, handlers: handlers, kwargsAtTopLevel: true)
     }

@@ -90,14 +90,27 @@ public struct JobDefinition: Sendable {
         } ?? .running
     }
 
+    /// The latest `when` accepted: the end of the last year ISO 8601 writes with four digits.
+    public static let latestWhen = CivilTime(year: 9999, month: 12, day: 31, hour: 23, minute: 59, second: 59, microsecond: 999_999)!.timestamp
+    /// The earliest: the start of year 1.
+    public static let earliestWhen = CivilTime(year: 1, month: 1, day: 1)!.timestamp
+
     /// The `when` as an instant, judged at `now` (which gives a date without a year its year).
-    /// - Throws: ``JobDefinitionError`` for a day that year lacks.
+    /// - Throws: ``JobDefinitionError`` for a day that year lacks, or an instant outside the
+    ///   years 1 to 9999 (UTC) that every part of Kairos can write and read back.
     public func requestedWhen(now: Timestamp) throws(JobDefinitionError) -> Timestamp? {
+        let instant: Timestamp?
         do {
-            return try when?.timestamp(now: now)
+            instant = try when?.timestamp(now: now)
         } catch {
             throw JobDefinitionError("'when': \(error.message)", at: [.key("when")])
         }
+        if let instant, instant > Self.latestWhen || instant < Self.earliestWhen {
+            throw JobDefinitionError(
+                "'when': \(instant.iso8601) is outside the times Kairos schedules, \(Self.earliestWhen.iso8601) to 9999-12-31T23:59:59Z (UTC)",
+                at: [.key("when")])
+        }
+        return instant
     }
 
     /// The trigger this definition asks for, judged at `now`.
