@@ -1,3 +1,4 @@
+import Dispatch
 import FilterQuery
 import HTTPServer
 import Jobs
@@ -10,6 +11,14 @@ import SQLBuilding
 struct FilterRoutes {
     let pool: PostgresPool
     let policy: FilterPolicy
+    /// Expansions under way hold database connections: at most the policy's share at once.
+    let expansions: DispatchSemaphore
+
+    init(pool: PostgresPool, policy: FilterPolicy) {
+        self.pool = pool
+        self.policy = policy
+        expansions = DispatchSemaphore(value: max(1, policy.maximumConcurrentExpansions))
+    }
 
     func add(to router: inout Router) {
         // fabric8's spellings first, then the aliases its clients also used.
@@ -35,6 +44,12 @@ struct FilterRoutes {
     func expandFilter(_ request: HTTPRequest) throws -> HTTPResponse {
         let filter = try filterArgument(request)
         let expander = FilterExpander(policy: policy)
+        guard expansions.wait(timeout: .now() + 1) == .success else {
+            throw HTTPError(
+                .serviceUnavailable,
+                "\(policy.maximumConcurrentExpansions) filter expansions are under way, the most at once (KAIROS_FILTER_CONCURRENCY); try again shortly")
+        }
+        defer { expansions.signal() }
         let rows = try pool.withConnection { try expander.rows(matching: filter.query, on: $0) }
         var budget = OutputBudget(limit: policy.maximumBytes)
         do {

@@ -33,11 +33,11 @@ final class HealthRoutes: Sendable {
         }
     }
 
-    /// 200 when the database answers within two seconds and every migration is applied, else
+    /// 200 when the database answers within about a second and every migration is applied, else
     /// 503 with the reason. Readiness needs no token, so a failure's detail (libpq's text, with
     /// host, port and user) goes to the log, and the answer says only what kind of trouble it is.
     func readiness() -> HTTPResponse {
-        switch database.check(timeout: .seconds(2)) {
+        switch database.check() {
         case .ready(let migrations):
             lastLoggedFailure.withLock { $0 = nil }
             return .json(["status": "ready", "migrations": .int(Int64(migrations))])

@@ -24,7 +24,7 @@ public enum KairosAPI {
         var router = Router()
         let store = JobStore(pool: database, clock: clock)
         let board = FlowBoard(pool: database)
-        HealthRoutes(database: DatabaseHealth(pool: database), startup: startup, logger: logger).add(to: &router)
+        HealthRoutes(database: DatabaseHealth(configuration: database.configuration), startup: startup, logger: logger).add(to: &router)
         ServiceRoutes(store: store).add(to: &router)
         JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, logger: logger), handlers: handlers)
             .add(to: &router)

@@ -24,6 +24,7 @@ import Scheduling
 /// | schemas beyond `public` a `$filter` may name | `--filter-schemas` | `KAIROS_FILTER_SCHEMAS` (comma-separated) | none |
 /// | `$filter` statement timeout | `--filter-timeout` | `KAIROS_FILTER_TIMEOUT` (a duration) | 30 s |
 /// | most rows one `$filter` may match | `--filter-max-rows` | `KAIROS_FILTER_MAX_ROWS` | 100,000 |
+/// | `$filter` expansions the API runs at once | `--filter-concurrency` | `KAIROS_FILTER_CONCURRENCY` | 4 |
 /// | most bytes one expansion or firing may produce | `--filter-max-bytes` | `KAIROS_FILTER_MAX_BYTES` (`32MiB`, `500KiB`, `1000000`) | 32 MiB |
 /// | open connections from one client address | `--max-connections-per-client` | `KAIROS_MAX_CONNECTIONS_PER_CLIENT` | 256 |
 public struct ServiceConfiguration: Sendable, Equatable {
@@ -72,6 +73,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var filterTimeout: String?
         public var filterMaximumRows: String?
         public var filterMaximumBytes: String?
+        public var filterConcurrency: String?
         public var allowUnauthenticated = false
         public var openapiFile: String?
         public var maximumConnectionsPerClient: String?
@@ -80,8 +82,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
             filterSchemas: String? = nil, filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
-            openapiFile: String? = nil, maximumConnectionsPerClient: String? = nil, filterMaximumBytes: String? = nil
+            openapiFile: String? = nil, maximumConnectionsPerClient: String? = nil, filterMaximumBytes: String? = nil,
+            filterConcurrency: String? = nil
         ) {
+            self.filterConcurrency = filterConcurrency
             self.filterMaximumBytes = filterMaximumBytes
             self.maximumConnectionsPerClient = maximumConnectionsPerClient
             self.databaseURL = databaseURL
@@ -171,6 +175,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
             }
             filters.maximumBytes = bytes
         }
+        if let (text, source) = pick(flags.filterConcurrency, flagName: "--filter-concurrency", "KAIROS_FILTER_CONCURRENCY") {
+            // The API's pool has 16 connections; the rest must stay free for everything else.
+            guard let count = Int(text), (1...12).contains(count) else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a number of expansions from 1 to 12 (of the API's 16 connections)")
+            }
+            filters.maximumConcurrentExpansions = count
+        }
 
         var allowUnauthenticated = flags.allowUnauthenticated
         if !allowUnauthenticated, let text = environment["KAIROS_ALLOW_UNAUTHENTICATED"], !text.isEmpty {
@@ -257,6 +268,7 @@ public protocol ServiceFlags {
     var filterTimeout: String? { get }
     var filterMaximumRows: String? { get }
     var filterMaximumBytes: String? { get }
+    var filterConcurrency: String? { get }
     var allowUnauthenticated: Bool { get }
     var openapiFile: String? { get }
     var maximumConnectionsPerClient: String? { get }

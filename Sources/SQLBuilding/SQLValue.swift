@@ -76,8 +76,10 @@ extension UUID: SQLBindable {
 }
 
 extension JSONValue: SQLBindable {
-    /// Sent as `jsonb`; a JSON `null` is the JSON value null, not SQL NULL.
-    public var sqlValue: SQLValue { SQLValue(type: .jsonb, text: serialized()) }
+    /// Sent as `json`, which keeps the text as written (key order included) where it is stored
+    /// as `json`; a `jsonb` column takes it by its assignment cast. A JSON `null` is the JSON
+    /// value null, not SQL NULL.
+    public var sqlValue: SQLValue { SQLValue(type: .json, text: serialized()) }
 }
 
 extension JSONObject: SQLBindable {
@@ -99,7 +101,7 @@ extension Bool: SQLArrayElement { public static var arrayType: PostgresType { .b
 extension Timestamp: SQLArrayElement { public static var arrayType: PostgresType { .timestamptzArray } }
 extension Date: SQLArrayElement { public static var arrayType: PostgresType { .timestamptzArray } }
 extension UUID: SQLArrayElement { public static var arrayType: PostgresType { .uuidArray } }
-extension JSONValue: SQLArrayElement { public static var arrayType: PostgresType { .jsonbArray } }
+extension JSONValue: SQLArrayElement { public static var arrayType: PostgresType { .jsonArray } }
 
 extension Array: SQLBindable where Element: SQLBindable {
     /// Sent as a one-dimensional PostgreSQL array literal of the element type; a nil element

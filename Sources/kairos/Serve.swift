@@ -49,6 +49,9 @@ struct Serve: ParsableCommand, ServiceFlags {
         help: "Most bytes of JSON one $filter expansion or one firing may produce, such as 32MiB (env: KAIROS_FILTER_MAX_BYTES).")
     var filterMaximumBytes: String?
 
+    @Option(help: "How many $filter expansions the API runs at once, of its 16 database connections (env: KAIROS_FILTER_CONCURRENCY; default 4).")
+    var filterConcurrency: String?
+
     @Option(help: "The API spec to serve and make the docs page from (env: KAIROS_OPENAPI_FILE; default openapi.yaml).")
     var openapiFile: String?
 
@@ -71,6 +74,8 @@ struct Serve: ParsableCommand, ServiceFlags {
         var database = PostgresConfiguration(configuration.databaseURL)
         database.logger = logger
         let pool = PostgresPool(database, maximumConnections: 16)
+        // The scheduler's own connections: no amount of API traffic can take them.
+        let schedulerPool = PostgresPool(database, maximumConnections: 2)
 
         let handlers = HandlerRegistry.standard(filters: configuration.filters)
         let metrics = ServiceMetrics()
@@ -112,7 +117,7 @@ struct Serve: ParsableCommand, ServiceFlags {
                     "directory": "\(configuration.defaultJobsDirectory)", "loaded": "\(outcomes.filter { $0.error == nil }.count)",
                     "failed": "\(outcomes.filter { $0.error != nil }.count)",
                 ])
-            scheduler = startScheduler(pool, handlers: handlers, afterCommit: afterCommit, metrics: metrics, logger: logger)
+            scheduler = startScheduler(schedulerPool, handlers: handlers, afterCommit: afterCommit, metrics: metrics, logger: logger)
             startup.markReady()
             logger.notice("ready")
         }
@@ -128,6 +133,7 @@ struct Serve: ParsableCommand, ServiceFlags {
             logger.warning("after-commit work still under way at shutdown", metadata: ["running": "\(load.running)", "waiting": "\(load.waiting)"])
         }
         pool.close()
+        schedulerPool.close()
         logger.notice("stopped")
     }
 }

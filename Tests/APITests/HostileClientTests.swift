@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import JSON
 import Postgres
@@ -58,6 +59,38 @@ import Testing
                 #expect(answered.status == 200)
                 #expect(try JSONValue(parsing: answered.body)["matched"]?.arrayValue?.count == 100)
             }
+        }
+    }
+
+    /// Pool starvation: with a table locked, expansions over it take at most their share of the
+    /// connections (the rest get a quick 503), and readiness and the jobs API answer at once.
+    @Test func lockedExpansionsTakeOnlyTheirShareOfConnections() async throws {
+        try await APIFixture.with { api throws in
+            try api.pool.withConnection { try FilterFixture.create(on: $0) }
+            let locker = try PostgresConnection.connect(api.pool.configuration)
+            try locker.execute("BEGIN")
+            try locker.execute("LOCK TABLE ecosystems IN ACCESS EXCLUSIVE MODE")
+            let statuses = LockedBox<[Int]>([])
+            let group = DispatchGroup()
+            for _ in 0..<20 {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    let reply = try? api.call("POST", "/api/v1/debug-expand-filter", body: #"{"$filter": {"table": "ecosystems"}}"#)
+                    statuses.update { $0.append(reply?.status ?? 0) }
+                }
+            }
+            // Those beyond the share are turned away within a second or two.
+            #expect(eventually(timeout: 30) { statuses.get().count == 16 }, "\(statuses.get())")
+            #expect(statuses.get().allSatisfy { $0 == 503 })
+            let stopwatch = Stopwatch()
+            #expect(try api.call("GET", "/api/v1/readiness").status == 200)
+            #expect(try api.call("GET", "/api/v1/jobs/x").status == 404)
+            #expect(try api.call("GET", "/api/v1/jobs").status == 200)
+            #expect(stopwatch.elapsed < 1, "answered after \(stopwatch.elapsed) s")
+            try locker.execute("ROLLBACK")
+            group.wait()
+            #expect(statuses.get().filter { $0 == 200 }.count == 4)
         }
     }
 }

@@ -126,7 +126,7 @@ import Testing
          "'job_id': \"selective-flow-scheduling\" is reserved: POST /jobs/selective-flow-scheduling creates a job of handler SelectiveFlowScheduling; choose another id"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": "   "}"#,
          "'job_id' must not be blank; give it a name, or leave it out for a generated one"),
-        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "nul\u0000"}}"#, nil),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "nul\u0000"}}"#, "'kwargs' for FlowScheduling: 'flow_name' must not hold U+0000"),
     ] as [(String, String?)])
     func badJobDefinitionsAre400WithAMessage(body: String, message: String?) async throws {
         try await APIFixture.with { api throws in
@@ -253,6 +253,22 @@ import Testing
             let reply = try api.call("PATCH", "/api/v1/jobs")
             #expect(reply.status == 405)
             #expect(reply.headers.first { $0.0.lowercased() == "allow" }?.1 == "GET, HEAD, POST, OPTIONS")
+        }
+    }
+
+    /// What the client sent keeps its key order, in what the API returns and in the flows
+    /// workers receive (jsonb would reorder: `{"zeta","alpha","mid"}` comes back `mid, zeta, alpha`).
+    @Test func kwargsAndFlowArgumentsKeepTheirKeyOrder() async throws {
+        try await APIFixture.with { api throws in
+            let argument = #"{"zeta":1,"alpha":{"version":"1.0","name":"x","ecosystem":"npm"},"mid":[3]}"#
+            let kwargs = #"{"flow_arguments":["# + argument + #"],"flow_name":"f"}"#
+            let created = try api.call("POST", "/api/v1/jobs", body: #"{"job_id": "ordered", "handler": "FlowScheduling", "kwargs": "# + kwargs + "}")
+            #expect(created.status == 201)
+            #expect(created.json["job"]?["kwargs"]?.serialized() == kwargs)
+            #expect(try api.call("GET", "/api/v1/jobs/ordered").json["job"]?["kwargs"]?.serialized() == kwargs)
+            #expect(try api.call("POST", "/api/v1/jobs/ordered/run").status == 201)
+            let flows = try api.call("GET", "/api/v1/flows?job_id=ordered").json["flows"]
+            #expect(flows?[0]?["arguments"]?.serialized() == argument)
         }
     }
 }

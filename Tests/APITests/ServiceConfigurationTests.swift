@@ -40,6 +40,8 @@ import Testing
         (["KAIROS_FILTER_MAX_BYTES": "lots"], "KAIROS_FILTER_MAX_BYTES: \"lots\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
         (["KAIROS_FILTER_MAX_BYTES": "0"], "KAIROS_FILTER_MAX_BYTES: \"0\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
         (["KAIROS_FILTER_MAX_BYTES": "99999999999GiB"], "KAIROS_FILTER_MAX_BYTES: \"99999999999GiB\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
+        (["KAIROS_FILTER_CONCURRENCY": "0"], "KAIROS_FILTER_CONCURRENCY: \"0\" is not a number of expansions from 1 to 12 (of the API's 16 connections)"),
+        (["KAIROS_FILTER_CONCURRENCY": "13"], "KAIROS_FILTER_CONCURRENCY: \"13\" is not a number of expansions from 1 to 12 (of the API's 16 connections)"),
         (["KAIROS_MAX_CONNECTIONS_PER_CLIENT": "0"], "KAIROS_MAX_CONNECTIONS_PER_CLIENT: \"0\" is not a positive number of connections"),
     ])
     func badSettingsAreNamed(environment: [String: String], message: String) {
@@ -76,6 +78,8 @@ import Testing
         #expect(fromFlags.limits.allowedTables == ["analyses"])
         #expect(fromFlags.limits.allowedSchemas == ["x"])
         #expect(standard.maximumBytes == 32 << 20)
+        #expect(standard.maximumConcurrentExpansions == 4)
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(filterConcurrency: "12"), environment: [:]).filters.maximumConcurrentExpansions == 12)
         for (text, bytes) in [("1000", 1000), ("64KiB", 65_536), ("32 MiB", 32 << 20), ("1gib", 1 << 30), ("500b", 500)] {
             let policy = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(filterMaximumBytes: text), environment: [:]).filters
             #expect(policy.maximumBytes == bytes, "\(text)")

@@ -70,7 +70,7 @@ import Testing
         #expect(query.readableText() == """
             SELECT * FROM "people" WHERE name = 'O''Brien \\ x' AND n = 42 AND ok = TRUE AND f = 2.5 \
             AND g = 'NaN'::double precision AND at = '2026-11-24 12:00:00+00'::timestamp with time zone AND missing = NULL \
-            AND j = '{"a":1}'::jsonb
+            AND j = '{"a":1}'::json
             """)
     }
 }

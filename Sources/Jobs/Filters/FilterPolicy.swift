@@ -19,6 +19,10 @@ public struct FilterPolicy: Sendable, Equatable {
 
     public static let defaultMaximumBytes = 32 << 20
 
+    /// `$filter` expansions the API runs at once (the debug endpoint's), a bounded share of its
+    /// database connections: more wait a moment, then get a 503. Default 4 of the pool's 16.
+    public var maximumConcurrentExpansions = 4
+
     public init(
         limits: FilterLimits = .standard, statementTimeout: Duration = .seconds(30), maximumRows: Int = 100_000,
         maximumBytes: Int = FilterPolicy.defaultMaximumBytes

@@ -36,7 +36,9 @@ public struct SelectiveFlowScheduling: JobHandler {
         var reader = KwargsReader(kwargs, allowed: ["flow_name", "flow_arguments", "task_names", "run_subsequent"])
         var posting = try FlowPosting(reading: &reader, filterLimits: filterLimits)
         guard let tasks = reader["task_names"] else { throw KwargsError("'task_names' is required: a list of task names") }
-        guard let list = tasks.arrayValue, !list.isEmpty, list.allSatisfy({ $0.stringValue?.isEmpty == false }) else {
+        guard let list = tasks.arrayValue, !list.isEmpty,
+            list.allSatisfy({ $0.stringValue.map { !$0.isEmpty && !$0.utf8.contains(0) } == true })
+        else {
             throw KwargsError("'task_names' must be a non-empty list of task names, not \(tasks.serialized())", at: [.key("task_names")])
         }
         posting.taskNames = list.compactMap(\.stringValue)
@@ -69,6 +71,8 @@ struct FlowPosting: JobWork {
         guard let text = name.stringValue, !text.isEmpty else {
             throw KwargsError("'flow_name' must be a non-empty string, not \(name.serialized())", at: [.key("flow_name")])
         }
+        // Posted into a text column, which cannot hold U+0000 (the arguments, kept as JSON, can).
+        guard !text.utf8.contains(0) else { throw KwargsError("'flow_name' must not hold U+0000", at: [.key("flow_name")]) }
         flowName = text
         guard let given = reader["flow_arguments"], !given.isNull else {
             arguments = [.value(.null)]

@@ -82,5 +82,12 @@ public enum KairosSchema {
             ALTER TABLE runs DROP CONSTRAINT runs_outcome_check;
             ALTER TABLE runs ADD CONSTRAINT runs_outcome_check CHECK (outcome IN ('succeeded', 'failed', 'missed'));
             """),
+        Migration(version: 4, name: "kwargs and flow arguments keep their key order", sql: """
+            -- jsonb normalises a document (its keys sorted by length, then bytes); json keeps the
+            -- text as the client sent it, so the API and workers see kwargs and arguments in the
+            -- order they were written. Rows stored before keep jsonb's order.
+            ALTER TABLE jobs ALTER COLUMN kwargs TYPE json USING kwargs::json;
+            ALTER TABLE flows ALTER COLUMN arguments TYPE json USING arguments::json;
+            """),
     ]
 }

@@ -1,26 +1,39 @@
 import Postgres
 
 /// Whether the database can serve Kairos: it answers, and every migration is applied. What
-/// readiness reports.
-public struct DatabaseHealth: Sendable {
-    public let pool: PostgresPool
+/// readiness reports. It keeps a connection of its own, so that however busy the service's
+/// pool is, the answer comes within about a second.
+public final class DatabaseHealth: Sendable {
+    private let pool: PostgresPool
+    /// The longest one check may take, from waiting for its connection to its answer.
+    public let timeout: Duration
 
-    public init(pool: PostgresPool) { self.pool = pool }
+    /// - Parameter configuration: the service's; the check opens one connection of its own.
+    public init(configuration: PostgresConfiguration, timeout: Duration = .milliseconds(900)) {
+        var own = configuration
+        // libpq waits at least 2 s for a connection however little it is given.
+        own.connectTimeoutSeconds = 2
+        own.applicationName = "kairos-health"
+        pool = PostgresPool(own, maximumConnections: 1, acquireTimeout: timeout)
+        self.timeout = timeout
+    }
 
     public enum Status: Sendable, Equatable {
         /// Ready, with this many migrations applied.
         case ready(migrations: Int)
         /// Reachable, but these migrations (`version (name)`) are not applied yet.
         case migrationsPending([String])
-        /// Unreachable or failing, with the reason.
+        /// Unreachable, failing or too slow, with the reason.
         case unavailable(String)
     }
 
-    /// Waits at most `timeout` for a connection.
-    public func check(timeout: Duration) -> Status {
+    public func check() -> Status {
         do {
-            let pending = try pool.withConnection(timeout: timeout) { connection in
-                try Migrator.pendingMigrations(KairosSchema.migrations, on: connection)
+            let pending = try pool.withConnection { connection in
+                // A database too slow to answer within the timeout is as good as down.
+                try connection.withTransaction(.readOnly(timeout: timeout)) { tx in
+                    try Migrator.pendingMigrations(KairosSchema.migrations, on: tx)
+                }
             }
             guard pending.isEmpty else { return .migrationsPending(pending.map { "\($0.version) (\($0.name))" }) }
             return .ready(migrations: KairosSchema.migrations.count)
