@@ -33,11 +33,14 @@ public struct PostgresConfiguration: Sendable {
         [
             ("fallback_application_name", applicationName),
             ("connect_timeout", String(connectTimeoutSeconds)),
-            // A dead peer is noticed in about a minute rather than the kernel's two hours.
+            // A dead peer is noticed in seconds rather than the kernel's two hours: keepalives
+            // while idle, and tcp_user_timeout while sent data goes unacknowledged (keepalives
+            // do not fire then, as in a partition).
             ("keepalives", "1"),
-            ("keepalives_idle", "30"),
-            ("keepalives_interval", "10"),
+            ("keepalives_idle", "10"),
+            ("keepalives_interval", "5"),
             ("keepalives_count", "3"),
+            ("tcp_user_timeout", "10000"),
             ("dbname", connectionString),
         ]
     }

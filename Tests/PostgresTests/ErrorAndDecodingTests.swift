@@ -160,6 +160,25 @@ import Testing
     }
 }
 
+/// A dead peer is given up on in seconds, on both sides, whatever the kernel's defaults.
+@Suite struct DeadPeerSettingsTests {
+    @Test func everySessionTimesOutADeadPeerAndAnIdleTransaction() async throws {
+        try await withConnection { connection in
+            let row = try connection.query("""
+                SELECT current_setting('idle_in_transaction_session_timeout') AS idle_tx,
+                       current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_user_timeout') AS user_timeout,
+                       inet_server_addr() IS NOT NULL AS tcp
+                """)[0]
+            #expect(try row.decode(String.self, column: "idle_tx") == "15s")
+            // Over a Unix socket the server has no TCP settings to show (they read 0).
+            if try row.decode(Bool.self, column: "tcp") {
+                #expect(try row.decode(String.self, column: "idle") == "10")
+                #expect(try row.decode(String.self, column: "user_timeout") == "10000")  // milliseconds
+            }
+        }
+    }
+}
+
 @Suite struct DecodingTests {
     @Test func decodingErrorNamesColumnAndBothTypes() async throws {
         try await withConnection { connection in
