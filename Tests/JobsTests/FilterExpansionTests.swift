@@ -92,6 +92,12 @@ import Testing
             let failed = try #require(try db.store.jobs(.failed).first)
             #expect(failed.kwargs["failed_job_id"] == "broken")
             #expect(failed.kwargs["error"]?.stringValue == #"'flow_arguments'[0]: the database refused the filter query: column "nme" does not exist (Perhaps you meant to reference the column "packages.name".)"#)
+            // Where it came from: the argument, the filter's execution, the database's own error.
+            let trace = try #require(failed.kwargs["trace"]?.arrayValue).compactMap(\.stringValue)
+            #expect(trace.count == 3, "\(trace)")
+            #expect(trace.first?.hasPrefix("FlowArgumentError: 'flow_arguments'[0]") == true)
+            #expect(trace.dropFirst().first?.hasPrefix("FilterExecutionError: the database refused") == true)
+            #expect(trace.last?.hasPrefix("PostgresError: ") == true && trace.last?.contains("42703") == true, "\(trace)")
             #expect(try Self.posted(db, job: "broken").isEmpty)
         }
     }

@@ -38,15 +38,25 @@ public struct FilterExpander: Sendable {
 
 /// A filter query PostgreSQL refused for a reason in the filter itself; reported as a 400 to
 /// API clients and as the error of a failed firing.
-public struct FilterExecutionError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct FilterExecutionError: Error, Sendable, Equatable, CustomStringConvertible, CausedError {
     public let message: String
+    /// The database's error, when it was one.
+    public let cause: PostgresError?
 
-    public init(message: String) { self.message = message }
+    public init(message: String) {
+        self.message = message
+        cause = nil
+    }
+
+    public var underlying: (any Error)? { cause }
+
+    public static func == (lhs: FilterExecutionError, rhs: FilterExecutionError) -> Bool { lhs.message == rhs.message }
 
     /// The client's fault, or nil when the error is the database's (connection, resources,
     /// internal) and should be reported as such.
     init?(_ error: PostgresError, timeout: Duration) {
         guard error.kind == .server, let state = error.sqlState else { return nil }
+        cause = error
         if error.isQueryCanceled {
             message = "the filter query ran longer than the \(timeout) statement timeout; narrow it or add an index"
             return

@@ -110,7 +110,7 @@ struct FlowPosting: JobWork {
                     flows += try filter.arguments(from: try context.rows(matching: filter.query), budget: &budget).map(flow)
                 }
             } catch {
-                throw FlowArgumentError(message: "'flow_arguments'[\(index)]: \(error)")
+                throw FlowArgumentError(message: "'flow_arguments'[\(index)]: \(error)", underlying: error)
             }
         }
         return FiringDecision(flows: flows)
@@ -143,7 +143,8 @@ struct KwargsReader {
 
 /// A flow argument that could not be turned into flows at fire time; its message becomes the
 /// failed-job record's error.
-public struct FlowArgumentError: Error, Sendable, CustomStringConvertible {
+public struct FlowArgumentError: Error, Sendable, CustomStringConvertible, CausedError {
     public let message: String
+    public let underlying: (any Error)?
     public var description: String { message }
 }

@@ -9,14 +9,20 @@ public struct FailureRecord: Sendable, Equatable {
     public static let handlerName = "ErrorHandler"
 
     public var error: String
+    /// Where the error came from: the chain of errors under it, outermost first, each as
+    /// `Type: message` (fabric8 kept the traceback here).
+    public var trace: [String]
     public var failedJobID: String
     public var failedHandler: String
     public var failedKwargs: JSONObject
     /// The firing's scheduled time, which also becomes the record's `when`.
     public var scheduledFor: Timestamp
 
-    public init(error: String, failedJobID: String, failedHandler: String, failedKwargs: JSONObject, scheduledFor: Timestamp) {
+    public init(
+        error: String, trace: [String] = [], failedJobID: String, failedHandler: String, failedKwargs: JSONObject, scheduledFor: Timestamp
+    ) {
         self.error = error
+        self.trace = trace
         self.failedJobID = failedJobID
         self.failedHandler = failedHandler
         self.failedKwargs = failedKwargs
@@ -27,10 +33,29 @@ public struct FailureRecord: Sendable, Equatable {
     public var kwargs: JSONObject {
         [
             "error": .string(error),
+            "trace": .array(trace.map(JSONValue.string)),
             "failed_job_id": .string(failedJobID),
             "failed_handler": .string(failedHandler),
             "failed_kwargs": .object(failedKwargs),
             "scheduled_for": .string(scheduledFor.iso8601),
         ]
+    }
+}
+
+/// An error that wraps another: what it came from, for the failure record's trace.
+public protocol CausedError: Error {
+    var underlying: (any Error)? { get }
+}
+
+extension FailureRecord {
+    /// Each error of the chain, outermost first: its type and what it says.
+    static func trace(of error: any Error) -> [String] {
+        var trace: [String] = []
+        var next: (any Error)? = error
+        while let current = next, trace.count < 16 {
+            trace.append("\(type(of: current)): \(current)")
+            next = (current as? any CausedError)?.underlying
+        }
+        return trace
     }
 }

@@ -12,6 +12,8 @@ struct FiringRecord: Sendable {
     var cause: RunCause
     var outcome: RunOutcome
     var error: String?
+    /// The error's chain, outermost first, for the failure record.
+    var errorTrace: [String] = []
     var flows: [FlowRequest]
     var afterCommit: (@Sendable (CommittedFiring) -> Void)?
     /// How the job's schedule moves on; nil for a manual run, which leaves it as it is.
@@ -34,7 +36,7 @@ struct FiringRecord: Sendable {
     var failureRecord: FailureRecord? {
         guard outcome == .failed else { return nil }
         return FailureRecord(
-            error: error ?? "unknown error", failedJobID: job.id, failedHandler: job.handler, failedKwargs: job.kwargs,
+            error: error ?? "unknown error", trace: errorTrace, failedJobID: job.id, failedHandler: job.handler, failedKwargs: job.kwargs,
             scheduledFor: slot)
     }
 }
@@ -72,6 +74,7 @@ enum FiringPlan {
         } catch {
             record.outcome = .failed
             record.error = "\(error)"
+            record.errorTrace = FailureRecord.trace(of: error)
         }
         return record
     }
@@ -87,6 +90,7 @@ struct UnreadableJob: Sendable {
     var kwargs: JSONValue
     var due: Timestamp
     var error: String
+    var trace: [String]
 
     /// Reads what a claimed row surely has; throws only if even that is missing.
     init(_ row: PostgresRow, error: any Error) throws {
@@ -95,6 +99,7 @@ struct UnreadableJob: Sendable {
         kwargs = try row.decode(JSONValue.self, column: "kwargs")
         due = try row.decode(Timestamp.self, column: "next_run_time")
         self.error = "the stored job cannot be read, so it was paused: \(error)"
+        trace = FailureRecord.trace(of: error)
     }
 
     var runRow: RunRow {
@@ -102,6 +107,6 @@ struct UnreadableJob: Sendable {
     }
 
     var failureRecord: FailureRecord {
-        FailureRecord(error: error, failedJobID: id, failedHandler: handler, failedKwargs: kwargs.objectValue ?? ["stored": kwargs], scheduledFor: due)
+        FailureRecord(error: error, trace: trace, failedJobID: id, failedHandler: handler, failedKwargs: kwargs.objectValue ?? ["stored": kwargs], scheduledFor: due)
     }
 }
