@@ -11,6 +11,8 @@ import Testing
     /// slots: readiness from another address answers at once.
     @Test func fiveThousandSilentConnectionsFromOneAddressStarveNoOtherAddress() async throws {
         try await APIFixture.with { api throws in
+            // Probed before, as an orchestrator does, so the check's own connection is open.
+            #expect(try api.call("GET", "/api/v1/readiness").status == 200)
             var silent: [RawHTTPConnection] = []
             silent.reserveCapacity(5000)
             for _ in 0..<5000 {
@@ -67,6 +69,7 @@ import Testing
     @Test func lockedExpansionsTakeOnlyTheirShareOfConnections() async throws {
         try await APIFixture.with { api throws in
             try api.pool.withConnection { try FilterFixture.create(on: $0) }
+            #expect(try api.call("GET", "/api/v1/readiness").status == 200)  // as probed before
             let locker = try PostgresConnection.connect(api.pool.configuration)
             try locker.execute("BEGIN")
             try locker.execute("LOCK TABLE ecosystems IN ACCESS EXCLUSIVE MODE")
