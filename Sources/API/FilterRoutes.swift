@@ -11,14 +11,8 @@ import SQLBuilding
 struct FilterRoutes {
     let pool: PostgresPool
     let policy: FilterPolicy
-    /// Expansions under way hold database connections: at most the policy's share at once.
-    let expansions: DispatchSemaphore
-
-    init(pool: PostgresPool, policy: FilterPolicy) {
-        self.pool = pool
-        self.policy = policy
-        expansions = DispatchSemaphore(value: max(1, policy.maximumConcurrentExpansions))
-    }
+    /// Expansions and manual runs hold database connections: at most their share at once.
+    let share: ConnectionShare
 
     func add(to router: inout Router) {
         // fabric8's spellings first, then the aliases its clients also used.
@@ -44,13 +38,7 @@ struct FilterRoutes {
     func expandFilter(_ request: HTTPRequest) throws -> HTTPResponse {
         let filter = try filterArgument(request)
         let expander = FilterExpander(policy: policy)
-        guard expansions.wait(timeout: .now() + 1) == .success else {
-            throw HTTPError(
-                .serviceUnavailable,
-                "\(policy.maximumConcurrentExpansions) filter expansions are under way, the most at once (KAIROS_FILTER_CONCURRENCY); try again shortly")
-        }
-        defer { expansions.signal() }
-        let rows = try pool.withConnection { try expander.rows(matching: filter.query, on: $0) }
+        let rows = try share.run { try pool.withConnection { try expander.rows(matching: filter.query, on: $0) } }
         var budget = OutputBudget(limit: policy.maximumBytes)
         do {
             return .json(["matched": .array(try filter.arguments(from: rows, budget: &budget))])
@@ -65,5 +53,29 @@ struct FilterRoutes {
             throw HTTPError(.badRequest, "the body must hold a \"$filter\" query, such as {\"$filter\": {\"table\": \"versions\"}}")
         }
         return filter
+    }
+}
+
+/// The share of the API's database connections that work of unbounded length may take: `$filter`
+/// expansions and manual runs (which expand their job's filters). One more is refused at once
+/// with a 503, so it never holds a worker thread waiting, and the rest of the pool stays free
+/// for everything else.
+final class ConnectionShare: Sendable {
+    private let slots: DispatchSemaphore
+    let size: Int
+
+    init(size: Int) {
+        self.size = max(1, size)
+        slots = DispatchSemaphore(value: self.size)
+    }
+
+    func run<T>(_ body: () throws -> T) throws -> T {
+        guard slots.wait(timeout: .now()) == .success else {
+            throw HTTPError(
+                .serviceUnavailable,
+                "\(size) filter expansions or manual runs are under way, the most at once (KAIROS_FILTER_CONCURRENCY); try again shortly")
+        }
+        defer { slots.signal() }
+        return try body()
     }
 }

@@ -8,6 +8,8 @@ struct JobRoutes {
     let store: JobStore
     let firer: JobFirer
     let handlers: HandlerRegistry
+    /// Manual runs may expand filters: they take the same bounded share as the debug expansions.
+    let share: ConnectionShare
 
     static let recentRuns = 10
     static let scheduleParameters = ["job_id", "when", "periodically", "misfire_grace_time", "state"]
@@ -80,7 +82,7 @@ struct JobRoutes {
     /// `POST /jobs/{job_id}/run` → `201 {"run": ...}`: fired once now, schedule untouched.
     func runNow(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = request.parameter("job_id")
-        guard let run = try firer.runNow(id) else { throw Self.noSuchJob(id) }
+        guard let run = try share.run({ try firer.runNow(id) }) else { throw Self.noSuchJob(id) }
         return .json(["run": run.json], status: .created)
     }
 

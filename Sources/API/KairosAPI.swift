@@ -24,13 +24,17 @@ public enum KairosAPI {
         var router = Router()
         let store = JobStore(pool: database, clock: clock)
         let board = FlowBoard(pool: database)
-        HealthRoutes(database: DatabaseHealth(configuration: database.configuration), startup: startup, logger: logger).add(to: &router)
+        let health = DatabaseHealth(configuration: database.configuration)
+        HealthRoutes(database: health, startup: startup, logger: logger).add(to: &router)
         ServiceRoutes(store: store).add(to: &router)
-        JobRoutes(store: store, firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, logger: logger), handlers: handlers)
-            .add(to: &router)
+        let share = ConnectionShare(size: handlers.filters.maximumConcurrentExpansions)
+        JobRoutes(
+            store: store, firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, logger: logger),
+            handlers: handlers, share: share
+        ).add(to: &router)
         FlowRoutes(board: board).add(to: &router)
-        FilterRoutes(pool: database, policy: handlers.filters).add(to: &router)
-        MetricsRoutes(metrics: metrics, pool: database, board: board, store: store).add(to: &router)
+        FilterRoutes(pool: database, policy: handlers.filters, share: share).add(to: &router)
+        MetricsRoutes(metrics: metrics, pool: database, board: board, store: store, health: health).add(to: &router)
         SpecRoutes(specification: specification).add(to: &router)
         return router
     }

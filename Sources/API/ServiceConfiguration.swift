@@ -1,8 +1,8 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
-import HTTPServer
 #endif
+import HTTPServer
 import Jobs
 import Logging
 import Scheduling

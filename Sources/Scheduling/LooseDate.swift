@@ -73,6 +73,19 @@ public struct LooseDate: Sendable, Hashable {
         return name.prefix(1).uppercased() + name.dropFirst()
     }
 
+    /// Whether `timestamp` is what this reading once resolved to: the same instant for an exact
+    /// date; for one without a year, the same month, day and time in any year (a default job's
+    /// `Feb 20, 14:56` still names the job it made last year, after it fired).
+    public func names(_ timestamp: Timestamp) -> Bool {
+        switch reading {
+        case .exact(let exact, _):
+            return exact == timestamp
+        case .yearless(let month, let day, let hour, let minute, let second, _):
+            let civil = CivilTime(timestamp)
+            return (civil.month, civil.day, civil.hour, civil.minute, civil.second, civil.microsecond) == (month, day, hour, minute, second, 0)
+        }
+    }
+
     /// ``init(parsing:)`` then ``timestamp(now:)``.
     public static func parse(_ text: String, now: Timestamp) throws(SchedulingError) -> Timestamp {
         try LooseDate(parsing: text).timestamp(now: now)

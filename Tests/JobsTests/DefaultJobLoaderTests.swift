@@ -132,6 +132,25 @@ import Testing
         }
     }
 
+    /// A `when` without a year resolves to the next such date once; a later boot, after that
+    /// date, still finds the same job unchanged rather than scheduling it again.
+    @Test func aYearlessOneShotIsNotRescheduledByALaterBoot() async throws {
+        try await JobsFixture.with { db in
+            try withDirectory(["once.yaml": "job_id: once\nhandler: FlowScheduling\nflow_name: f\nwhen: Feb 20, 14:56\n"]) { directory in
+                let loader = DefaultJobLoader(store: db.store)
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.created])
+                let created = try db.store.job("once")
+                #expect(created?.nextRunTime?.iso8601 == "2027-02-20T14:56:00Z")
+                let fired = try db.fireDue(at: CivilTime(year: 2027, month: 2, day: 20, hour: 15)!.timestamp)
+                #expect(fired.succeeded == 1)
+                db.clock.now = CivilTime(year: 2027, month: 6, day: 1)!.timestamp
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.unchanged])
+                let after = try db.store.job("once")
+                #expect(after?.state == .finished)
+            }
+        }
+    }
+
     @Test func aMissingDirectoryMeansNoDefaultJobs() async throws {
         try await JobsFixture.with { db in
             #expect(DefaultJobLoader(store: db.store).load(directory: "/nonexistent/kairos", logger: Self.logger).isEmpty)

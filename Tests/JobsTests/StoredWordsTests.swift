@@ -67,4 +67,21 @@ import Testing
             #expect(next.claimed == 1 && next.succeeded == 1)
         }
     }
+
+    /// Even when its slot already has a run (so no new run is recorded), an unreadable due job is
+    /// paused: left due, it would be claimed again on every loop.
+    @Test func anUnreadableJobWhoseSlotHasARunIsPausedToo() async throws {
+        try await JobsFixture.with { db in
+            try db.save(flowJob("bad", every: "10s", when: t(10)), now: t(0))
+            #expect(try db.runNow("bad", at: t(10))?.scheduledFor == t(10))
+            try db.pool.withConnection { connection in
+                try connection.executeScript("ALTER TABLE jobs DROP CONSTRAINT jobs_origin_check; UPDATE jobs SET origin = 'martian' WHERE job_id = 'bad'")
+            }
+            let report = try db.fireDue(at: t(10))
+            #expect(report.claimed == 1 && report.failed == 0)
+            #expect(try db.fireDue(at: t(11)).claimed == 0)
+            let state = try db.pool.withConnection { try $0.query("SELECT state FROM jobs WHERE job_id = 'bad'")[0].decode(String.self, column: "state") }
+            #expect(state == "paused")
+        }
+    }
 }

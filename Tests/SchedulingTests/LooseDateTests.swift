@@ -36,6 +36,16 @@ import Testing
         #expect(throws: SchedulingError.self) { try LooseDate(parsing: "Feb 30, 10:00") }
     }
 
+    @Test func aYearlessReadingNamesWhatItResolvedToInAnyYear() throws {
+        let yearless = try LooseDate(parsing: "Feb 20, 14:56")
+        #expect(yearless.names(CivilTime(year: 2027, month: 2, day: 20, hour: 14, minute: 56)!.timestamp))
+        #expect(yearless.names(CivilTime(year: 2031, month: 2, day: 20, hour: 14, minute: 56)!.timestamp))
+        #expect(!yearless.names(CivilTime(year: 2027, month: 2, day: 20, hour: 14, minute: 57)!.timestamp))
+        let exact = try LooseDate(parsing: "2027-02-20 14:56")
+        #expect(exact.names(CivilTime(year: 2027, month: 2, day: 20, hour: 14, minute: 56)!.timestamp))
+        #expect(!exact.names(CivilTime(year: 2028, month: 2, day: 20, hour: 14, minute: 56)!.timestamp))
+    }
+
     /// A weekday that is not the date's own is refused rather than ignored, as the README's own
     /// example form shows: Feb 20, 2027 is a Saturday.
     @Test(arguments: [

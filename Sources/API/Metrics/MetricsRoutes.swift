@@ -10,9 +10,12 @@ struct MetricsRoutes {
     let pool: PostgresPool
     let board: FlowBoard
     let store: JobStore
+    /// Whether the database answers, over a connection of its own: a busy pool is not an outage.
+    let health: DatabaseHealth
 
     /// What the database said at scrape time; nil fields when it could not say.
     struct DatabaseFacts {
+        var isUp = false
         var flowsByState: [(String, Int)]?
         /// Seconds the oldest due job has waited; grows while firing is stuck.
         var overdueSeconds: Double?
@@ -34,6 +37,8 @@ struct MetricsRoutes {
     /// answered, so an outage costs one wait.
     private func databaseFacts() -> DatabaseFacts {
         var facts = DatabaseFacts()
+        if case .unavailable = health.check() {} else { facts.isUp = true }
+        guard facts.isUp else { return facts }
         facts.flowsByState = try? board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.count) }
         if facts.flowsByState != nil {
             facts.overdueSeconds = (try? store.overdue(timeout: .seconds(2))).map { Double($0) / 1_000_000 }
@@ -82,7 +87,7 @@ struct MetricsRoutes {
         out.family("kairos_scheduler_last_success_timestamp_seconds", type: "gauge", help: "When this process's scheduler last looked at the database successfully, in Unix seconds.")
         if let last = state.lastSuccessfulBatch { out.sample("kairos_scheduler_last_success_timestamp_seconds", [], last) }
         out.family("kairos_db_up", type: "gauge", help: "Whether the database answered this scrape (1) or not (0).")
-        out.sample("kairos_db_up", [], database.flowsByState == nil ? 0 : 1)
+        out.sample("kairos_db_up", [], database.isUp ? 1 : 0)
 
         if let flowsByState {
             out.family("kairos_flows", type: "gauge", help: "Flows on the board, by state.")

@@ -62,6 +62,8 @@ public final class HTTPServer: Sendable {
         let logger = logger
         let maximum = configuration.limits.maximumConnections
         let perClient = configuration.limits.maximumConnectionsPerClient
+        // A client in a connect loop is refused as fast as it connects: a log line a second says so.
+        let refusals = OncePerSecond()
         listener.start(
             accepted: { fd, peer in
                 switch registry.admit(peer, maximum: maximum, perClient: perClient) {
@@ -72,10 +74,12 @@ public final class HTTPServer: Sendable {
                     connection.start()
                 case .full:
                     Self.refuse(fd, "too many open connections; try again later")
-                    logger.warning("connection refused: at the limit", metadata: ["open": "\(maximum)"])
+                    if refusals.shouldLog() { logger.warning("connections refused: at the limit", metadata: ["open": "\(maximum)"]) }
                 case .fullForClient:
                     Self.refuse(fd, "too many open connections from your address; close some and try again")
-                    logger.warning("connection refused: at the limit for its address", metadata: ["client": "\(peer)", "open": "\(perClient)"])
+                    if refusals.shouldLog() {
+                        logger.warning("connections refused: at the limit for an address", metadata: ["client": "\(peer)", "open": "\(perClient)"])
+                    }
                 }
             },
             onError: { error in logger.error("accept failed", metadata: ["error": "\(error)"]) })
@@ -111,6 +115,18 @@ public final class HTTPServer: Sendable {
         _ = Array(response.utf8).withUnsafeBytes { Socket.write(fd, $0) }
         Socket.shutdownWrite(fd)
         Socket.close(fd)
+    }
+}
+
+/// True at most once a second, for log lines that a flood would otherwise repeat.
+final class OncePerSecond: Sendable {
+    private let last = Atomic<UInt64>(0)
+
+    func shouldLog() -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let previous = last.load(ordering: .relaxed)
+        guard now &- previous >= 1_000_000_000 || previous == 0 else { return false }
+        return last.compareExchange(expected: previous, desired: now, ordering: .relaxed).exchanged
     }
 }
 

@@ -128,7 +128,9 @@ final class Listener: @unchecked Sendable {
 }
 
 /// A connection's peer address without its port: what per-client limits count by. An IPv4
-/// address mapped into IPv6 (`::ffff:127.0.0.2`) is its IPv4 address.
+/// address mapped into IPv6 (`::ffff:127.0.0.2`) is its IPv4 address; another IPv6 address
+/// counts by its /64, the block one host is usually given, so a host cannot take a new
+/// address for every connection.
 struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
     let description: String
 
@@ -155,7 +157,9 @@ struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
                         withUnsafeMutableBytes(of: &v4) { $0.copyBytes(from: raw[12..<16]) }
                         _ = inet_ntop(AF_INET, &v4, &text, socklen_t(text.count))
                     } else {
-                        _ = inet_ntop(AF_INET6, &bytes, &text, socklen_t(text.count))
+                        var prefix = in6_addr()
+                        withUnsafeMutableBytes(of: &prefix) { $0.copyBytes(from: raw[0..<8]) }
+                        _ = inet_ntop(AF_INET6, &prefix, &text, socklen_t(text.count))
                     }
                 }
             }
@@ -163,6 +167,7 @@ struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
             break
         }
         let decoded = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        description = decoded.isEmpty ? "unknown" : decoded
+        let isBlock = Int32(storage.ss_family) == AF_INET6 && !decoded.contains(".")
+        description = decoded.isEmpty ? "unknown" : isBlock ? decoded + "/64" : decoded
     }
 }

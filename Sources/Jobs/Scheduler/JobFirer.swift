@@ -157,18 +157,22 @@ public struct JobFirer: Sendable {
                 followUps.append((CommittedFiring(identity: record.identity, runID: runID), afterCommit))
             }
         }
-        let paused = unreadable.filter { runIDs[$0.id] != nil }
-        for job in paused {
-            report.failed += 1
+        // Every unreadable job is paused, recorded or not: one whose slot already has a run
+        // would otherwise stay due and be claimed again on every loop.
+        for job in unreadable {
             logger.error("job cannot be read as stored; paused", metadata: ["job.id": "\(job.id)", "error": "\(job.error)"])
+            guard runIDs[job.id] != nil else { continue }
+            report.failed += 1
             failures.append(job.failureRecord)
         }
-        if !paused.isEmpty {
-            try tx.execute(JobsTable.jobPauseMany(ids: paused.map(\.id)))
+        if !unreadable.isEmpty {
+            try tx.execute(JobsTable.jobPauseMany(ids: unreadable.map(\.id)))
         }
-        if !flows.isEmpty {
-            try tx.execute(FlowsTable.flowInsertMany(flows))
-            report.flowsPosted += flows.count
+        // In statements of at most about 64 MiB of arguments: a batch of firings each near its
+        // own byte cap must not make one parameter past PostgreSQL's 1 GB.
+        for chunk in flows.chunked(maximumArgumentBytes: 64 << 20) {
+            try tx.execute(FlowsTable.flowInsertMany(chunk))
+            report.flowsPosted += chunk.count
         }
         if !failures.isEmpty {
             try tx.execute(FailureRecords.failureRecordInsertMany(failures))

@@ -4,7 +4,11 @@ import Postgres
 /// an applied one.
 public enum KairosSchema {
     /// Kairos's own tables, which no `$filter` may read (see ``FilterPolicy``).
-    public static let tableNames: Set<String> = ["jobs", "runs", "flows", "service_state", "schema_migrations"]
+    public static let tableNames: Set<String> = [
+        "jobs", "runs", "flows", "service_state", "schema_migrations",
+        // Their sequences, whose values tell how busy the service is.
+        "runs_id_seq", "flows_id_seq",
+    ]
 
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "service state", sql: """

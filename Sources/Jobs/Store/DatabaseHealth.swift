@@ -11,8 +11,9 @@ public final class DatabaseHealth: Sendable {
     /// - Parameter configuration: the service's; the check opens one connection of its own.
     public init(configuration: PostgresConfiguration, timeout: Duration = .milliseconds(900)) {
         var own = configuration
-        // libpq waits at least 2 s for a connection however little it is given.
-        own.connectTimeoutSeconds = 2
+        // The configuration's connect timeout stays: a server busy starting backends (a test
+        // suite connecting all at once did) can take seconds to accept, and the connection is
+        // opened once and then kept, so probes do not pay for it.
         own.applicationName = "kairos-health"
         pool = PostgresPool(own, maximumConnections: 1, acquireTimeout: timeout)
         self.timeout = timeout

@@ -77,10 +77,44 @@ struct FlowColumns {
 
     var isEmpty: Bool { jobIDs.isEmpty }
     var count: Int { jobIDs.count }
+    /// Bytes of the arguments as compact JSON, one entry per flow.
+    private var argumentBytes: [Int] = []
+
+    /// Consecutive runs of these flows, each with at most `maximumArgumentBytes` of arguments
+    /// (a single larger flow makes a run of its own); none when there are no flows.
+    func chunked(maximumArgumentBytes: Int) -> [FlowColumns] {
+        var chunks: [FlowColumns] = []
+        var start = 0
+        var bytes = 0
+        for index in argumentBytes.indices {
+            if index > start && bytes + argumentBytes[index] > maximumArgumentBytes {
+                chunks.append(slice(start..<index))
+                start = index
+                bytes = 0
+            }
+            bytes += argumentBytes[index]
+        }
+        if start < count { chunks.append(start == 0 ? self : slice(start..<count)) }
+        return chunks
+    }
+
+    private func slice(_ range: Range<Int>) -> FlowColumns {
+        var part = FlowColumns()
+        part.names = Array(names[range])
+        part.arguments = Array(arguments[range])
+        part.taskNames = Array(taskNames[range])
+        part.runSubsequent = Array(runSubsequent[range])
+        part.jobIDs = Array(jobIDs[range])
+        part.slots = Array(slots[range])
+        part.positions = Array(positions[range])
+        part.argumentBytes = Array(argumentBytes[range])
+        return part
+    }
 
     mutating func append(_ flow: FlowRequest, job: String, slot: Timestamp, position: Int) {
         names.append(flow.flowName)
         arguments.append(flow.arguments)
+        argumentBytes.append(flow.arguments.compactByteCount)
         taskNames.append(flow.taskNames.map { .array($0.map(JSONValue.string)) })
         runSubsequent.append(flow.runSubsequent)
         jobIDs.append(job)

@@ -73,8 +73,14 @@ public struct JobStore: Sendable {
                         writes.append(try JobWrite(definition, origin: .defaultJobs, now: now))
                         return .created
                     }
-                    guard try job.requestedWhen == definition.requestedWhen(now: now) && job.trigger.period == definition.periodically
-                    else {
+                    // A `when` without a year names the job it made in an earlier year too: not a change.
+                    let sameWhen: Bool =
+                        switch (definition.when, job.requestedWhen) {
+                        case (nil, nil): true
+                        case (let when?, let stored?): when.names(stored)
+                        default: false
+                        }
+                    guard sameWhen && job.trigger.period == definition.periodically else {
                         writes.append(try JobWrite(definition, origin: .defaultJobs, now: now))
                         return .rescheduled
                     }
