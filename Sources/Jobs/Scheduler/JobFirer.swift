@@ -90,9 +90,10 @@ public struct JobFirer: Sendable {
     public func runNow(_ jobID: String) throws -> Run? {
         var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
         let run = try pool.withTransaction { tx -> Run? in
-            guard let job = try tx.query(JobsTable.jobSelectForUpdate(id: jobID)).first.map(JobsTable.decode) else { return nil }
-            let now = try clock.now(on: tx)
-            let started = try JobClock.database.now(on: tx)
+            guard let row = try tx.query(JobsTable.jobSelectForUpdate(id: jobID, clock: clock)).first else { return nil }
+            let job = try JobsTable.decode(row)
+            let now = try row.decode(Timestamp.self, column: "now")
+            let started = try row.decode(Timestamp.self, column: "claimed_clock")
             var report = Report(claimed: 1)
             let record = FiringPlan.execute(job, slot: now, cause: .manual, handlers: handlers, context: filterContext(tx))
             followUps = try write([record], unreadable: [], claimedAt: now, startedAt: started, on: tx, report: &report)

@@ -137,15 +137,17 @@ public struct JobStore: Sendable {
     /// Nil when there is no such job. A finished one-shot cannot be resumed; post it again.
     public func setState(of id: String, to state: JobState) throws -> Job? {
         try pool.withTransaction { tx in
-            guard let job = try tx.query(JobsTable.jobSelectForUpdate(id: id)).first.map(JobsTable.decode) else { return nil }
+            guard let row = try tx.query(JobsTable.jobSelectForUpdate(id: id, clock: clock)).first else { return nil }
+            let job = try JobsTable.decode(row)
             guard job.state != state else { return job }
             guard job.state != .finished else {
                 throw JobConflictError("job \"\(id)\" has finished (it was a one-shot); post it again to run it again")
             }
-            let next = state == .running ? Firing.resumedRunTime(trigger: job.trigger, now: try clock.now(on: tx)) : nil
-            let row = try tx.query(JobsTable.jobSetState(id: id, state: state, nextRunTime: next))[0]
+            let now = try row.decode(Timestamp.self, column: "now")
+            let next = state == .running ? Firing.resumedRunTime(trigger: job.trigger, now: now) : nil
+            let changed = try tx.query(JobsTable.jobSetState(id: id, state: state, nextRunTime: next))[0]
             try tx.execute(JobsTable.jobNotifyChanged)
-            return try JobsTable.decode(row)
+            return try JobsTable.decode(changed)
         }
     }
 

@@ -47,9 +47,11 @@ enum JobsTable {
         "SELECT \(columns) FROM jobs WHERE job_id = \(id)"
     }
 
-    /// The job, locked until the transaction ends: a firing of it under way is waited for.
-    static func jobSelectForUpdate(id: String) -> SQL {
-        "SELECT \(columns) FROM jobs WHERE job_id = \(id) FOR UPDATE"
+    /// The job, locked until the transaction ends (a firing of it under way is waited for), with
+    /// the judging time as `now` and the database's own as `claimed_clock`, read once the lock
+    /// is held: one round trip for what a resume or a manual run needs.
+    static func jobSelectForUpdate(id: String, clock: JobClock) -> SQL {
+        "SELECT \(columns), \(clock.sqlNow) AS now, clock_timestamp() AS claimed_clock FROM jobs WHERE job_id = \(id) FOR UPDATE"
     }
 
     static func jobSelectManyForUpdate(ids: [String]) -> SQL {
