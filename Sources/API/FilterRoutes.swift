@@ -38,7 +38,14 @@ struct FilterRoutes {
     func expandFilter(_ request: HTTPRequest) throws -> HTTPResponse {
         let filter = try filterArgument(request)
         let expander = FilterExpander(policy: policy)
-        let rows = try share.run { try pool.withConnection { try expander.rows(matching: filter.query, on: $0) } }
+        let rows = try share.run {
+            try pool.withConnection { connection in
+                // A client that leaves stops its query, rather than letting it run to the timeout.
+                let watch = request.cancellation.onCancel { connection.cancel() }
+                defer { watch.remove() }
+                return try expander.rows(matching: filter.query, on: connection)
+            }
+        }
         var budget = OutputBudget(limit: policy.maximumBytes)
         do {
             return .json(["matched": .array(try filter.arguments(from: rows, budget: &budget))])

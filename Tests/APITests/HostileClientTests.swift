@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import JSON
 import Postgres
+import SQLBuilding
 import TestSupport
 import Testing
 
@@ -96,6 +97,31 @@ import Testing
             try locker.execute("ROLLBACK")
             group.wait()
             #expect(statuses.get().filter { $0 == 200 }.count == 4)
+        }
+    }
+
+    /// A client that gives up on an expansion stops its query (PQcancel) at once, instead of the
+    /// query holding its connection until the 30 s filter timeout.
+    @Test func aClientThatLeavesCancelsItsRunningQuery() async throws {
+        try await APIFixture.with { api throws in
+            try api.pool.withConnection { try FilterFixture.create(on: $0) }
+            let locker = try PostgresConnection.connect(api.pool.configuration)
+            try locker.execute("BEGIN")
+            try locker.execute("LOCK TABLE ecosystems IN ACCESS EXCLUSIVE MODE")
+            defer { _ = try? locker.execute("ROLLBACK") }
+            let waiting: SQL = """
+                SELECT count(*)::bigint AS n FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND query LIKE '%ecosystems%' AND pid <> pg_backend_pid()
+                """
+            let count = { try locker.query(waiting)[0].decode(Int.self, column: "n") }
+            let client = try RawHTTPConnection(port: api.port)
+            let body = #"{"$filter": {"table": "ecosystems"}}"#
+            try client.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            #expect(eventually(timeout: 30) { (try? count()) == 1 }, "the expansion never reached the lock")
+            let stopwatch = Stopwatch()
+            client.closeNow()
+            #expect(eventually(timeout: 20) { (try? count()) == 0 }, "the query still waits after its client left")
+            #expect(stopwatch.elapsed < 5, "cancelled after \(stopwatch.elapsed) s")
         }
     }
 }

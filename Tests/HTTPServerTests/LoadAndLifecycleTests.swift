@@ -180,4 +180,36 @@ import Testing
             #expect(try Data(contentsOf: output) == Data(content))
         }
     }
+
+    /// A client that hangs up while its request is handled cancels it (a handler can stop its
+    /// query); one that hangs up while its request waits for a worker never has it run.
+    @Test func aClientThatHangsUpCancelsItsRequest() async throws {
+        try await ServerFixture.with(workerThreads: 1) { _, port in
+            let tag = ServerFixture.newTag()
+            let leaving = try RawHTTPConnection(port: port)
+            try leaving.send("GET /until-cancelled?tag=\(tag) HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(ServerFixture.reachedSlowHandler.wait(timeout: 30) { $0 == tag } != nil)
+            let stopwatch = Stopwatch()
+            leaving.closeNow()
+            #expect(ServerFixture.cancelledRequests.wait(timeout: 30) { $0 == tag } != nil)
+            #expect(stopwatch.elapsed < 5, "cancelled after \(stopwatch.elapsed) s")
+
+            // The one worker busy for a second; a request queued behind it whose client leaves
+            // is skipped, and the next one is served.
+            let busy = try RawHTTPConnection(port: port)
+            let busyTag = ServerFixture.newTag()
+            try busy.send("GET /slow?ms=1000&tag=\(busyTag) HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(ServerFixture.reachedSlowHandler.wait(timeout: 30) { $0 == busyTag } != nil)
+            let queuedTag = ServerFixture.newTag()
+            let queued = try RawHTTPConnection(port: port)
+            try queued.send("GET /slow?ms=10&tag=\(queuedTag) HTTP/1.1\r\nHost: t\r\n\r\n")
+            queued.closeNow()
+            let laterTag = ServerFixture.newTag()
+            let later = try RawHTTPConnection(port: port)
+            try later.send("GET /slow?ms=10&tag=\(laterTag) HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try busy.readResponse().status == 200)
+            #expect(try later.readResponse().status == 200)
+            #expect(!ServerFixture.reachedSlowHandler.all.contains(queuedTag), "the abandoned request ran")
+        }
+    }
 }

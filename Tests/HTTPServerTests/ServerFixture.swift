@@ -11,6 +11,8 @@ enum ServerFixture {
     /// The `tag` of every `/slow` request as its handler starts: a test waits for its tag
     /// instead of sleeping until the request has surely reached its handler.
     static let reachedSlowHandler = Arrivals<String>()
+    /// The `tag` of every `/until-cancelled` request whose client went away.
+    static let cancelledRequests = Arrivals<String>()
 
     /// A tag no other test uses.
     static func newTag() -> String { UUID().uuidString }
@@ -35,6 +37,19 @@ enum ServerFixture {
             let milliseconds = Int(request.queryValue("ms") ?? "") ?? 500
             Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
             return .text("slept \(milliseconds)")
+        }
+        // Waits up to 10 s for its client to go; reports the tag of each request so cancelled.
+        router.add(.get, "/until-cancelled") { request in
+            let tag = request.queryValue("tag") ?? ""
+            let gone = DispatchSemaphore(value: 0)
+            let watch = request.cancellation.onCancel {
+                cancelledRequests.append(tag)
+                gone.signal()
+            }
+            defer { watch.remove() }
+            reachedSlowHandler.append(tag)
+            _ = gone.wait(timeout: .now() + 10)
+            return .text("not cancelled")
         }
         router.add(.get, "/fail") { _ in throw TestFailure() }
         router.add(.get, "/conflict") { _ in throw HTTPError(.conflict, "already there") }

@@ -50,6 +50,12 @@ public final class RawHTTPConnection: @unchecked Sendable {
 
     deinit { Glibc.close(fd) }
 
+    /// Hangs up at once, both ways, as a client that gives up does (the descriptor itself is
+    /// closed when this is let go of).
+    public func closeNow() {
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
     public func send(_ bytes: [UInt8]) throws {

@@ -22,6 +22,9 @@ public struct HTTPRequest: Sendable {
     public var parameters: [String: String] = [:]
     /// The pattern of the route that matched, such as `/api/v1/jobs/{job_id}`; nil when none did.
     public var route: String?
+    /// Cancelled when the client goes away before its answer: the server watches for that while
+    /// a handler runs.
+    public let cancellation = RequestCancellation()
 
     public init(
         method: HTTPMethod, target: String, path: String, pathSegments: [String],

@@ -88,6 +88,9 @@ final class Connection: @unchecked Sendable {
     /// Dispatch timer wakes Dispatch's manager thread, too dear to do for every request.
     private var timerFiresAt: UInt64 = .max
     private var liveSources = 2
+    /// While a worker answers a request, reading stays on only to see the client hang up: the
+    /// request is then cancelled. Any other byte (a pipelined request) pauses reading as before.
+    private var hangUpWatch: RequestCancellation?
     /// How deep `written` → `process` → `complete` has recursed through pipelined requests.
     private var pipelineDepth = 0
 
@@ -145,6 +148,16 @@ final class Connection: @unchecked Sendable {
 
     private func readable() {
         guard phase != .closed else { return }
+        if let watch = hangUpWatch {
+            // Nothing is consumed here: the bytes, if any, are the next request's.
+            if Socket.peerHasHungUp(fd) {
+                peerClosed = true
+                watch.cancel()
+            }
+            hangUpWatch = nil
+            pauseReading()
+            return
+        }
         var received = 0
         reading: while received < 256 * 1024 {
             let result = readBuffer.withUnsafeMutableBytes { Socket.read(fd, into: $0) }
@@ -212,12 +225,24 @@ final class Connection: @unchecked Sendable {
         case .inline:
             complete(prepared.run())
         case .worker:
-            pauseReading()
+            // Reading stays on to notice a hang-up; the parser holds what was already read.
+            if peerClosed { request.cancellation.cancel() }
+            hangUpWatch = request.cancellation
+            resumeReading()
             context.workers.submit { [self] in
-                let response = prepared.run()
-                queue.async { self.complete(response) }
+                // A request whose client left while it waited for a worker is not worth running.
+                let response = request.cancellation.isCancelled ? nil : prepared.run()
+                queue.async { self.finishedOnWorker(response) }
             }
         }
+    }
+
+    /// A worker's answer, back on the connection's queue; nil when its client had gone.
+    private func finishedOnWorker(_ response: HTTPResponse?) {
+        hangUpWatch = nil
+        pauseReading()
+        guard let response else { return close() }
+        complete(response)
     }
 
     private func complete(_ response: HTTPResponse) {

@@ -28,6 +28,22 @@ enum Socket {
         }
     }
 
+    /// Whether the peer has closed its side (or the connection broke) with nothing left to read,
+    /// looking without consuming: false when bytes wait (a pipelined request) or none have come.
+    static func peerHasHungUp(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let count = recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
+            if count == 0 { return true }
+            if count > 0 { return false }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return false
+            default: return true
+            }
+        }
+    }
+
     /// Writes what the kernel takes now; MSG_NOSIGNAL turns a closed peer into EPIPE instead of SIGPIPE.
     static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> WriteResult {
         while true {
