@@ -18,6 +18,7 @@ say "building the parser fuzzer"
 swiftc -parse-as-library -sanitize=fuzzer,address -O -module-name ParserFuzz \
   "$http1/HTTPHeaders.swift" "$http1/HTTPMethod.swift" "$http1/HTTPStatus.swift" "$http1/HTTPRequest.swift" \
   "$http1/HTTPLimits.swift" "$http1/RequestParser.swift" "$http1/HeadParser.swift" "$http1/RequestTarget.swift" \
+  "$http1/RequestCancellation.swift" \
   Fuzz/ParserFuzzer.swift -o .fuzz/parser-fuzzer 2>&1 | grep -v "Cannot export local symbol" >&2 || true
 [ -x .fuzz/parser-fuzzer ] || die "the fuzzer did not build"
 say "fuzzing for ${seconds}s"
