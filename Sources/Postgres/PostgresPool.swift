@@ -1,3 +1,4 @@
+import Chronology
 import Dispatch
 import Logging
 import Synchronization
@@ -229,9 +230,3 @@ private final class GrantSlot: @unchecked Sendable {
     }
 }
 
-extension Duration {
-    /// Seconds as a `Double`, for Dispatch deadlines.
-    var timeInterval: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

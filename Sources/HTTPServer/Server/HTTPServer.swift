@@ -1,3 +1,4 @@
+import Chronology
 import Dispatch
 import Foundation
 import Logging
@@ -100,7 +101,7 @@ public final class HTTPServer: Sendable {
             listener = nil
         }
         for connection in registry.all { connection.drain() }
-        if !registry.waitUntilEmpty(timeout: gracePeriod.seconds) {
+        if !registry.waitUntilEmpty(timeout: gracePeriod.timeInterval) {
             logger.warning("closing connections still busy after the grace period", metadata: ["open": "\(registry.count)"])
             for connection in registry.all { connection.forceClose() }
             _ = registry.waitUntilEmpty(timeout: 5)
@@ -180,8 +181,4 @@ final class ConnectionRegistry: @unchecked Sendable {
             return true
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,3 +1,4 @@
+import Chronology
 import Dispatch
 import Synchronization
 
@@ -67,8 +68,7 @@ public final class AfterCommitExecutor: Sendable {
     /// Blocks until every task submitted so far has finished, or `timeout` passes; false then.
     @discardableResult
     public func waitUntilIdle(timeout: Duration) -> Bool {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        return idle.wait(timeout: .now() + seconds) == .success
+        idle.wait(timeout: .now() + timeout.timeInterval) == .success
     }
 
     private func run(_ task: @escaping @Sendable () -> Void) {

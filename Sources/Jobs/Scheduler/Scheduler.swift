@@ -151,7 +151,7 @@ public final class Scheduler: @unchecked Sendable {
 
     private func sleepUnlessWoken(for duration: Duration) {
         guard duration > .zero else { return }
-        let deadline = Date().addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        let deadline = Date().addingTimeInterval(duration.timeInterval)
         condition.withLock {
             while !wakeRequested && !stopping {
                 if !condition.wait(until: deadline) { break }
