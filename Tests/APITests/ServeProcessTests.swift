@@ -16,10 +16,16 @@ import Testing
                 let live = try connection.get("/api/v1/liveness")
                 #expect(live.status == 200)
                 #expect(live.text == "{}")
-                // Readiness turns 200 once migrations are applied in this fresh schema.
-                #expect(eventually {
-                    (try? connection.get("/api/v1/readiness").status) == 200
-                })
+                // Readiness turns 200 once migrations are applied in this fresh schema. The bound
+                // is the one every start-up wait has: with the whole suite starting at once on two
+                // cores, this process took 8 s to get as far as listening.
+                var lastAnswer = "none"
+                #expect(
+                    eventually(timeout: 30) {
+                        let answer = try? connection.get("/api/v1/readiness")
+                        lastAnswer = answer.map { "\($0.status) \($0.text)" } ?? "no answer"
+                        return answer?.status == 200
+                    }, "readiness last said \(lastAnswer); log: \(kairos.log)")
                 #expect(kairos.terminate() == 0)
                 #expect(kairos.waitForLine("shutting down") != nil)
                 #expect(kairos.waitForLine("stopped") != nil)
