@@ -20,7 +20,7 @@ func answeringDomainErrors(_ handler: @escaping HTTPHandler) -> HTTPHandler {
             throw HTTPError(.conflict, error.message)
         } catch {
             switch StoreFailure(error) {
-            case .unavailable: throw HTTPError(.serviceUnavailable, "the database is unavailable; try again shortly")
+            case .unavailable(let reason): throw HTTPError(.serviceUnavailable, "\(reason); try again shortly")
             case .refusedValue(let message): throw HTTPError(.badRequest, message)
             case nil: throw error
             }

@@ -41,7 +41,7 @@ struct FilterRoutes {
         let rows = try share.run {
             try pool.withConnection { connection in
                 // A client that leaves stops its query, rather than letting it run to the timeout.
-                let watch = request.cancellation.onCancel { connection.cancel() }
+                let watch = request.cancellation.onCancel { connection.interrupt() }
                 defer { watch.remove() }
                 return try expander.rows(matching: filter.query, on: connection)
             }

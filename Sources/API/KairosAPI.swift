@@ -16,15 +16,17 @@ public enum KairosAPI {
     ///   firer the same one, so the process has one bound.
     /// - Parameter specification: `openapi.yaml`, for the spec routes and the docs page; without it they answer 503.
     /// - Parameter metrics: what `GET /metrics` reports; give the same one to ``middleware(logger:tokens:metrics:)``.
+    /// - Parameter healthTimeout: how long readiness's check may take per statement (see ``DatabaseHealth``).
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
         metrics: ServiceMetrics = ServiceMetrics(), specification: APISpecification? = nil,
-        clock: JobClock = .database, afterCommit: AfterCommitExecutor = AfterCommitExecutor(), logger: Logger = Logger(label: "kairos.api")
+        clock: JobClock = .database, afterCommit: AfterCommitExecutor = AfterCommitExecutor(), logger: Logger = Logger(label: "kairos.api"),
+        healthTimeout: Duration = .milliseconds(900)
     ) -> Router {
         var router = Router()
         let store = JobStore(pool: database, clock: clock)
         let board = FlowBoard(pool: database)
-        let health = DatabaseHealth(configuration: database.configuration)
+        let health = DatabaseHealth(configuration: database.configuration, timeout: healthTimeout)
         HealthRoutes(database: health, startup: startup, logger: logger).add(to: &router)
         ServiceRoutes(store: store).add(to: &router)
         let share = ConnectionShare(size: handlers.filters.maximumConcurrentExpansions)

@@ -27,6 +27,7 @@ import Scheduling
 /// | `$filter` expansions the API runs at once | `--filter-concurrency` | `KAIROS_FILTER_CONCURRENCY` | 4 |
 /// | most bytes one expansion or firing may produce | `--filter-max-bytes` | `KAIROS_FILTER_MAX_BYTES` (`32MiB`, `500KiB`, `1000000`) | 32 MiB |
 /// | open connections from one client address | `--max-connections-per-client` | `KAIROS_MAX_CONNECTIONS_PER_CLIENT` | 256 |
+/// | longest one database statement of an API call may run | `--database-timeout` | `KAIROS_DATABASE_TIMEOUT` (a duration) | 1 s |
 public struct ServiceConfiguration: Sendable, Equatable {
     public var databaseURL: String
     public var host: String
@@ -41,13 +42,18 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var openapiFile: String
     /// What one client may send and hold: the server's defaults but for the per-client cap.
     public var httpLimits: HTTPLimits
+    /// The `statement_timeout` of the API's database sessions (`$filter` queries have their
+    /// own, ``FilterPolicy/statementTimeout``). An API call waits for the database about this
+    /// long at most, so an unreachable database costs a caller a quick 503, not a hang.
+    public var databaseTimeout: Duration
 
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
         logLevel: Logger.Level, filters: FilterPolicy = .standard, allowUnauthenticated: Bool = false,
-        openapiFile: String = "openapi.yaml", httpLimits: HTTPLimits = HTTPLimits()
+        openapiFile: String = "openapi.yaml", httpLimits: HTTPLimits = HTTPLimits(), databaseTimeout: Duration = .seconds(1)
     ) {
         self.httpLimits = httpLimits
+        self.databaseTimeout = databaseTimeout
         self.databaseURL = databaseURL
         self.host = host
         self.port = port
@@ -77,14 +83,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var allowUnauthenticated = false
         public var openapiFile: String?
         public var maximumConnectionsPerClient: String?
+        public var databaseTimeout: String?
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
             filterSchemas: String? = nil, filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
             openapiFile: String? = nil, maximumConnectionsPerClient: String? = nil, filterMaximumBytes: String? = nil,
-            filterConcurrency: String? = nil
+            filterConcurrency: String? = nil, databaseTimeout: String? = nil
         ) {
+            self.databaseTimeout = databaseTimeout
             self.filterConcurrency = filterConcurrency
             self.filterMaximumBytes = filterMaximumBytes
             self.maximumConnectionsPerClient = maximumConnectionsPerClient
@@ -154,14 +162,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
             filters.limits.allowedSchemas = Set(list(text))
         }
         if let (text, source) = pick(flags.filterTimeout, flagName: "--filter-timeout", "KAIROS_FILTER_TIMEOUT") {
-            guard let period = try? Period(parsing: text), period.microseconds > 0 else {
-                throw ConfigurationError("\(source): \"\(text)\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\"")
-            }
-            // PostgreSQL's statement_timeout is an int of milliseconds: about 24.8 days at most.
-            guard period.microseconds / 1000 <= Int64(Int32.max) else {
-                throw ConfigurationError("\(source): \"\(text)\" is longer than PostgreSQL's longest statement timeout, 24 days")
-            }
-            filters.statementTimeout = .microseconds(period.microseconds)
+            filters.statementTimeout = try statementTimeout(text, source: source)
+        }
+        var databaseTimeout = Duration.seconds(1)
+        if let (text, source) = pick(flags.databaseTimeout, flagName: "--database-timeout", "KAIROS_DATABASE_TIMEOUT") {
+            databaseTimeout = try statementTimeout(text, source: source)
         }
         if let (text, source) = pick(flags.filterMaximumRows, flagName: "--filter-max-rows", "KAIROS_FILTER_MAX_ROWS") {
             guard let rows = Int(text), rows > 0 else {
@@ -216,8 +221,19 @@ public struct ServiceConfiguration: Sendable, Equatable {
                 ?? "default_jobs",
             logLevel: level, filters: filters, allowUnauthenticated: allowUnauthenticated,
             openapiFile: pick(flags.openapiFile, flagName: "--openapi-file", "KAIROS_OPENAPI_FILE")?.value ?? "openapi.yaml",
-            httpLimits: httpLimits)
+            httpLimits: httpLimits, databaseTimeout: databaseTimeout)
     }
+}
+
+/// A duration for PostgreSQL's `statement_timeout`: positive, and at most its int of milliseconds.
+func statementTimeout(_ text: String, source: String) throws(ConfigurationError) -> Duration {
+    guard let period = try? Period(parsing: text), period.microseconds > 0 else {
+        throw ConfigurationError("\(source): \"\(text)\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\"")
+    }
+    guard period.microseconds / 1000 <= Int64(Int32.max) else {
+        throw ConfigurationError("\(source): \"\(text)\" is longer than PostgreSQL's longest statement timeout, 24 days")
+    }
+    return .microseconds(period.microseconds)
 }
 
 /// `123`, `64KiB`, `32 MiB`, `1GiB` (any case) as bytes; nil for anything else or an overflow.
@@ -272,6 +288,7 @@ public protocol ServiceFlags {
     var allowUnauthenticated: Bool { get }
     var openapiFile: String? { get }
     var maximumConnectionsPerClient: String? { get }
+    var databaseTimeout: String? { get }
 }
 
 /// A setting that cannot be used; the message names it and says what would be accepted.

@@ -36,3 +36,16 @@ extension PostgresConfiguration {
         }.joined(separator: " ")
     }
 }
+
+extension PostgresConfiguration {
+    /// How long opening a connection may take: the string's `connect_timeout` when it sets one
+    /// (read as libpq does: 0 or less waits as long as it takes, 1 means 2), else
+    /// ``connectTimeoutSeconds``. Kairos opens connections without blocking, which libpq leaves
+    /// to the caller to time, so the rule is applied here.
+    public func connectTimeout() throws(PostgresError) -> Duration? {
+        let stated = try connectionParameters().last { $0.keyword == "connect_timeout" }.map { Int($0.value) ?? 0 }
+        let seconds = stated ?? connectTimeoutSeconds
+        guard seconds > 0 else { return nil }
+        return .seconds(max(2, seconds))
+    }
+}

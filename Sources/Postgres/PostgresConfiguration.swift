@@ -18,8 +18,14 @@ public struct PostgresConfiguration: Sendable {
     public var searchPath: [SQLIdentifier]?
     /// Reported in `pg_stat_activity` unless the connection string names its own.
     public var applicationName: String = "kairos"
-    /// Seconds to wait for the server to answer a connection attempt, unless the string sets it.
-    public var connectTimeoutSeconds: Int = 10
+    /// Seconds a connection attempt may take, unless the string sets `connect_timeout`; a pool
+    /// also bounds it by what is left of its acquire timeout.
+    public var connectTimeoutSeconds: Int = 2
+    /// The longest one statement may run, set as the session's `statement_timeout`. The client
+    /// waits for an answer that long plus ``PostgresConnection/deadlineMargin``, then closes the
+    /// connection as dead: a partitioned server never answers, and TCP alone would wait minutes.
+    /// A transaction or scope may set a timeout of its own for its statements. nil: no limit.
+    public var statementTimeout: Duration?
     /// Notices and connection events are logged here, at debug level.
     public var logger: Logger = Logger(label: "kairos.postgres")
 
@@ -33,14 +39,14 @@ public struct PostgresConfiguration: Sendable {
         [
             ("fallback_application_name", applicationName),
             ("connect_timeout", String(connectTimeoutSeconds)),
-            // A dead peer is noticed in seconds rather than the kernel's two hours: keepalives
-            // while idle, and tcp_user_timeout while sent data goes unacknowledged (keepalives
-            // do not fire then, as in a partition).
+            // A dead peer is noticed in seconds rather than the kernel's two hours, even while a
+            // long statement runs: keepalives while nothing is in flight, and tcp_user_timeout
+            // while sent data goes unacknowledged (keepalives do not fire then, as in a partition).
             ("keepalives", "1"),
-            ("keepalives_idle", "10"),
-            ("keepalives_interval", "5"),
+            ("keepalives_idle", "5"),
+            ("keepalives_interval", "1"),
             ("keepalives_count", "3"),
-            ("tcp_user_timeout", "10000"),
+            ("tcp_user_timeout", "5000"),
             ("dbname", connectionString),
         ]
     }

@@ -13,18 +13,17 @@ extension PostgresConnection {
             return try withTransaction(.readOnly(timeout: timeout), body)
         }
         try execute("SAVEPOINT kairos_read_only")
+        let outerTimeout = localStatementTimeout
         let result: Result<T, any Error>
         do {
             // Both settings are local to the savepoint: rolling back to it restores the outer
             // transaction's (PostgreSQL keeps them only when a savepoint is released).
-            try execute("""
-                SELECT set_config('transaction_read_only', 'on', true),
-                       set_config('statement_timeout', \(String(TransactionOptions.milliseconds(timeout))), true)
-                """)
+            try setLocalStatementTimeout(timeout, alsoSetting: "set_config('transaction_read_only', 'on', true)")
             result = .success(try body(self))
         } catch {
             result = .failure(error)
         }
+        localStatementTimeout = outerTimeout
         try execute("ROLLBACK TO SAVEPOINT kairos_read_only")
         try execute("RELEASE SAVEPOINT kairos_read_only")
         return try result.get()

@@ -62,9 +62,7 @@ extension PostgresConnection {
         try execute(options.beginStatement)
         let value: T
         do {
-            if let timeout = options.statementTimeout {
-                try execute("SELECT set_config('statement_timeout', \(String(TransactionOptions.milliseconds(timeout))), true)")
-            }
+            if let timeout = options.statementTimeout { try setLocalStatementTimeout(timeout) }
             value = try body(self)
         } catch {
             rollbackQuietly()
@@ -84,6 +82,18 @@ extension PostgresConnection {
             throw error
         }
         return value
+    }
+
+    /// Sets `statement_timeout` for the rest of the transaction or savepoint (the server drops it
+    /// when that ends), and with it the client's deadline for each statement.
+    func setLocalStatementTimeout(_ timeout: Duration, alsoSetting extra: SQL? = nil) throws(PostgresError) {
+        let milliseconds = String(TransactionOptions.milliseconds(timeout))
+        if let extra {
+            try execute("SELECT set_config('statement_timeout', \(milliseconds), true), \(extra)")
+        } else {
+            try execute("SELECT set_config('statement_timeout', \(milliseconds), true)")
+        }
+        localStatementTimeout = timeout
     }
 
     /// Rolls back whatever is open; a failure here (a lost connection) changes nothing for the

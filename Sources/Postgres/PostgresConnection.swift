@@ -4,58 +4,119 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 
-/// One libpq connection, used synchronously: each call blocks until the server answers.
+/// One libpq connection, used synchronously: each call blocks until the server answers, or
+/// until the statement's deadline, when the connection is closed as dead.
 ///
 /// A connection serves one thread at a time: ``PostgresPool`` hands each to one borrower.
-/// ``cancel()`` alone may be called from any thread.
+/// ``interrupt()`` alone may be called from any thread.
 ///
 /// Every connection works in UTC with ISO dates (`TimeZone`, `DateStyle`), which the row decoders rely on.
+///
+/// Every exchange is bounded: opening by the connect timeout (and a pool's acquire deadline),
+/// each statement by the `statement_timeout` in effect plus ``deadlineMargin``. The server cancels
+/// a statement at its timeout and answers with SQLSTATE 57014; a server that has not answered by
+/// the margin's end is unreachable (a partition drops packets without a reset, and TCP would
+/// wait minutes), so the connection is closed and the statement fails as ``PostgresError/Kind/connectionLost``.
 public final class PostgresConnection: @unchecked Sendable {
-    // @unchecked: `handle` is used by one thread at a time (see above); `cancelHandle` is
-    // thread-safe by libpq's contract; the rest is immutable.
+    // @unchecked: `handle` and `localStatementTimeout` are used by one thread at a time (see
+    // above); `abandoned` is atomic and `socket` immutable, which is all ``interrupt()`` touches.
     let handle: OpaquePointer
-    private let cancelHandle: OpaquePointer?
     let logger: Logger
     /// The server process serving this connection, as `pg_stat_activity.pid` shows it.
     public let backendPID: Int32
+    /// Fixed once connected (libpq changes it only on a reset, which Kairos never asks for).
+    private let socket: Int32
+    /// Set once the connection was closed from this side: by a deadline or ``interrupt()``.
+    private let abandoned = Atomic<Bool>(false)
+    /// The session's `statement_timeout`, from the configuration.
+    let sessionStatementTimeout: Duration?
+    /// A `statement_timeout` set for the current transaction or savepoint (`set_config(..., true)`),
+    /// which the server drops when that ends; nil when none is in effect.
+    var localStatementTimeout: Duration?
 
-    private init(handle: OpaquePointer, logger: Logger) {
+    /// How long past its `statement_timeout` a statement's answer may take to arrive before the
+    /// server counts as unreachable: the cancel's error is one small message away.
+    public static let deadlineMargin: Duration = .milliseconds(250)
+
+    private init(handle: OpaquePointer, logger: Logger, statementTimeout: Duration?) {
         self.handle = handle
         self.logger = logger
-        cancelHandle = PQgetCancel(handle)
+        sessionStatementTimeout = statementTimeout
         backendPID = PQbackendPID(handle)
+        socket = PQsocket(handle)
     }
 
     deinit {
-        if let cancelHandle { PQfreeCancel(cancelHandle) }
         PQfinish(handle)
     }
 
-    /// Opens a connection and prepares its session (UTC, ISO dates, the search path).
+    /// Opens a connection and prepares its session (UTC, ISO dates, the search path, timeouts).
     ///
+    /// - Parameter deadline: the latest the connection may be ready, besides the connect timeout.
     /// - Throws: ``PostgresError`` of kind ``PostgresError/Kind/connect(_:)`` saying whether the
     ///   server was unreachable, refused the credentials or lacks the database, with libpq's message.
-    public static func connect(_ configuration: PostgresConfiguration) throws(PostgresError) -> PostgresConnection {
+    public static func connect(
+        _ configuration: PostgresConfiguration, deadline: ContinuousClock.Instant? = nil
+    ) throws(PostgresError) -> PostgresConnection {
+        let limit = earlier(deadline, try configuration.connectTimeout().map { ContinuousClock.now + $0 })
         let keywords = configuration.connectionKeywords
-        let handle = withCStringArray(keywords.map(\.0)) { keys in
+        let started = withCStringArray(keywords.map(\.0)) { keys in
             withCStringArray(keywords.map(\.1)) { values in
-                PQconnectdbParams(keys, values, 1)
+                PQconnectStartParams(keys, values, 1)
             }
         }
-        guard let handle else {
+        guard let handle = started else {
             throw PostgresError(kind: .connect(.other), message: "libpq could not allocate a connection")
         }
-        guard PQstatus(handle) == CONNECTION_OK else {
-            let message = errorText(PQerrorMessage(handle))
-            let failure = classifyConnectFailure(message, needsPassword: PQconnectionNeedsPassword(handle) != 0)
+        do throws(PostgresError) {
+            try completeConnection(handle, until: limit)
+        } catch {
             PQfinish(handle)
-            throw PostgresError(kind: .connect(failure), message: "could not connect to PostgreSQL: \(message)")
+            throw error
         }
-        let connection = PostgresConnection(handle: handle, logger: configuration.logger)
+        guard PQsetnonblocking(handle, 1) == 0 else {
+            let message = errorText(PQerrorMessage(handle))
+            PQfinish(handle)
+            throw PostgresError(kind: .connect(.other), message: "could not connect to PostgreSQL: \(message)")
+        }
+        let connection = PostgresConnection(handle: handle, logger: configuration.logger, statementTimeout: configuration.statementTimeout)
         connection.installNoticeReceiver()
         try connection.prepareSession(searchPath: configuration.searchPath)
         return connection
+    }
+
+    /// Drives libpq's non-blocking connection sequence (TCP, TLS, authentication) to its end,
+    /// waiting on the socket at most until `limit`, which libpq alone would not respect.
+    private static func completeConnection(_ handle: OpaquePointer, until limit: ContinuousClock.Instant?) throws(PostgresError) {
+        // libpq's contract: before the first poll, act as if it had asked for "writable".
+        var step = PGRES_POLLING_WRITING
+        while true {
+            if PQstatus(handle) == CONNECTION_BAD || step == PGRES_POLLING_FAILED {
+                let message = errorText(PQerrorMessage(handle))
+                let failure = classifyConnectFailure(message, needsPassword: PQconnectionNeedsPassword(handle) != 0)
+                throw PostgresError(kind: .connect(failure), message: "could not connect to PostgreSQL: \(message)")
+            }
+            if step == PGRES_POLLING_OK { return }
+            let outcome = SocketWait.wait(
+                socket: PQsocket(handle), readable: step == PGRES_POLLING_READING, writable: step == PGRES_POLLING_WRITING,
+                until: limit)
+            if outcome == .timedOut {
+                let host = PQhost(handle).map { String(cString: $0) } ?? "?"
+                let port = PQport(handle).map { String(cString: $0) } ?? "?"
+                throw PostgresError(
+                    kind: .connect(.unreachable),
+                    message: "could not connect to PostgreSQL at \(host):\(port): timeout expired, no answer in time")
+            }
+            step = PQconnectPoll(handle)
+        }
+    }
+
+    private static func earlier(_ a: ContinuousClock.Instant?, _ b: ContinuousClock.Instant?) -> ContinuousClock.Instant? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
     }
 
     /// libpq reports connection failures as text only (no SQLSTATE), so the kind is read from
@@ -78,16 +139,22 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func prepareSession(searchPath: [SQLIdentifier]?) throws(PostgresError) {
         let path = searchPath.map { $0.map(\.quoted).joined(separator: ", ") }
+        let timeout = sessionStatementTimeout.map { String(TransactionOptions.milliseconds($0)) } ?? "0"
         // The server's side of a dead peer (a partition, a killed process): its session, and the
         // row locks a transaction holds, go within seconds rather than when the kernel gives up
         // hours later. A session idle inside a transaction for 15 s is ended, its locks freed.
+        // A running statement whose client has closed its connection (``interrupt()``) is
+        // stopped within a second: client_connection_check_interval, PostgreSQL 14 and later.
         try execute("""
             SELECT set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO, YMD', false),
                    set_config('IntervalStyle', 'postgres', false), set_config('extra_float_digits', '3', false),
                    set_config('search_path', coalesce(\(path), current_setting('search_path')), false),
+                   set_config('statement_timeout', \(timeout), false),
                    set_config('idle_in_transaction_session_timeout', '15s', false),
-                   set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
-                   set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '10000', false)
+                   set_config('tcp_keepalives_idle', '5', false), set_config('tcp_keepalives_interval', '1', false),
+                   set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '5000', false),
+                   CASE WHEN current_setting('server_version_num')::int >= 140000
+                        THEN set_config('client_connection_check_interval', '1000', false) END
             """)
     }
 
@@ -100,10 +167,10 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func query(_ sql: SQL) throws(PostgresError) -> PostgresRows {
         let (text, parameters) = sql.rendered()
-        let result = try withParameters(parameters, sql: text) { types, values in
-            PQexecParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
+        let sent = try withParameters(parameters, sql: text) { types, values in
+            PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
         }
-        return try checked(result, sql: text)
+        return try awaitAnswer(sent: sent == 1, sql: text)
     }
 
     /// Runs one statement and returns how many rows it inserted, updated or deleted.
@@ -119,24 +186,27 @@ public final class PostgresConnection: @unchecked Sendable {
         guard parameters.isEmpty else {
             throw PostgresError(kind: .invalidParameter, message: "a script cannot have bound parameters")
         }
-        _ = try checked(PQexec(handle, text), sql: text)
+        _ = try awaitAnswer(sent: PQsendQuery(handle, text) == 1, sql: text)
     }
 
-    /// Asks the server to stop the statement running on this connection; it then fails with
-    /// SQLSTATE 57014. Safe from any thread; does nothing when nothing runs.
-    public func cancel() {
-        guard let cancelHandle else { return }
-        var buffer = [CChar](repeating: 0, count: 256)
-        if PQcancel(cancelHandle, &buffer, Int32(buffer.count)) == 0 {
-            let reason = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            logger.debug("cancel request failed", metadata: ["reason": "\(reason)"])
-        }
+    /// Whether the server answers `SELECT 1` by `deadline`; a connection that does not is closed.
+    func ping(until deadline: ContinuousClock.Instant) -> Bool {
+        (try? awaitAnswer(sent: PQsendQuery(handle, "SELECT 1") == 1, sql: "SELECT 1", deadline: deadline)) != nil
+    }
+
+    /// Ends the statement running on this connection, from any thread, by closing the
+    /// connection: the statement fails as ``PostgresError/Kind/connectionLost`` at once, and the
+    /// server stops it within a second (`client_connection_check_interval`). libpq's own
+    /// `PQcancel` would open a second connection with no timeout, which hangs in a partition.
+    /// The connection is not reusable afterwards; a pool replaces it.
+    public func interrupt() {
+        abandon()
     }
 
     // MARK: State
 
     /// False once the connection broke; a broken connection never recovers.
-    public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+    public var isConnected: Bool { !abandoned.load(ordering: .acquiring) && PQstatus(handle) == CONNECTION_OK }
 
     /// True when no transaction is open (or failed and awaiting ROLLBACK).
     public var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
@@ -163,6 +233,94 @@ public final class PostgresConnection: @unchecked Sendable {
 
     // MARK: Internals
 
+    /// Sends what libpq buffered and collects the statement's results, as `PQexec` would (the
+    /// first error, else the last result), but never waiting past the statement's deadline: its
+    /// `statement_timeout` plus the margin.
+    private func awaitAnswer(
+        sent: Bool, sql: String, deadline explicit: ContinuousClock.Instant? = nil
+    ) throws(PostgresError) -> PostgresRows {
+        guard sent else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql) }
+        let timeout = localStatementTimeout ?? sessionStatementTimeout
+        let deadline = explicit ?? timeout.map { ContinuousClock.now + $0 + Self.deadlineMargin }
+        var kept: OpaquePointer?
+        do throws(PostgresError) {
+            try flushOutput(until: deadline, timeout: timeout, sql: sql)
+            while true {
+                try awaitInput(until: deadline, timeout: timeout, sql: sql)
+                guard let result = PQgetResult(handle) else { break }
+                if let earlier = kept, PQresultStatus(earlier) == PGRES_FATAL_ERROR {
+                    PQclear(result)
+                } else {
+                    if let earlier = kept { PQclear(earlier) }
+                    kept = result
+                }
+            }
+        } catch {
+            if let kept { PQclear(kept) }
+            throw error
+        }
+        // A transaction's or savepoint's own timeout ends with it (the server forgets it then).
+        if isIdle { localStatementTimeout = nil }
+        return try checked(kept, sql: sql)
+    }
+
+    private func flushOutput(until deadline: ContinuousClock.Instant?, timeout: Duration?, sql: String) throws(PostgresError) {
+        while true {
+            let flushed = PQflush(handle)
+            if flushed == 0 { return }
+            if flushed < 0 { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql) }
+            // libpq's advice: read while waiting to write, or a server blocked writing to us
+            // (a notice, say) and we blocked writing to it would wait on each other forever.
+            switch SocketWait.wait(socket: socket, readable: true, writable: true, until: deadline) {
+            case .timedOut: throw unanswered(timeout: timeout, sql: sql)
+            case .failed(let code): throw lostOrFailed(message: "poll failed: \(String(cString: strerror(code)))", sql: sql)
+            case .ready(let readable, _):
+                if readable, PQconsumeInput(handle) == 0 {
+                    throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql)
+                }
+            }
+        }
+    }
+
+    private func awaitInput(until deadline: ContinuousClock.Instant?, timeout: Duration?, sql: String) throws(PostgresError) {
+        while PQisBusy(handle) != 0 {
+            switch SocketWait.wait(socket: socket, readable: true, writable: false, until: deadline) {
+            case .timedOut: throw unanswered(timeout: timeout, sql: sql)
+            case .failed(let code): throw lostOrFailed(message: "poll failed: \(String(cString: strerror(code)))", sql: sql)
+            case .ready:
+                // A read that finds the peer gone leaves libpq's error result for PQgetResult.
+                if PQconsumeInput(handle) == 0 && PQstatus(handle) == CONNECTION_OK {
+                    throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql)
+                }
+                if PQstatus(handle) != CONNECTION_OK { return }
+            }
+        }
+    }
+
+    /// The server has not answered by the deadline: the connection is closed as dead.
+    private func unanswered(timeout: Duration?, sql: String) -> PostgresError {
+        abandon()
+        let limit = timeout ?? .zero
+        var error = PostgresError(
+            kind: .connectionLost,
+            message: "PostgreSQL did not answer within \(Self.seconds(limit + Self.deadlineMargin)) (the statement's "
+                + "timeout of \(Self.seconds(limit)) and \(Self.seconds(Self.deadlineMargin)) more); the connection "
+                + "was closed: the server or the network to it is down")
+        error.sql = sql
+        return error
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let value = duration.timeInterval
+        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+
+    /// Shuts the socket down (once): whatever waits on it wakes, and libpq reads end-of-file.
+    private func abandon() {
+        guard !abandoned.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Glibc.shutdown(socket, Int32(SHUT_RDWR))
+    }
+
     private func checked(_ result: OpaquePointer?, sql: String) throws(PostgresError) -> PostgresRows {
         guard let result else {
             throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql)
@@ -183,7 +341,11 @@ public final class PostgresConnection: @unchecked Sendable {
             return String(cString: value)
         }
         let sqlState = field("C")
-        let message = field("M") ?? Self.errorText(PQresultErrorMessage(result))
+        let interrupted = abandoned.load(ordering: .acquiring)
+        let message =
+            interrupted
+            ? "the statement was interrupted: the connection was closed while it ran"
+            : field("M") ?? Self.errorText(PQresultErrorMessage(result))
         let lost = !isConnected || sqlState.map(SQLState.meansConnectionLost) == true
         var error = PostgresError(kind: lost ? .connectionLost : .server, message: message, sqlState: sqlState)
         error.detail = field("D")
@@ -197,6 +359,8 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     private func lostOrFailed(message: String, sql: String) -> PostgresError {
+        let interrupted = abandoned.load(ordering: .acquiring)
+        let message = interrupted ? "the statement was interrupted: the connection was closed while it ran" : message
         var error = PostgresError(kind: isConnected ? .server : .connectionLost, message: message)
         error.sql = sql
         return error

@@ -6,7 +6,11 @@ import Synchronization
 /// A thread-safe pool of connections to one database.
 ///
 /// - At most `maximumConnections` are open; a borrower beyond that waits, first come first
-///   served, up to `acquireTimeout`, then gets a ``PostgresError/Kind/poolTimeout`` error.
+///   served, up to `acquireTimeout`, then gets a ``PostgresError/Kind/poolTimeout`` error. The
+///   timeout covers everything before the borrower gets its connection: the wait, the check of
+///   an idle one, and opening a new one.
+/// - At most two connections are being opened at once, and for half a second after an open
+///   failed, a borrower who would need a new one gets that failure at once (see ``PoolState``).
 /// - A connection is checked before it is lent: anything the server sent while it sat idle is
 ///   read first (a terminated backend or restarted server has said goodbye), and one idle
 ///   longer than `idlePingInterval` must also answer `SELECT 1`. A dead one is replaced by a
@@ -89,13 +93,21 @@ public final class PostgresPool: Sendable {
     }
 
     func acquire(timeout: Duration) throws(PostgresError) -> PostgresConnection {
+        let deadline = ContinuousClock.now + timeout
         let slot = GrantSlot()
         let id = request { grant in slot.fill(grant) }
-        if !slot.wait(timeout: timeout) {
+        return try resolve(awaitGrant(slot, waiter: id, until: deadline, timeout: timeout), waiter: id, deadline: deadline, timeout: timeout)
+    }
+
+    /// The grant for waiter `id`, or the timeout's failure once `deadline` passes first.
+    private func awaitGrant(
+        _ slot: GrantSlot, waiter id: State.WaiterID, until deadline: ContinuousClock.Instant, timeout: Duration
+    ) -> Grant {
+        if !slot.wait(timeout: max(.zero, ContinuousClock.now.duration(to: deadline))) {
             withdraw(id, reason: timeoutError(timeout))
             slot.wait()
         }
-        return try resolve(slot.grant!, waiter: id)
+        return slot.grant!
     }
 
     /// Closes idle connections and fails every waiter; connections still lent are closed when
@@ -112,7 +124,7 @@ public final class PostgresPool: Sendable {
             id = shared.nextWaiter
             shared.nextWaiter += 1
             shared.deliveries[id] = deliver
-            return state.handle(.requested(id))
+            return state.handle(.requested(id, now: DispatchTime.now().uptimeNanoseconds))
         }
         return id
     }
@@ -122,26 +134,38 @@ public final class PostgresPool: Sendable {
     }
 
     /// Turns a grant into a usable connection: checks a reused one, opens a new one.
-    private func resolve(_ grant: Grant, waiter id: State.WaiterID) throws(PostgresError) -> PostgresConnection {
+    private func resolve(
+        _ grant: Grant, waiter id: State.WaiterID, deadline: ContinuousClock.Instant, timeout: Duration
+    ) throws(PostgresError) -> PostgresConnection {
         var grant = grant
         while true {
             switch grant {
             case .fail(let error):
                 throw error
             case .reuse(let connection, let idleSince):
-                if isAlive(connection, idleSince: idleSince) { return connection }
+                if isAlive(connection, idleSince: idleSince, deadline: deadline) { return connection }
                 configuration.logger.debug("dropping a dead pooled connection", metadata: ["pid": "\(connection.backendPID)"])
-                grant = nextGrant { state in state.handle(.discarded(id)) } ?? .fail(State.closedError)
+                // The slot is the waiter's to open at once, or once fewer opens are under way.
+                let slot = GrantSlot()
+                perform { state, shared in
+                    shared.deliveries[id] = { grant in slot.fill(grant) }
+                    return state.handle(.discarded(id))
+                }
+                grant = awaitGrant(slot, waiter: id, until: deadline, timeout: timeout)
             case .open:
                 do {
-                    return try PostgresConnection.connect(configuration)
+                    let connection = try PostgresConnection.connect(configuration, deadline: deadline)
+                    perform { state in state.handle(.opened(id)) }
+                    return connection
                 } catch {
-                    perform { state in state.handle(.openFailed(id, error: error)) }
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    perform { state in state.handle(.openFailed(id, error: error, now: now)) }
                     throw error
                 }
             }
         }
     }
+
 
     private func release(_ connection: PostgresConnection) {
         connection.rollbackQuietly()
@@ -150,22 +174,21 @@ public final class PostgresPool: Sendable {
         perform { state in state.handle(.returned(reusable ? connection : nil, now: now)) }
     }
 
-    private func isAlive(_ connection: PostgresConnection, idleSince: UInt64) -> Bool {
+    private func isAlive(_ connection: PostgresConnection, idleSince: UInt64, deadline: ContinuousClock.Instant) -> Bool {
         guard connection.readPendingInput() else { return false }
         let idleNanoseconds = DispatchTime.now().uptimeNanoseconds &- idleSince
         guard Double(idleNanoseconds) / 1e9 > idlePingInterval.timeInterval else { return true }
-        return (try? connection.query("SELECT 1")) != nil
+        return connection.ping(until: deadline)
     }
 
     private func timeoutError(_ timeout: Duration) -> PostgresError {
         PostgresError(
             kind: .poolTimeout,
             message: "no database connection became free within \(timeout) "
-                + "(all \(maximumConnections) are in use); raise the pool size or find what holds them")
+                + "(all \(maximumConnections) are in use or being opened); raise the pool size or find what holds them")
     }
 
-    /// Applies an event and delivers the resulting grants outside the lock; a grant for the
-    /// waiter `id` handled by `nextGrant` is returned instead of delivered.
+    /// Applies an event and delivers the resulting grants outside the lock.
     private func perform(_ event: (inout State) -> [State.Action]) {
         perform { state, _ in event(&state) }
     }
@@ -179,17 +202,6 @@ public final class PostgresPool: Sendable {
         }
         _ = closing  // dropping the last references closes them
         for (deliver, grant) in deliveries { deliver(grant) }
-    }
-
-    private func nextGrant(_ event: (inout State) -> [State.Action]) -> Grant? {
-        shared.withLock { shared in
-            var state = shared.state
-            let actions = event(&state)
-            shared.state = state
-            // `discarded` yields exactly one grant, for the asking waiter, who is not registered.
-            for case .grant(_, let grant) in actions { return grant }
-            return nil
-        }
     }
 
     private static func split(

@@ -60,6 +60,10 @@ struct Serve: ParsableCommand, ServiceFlags {
         help: "Open connections one client address may hold; more are refused with 503 (env: KAIROS_MAX_CONNECTIONS_PER_CLIENT; default 256).")
     var maximumConnectionsPerClient: String?
 
+    @Option(
+        help: "Longest one database statement of an API call may run, such as 1s; the call then answers 503 (env: KAIROS_DATABASE_TIMEOUT; default 1s).")
+    var databaseTimeout: String?
+
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -73,9 +77,9 @@ struct Serve: ParsableCommand, ServiceFlags {
 
         var database = PostgresConfiguration(configuration.databaseURL)
         database.logger = logger
-        let pool = PostgresPool(database, maximumConnections: 16)
-        // The scheduler's own connections: no amount of API traffic can take them.
-        let schedulerPool = PostgresPool(database, maximumConnections: 2)
+        let pools = ServicePools(database, apiTimeout: configuration.databaseTimeout)
+        let pool = pools.api
+        let schedulerPool = pools.scheduler
 
         let handlers = HandlerRegistry.standard(filters: configuration.filters)
         let metrics = ServiceMetrics()
@@ -104,7 +108,7 @@ struct Serve: ParsableCommand, ServiceFlags {
             "listening", metadata: ["host": "\(configuration.host)", "port": "\(server.port ?? 0)", "version": "\(KairosVersion.current)"])
 
         // Migrations need the database; until it answers, readiness says 503 and we keep trying.
-        DatabaseBootstrap.migrate(pool, logger: logger, until: signals)
+        DatabaseBootstrap.migrate(pools.migrations, logger: logger, until: signals)
         var scheduler: Scheduler?
         if !signals.received {
             startup.update("loading default jobs")
@@ -172,13 +176,42 @@ extension Serve {
     }
 }
 
+/// The service's database connections, each set with its own bound on how long the database may
+/// take to answer (each statement's `statement_timeout`, which is also how long the client waits
+/// before calling the server unreachable; see ``PostgresConnection``).
+struct ServicePools {
+    /// The API's: a call waits at most its timeout for a connection (opening one or checking an
+    /// idle one included) and its timeout and a quarter second more for each statement. An
+    /// unreachable database fails whichever comes first (a new connection cannot open; an idle
+    /// one's statement is not answered), so by default a caller gets its 503 in under 1.5 s.
+    /// `$filter` expansions and manual runs set their own statement timeout.
+    let api: PostgresPool
+    /// The scheduler's own connections: no amount of API traffic can take them. Its statements
+    /// may write a firing's flows (up to 64 MiB a statement), so they get a minute.
+    let scheduler: PostgresPool
+    /// For migrations at boot, which wait for another replica's and may rewrite tables: no timeout.
+    let migrations: PostgresConfiguration
+
+    init(_ database: PostgresConfiguration, apiTimeout: Duration) {
+        var api = database
+        api.statementTimeout = apiTimeout
+        self.api = PostgresPool(api, maximumConnections: 16, acquireTimeout: apiTimeout)
+        var scheduler = database
+        scheduler.statementTimeout = .seconds(60)
+        self.scheduler = PostgresPool(scheduler, maximumConnections: 2, acquireTimeout: .seconds(10))
+        var migrations = database
+        migrations.statementTimeout = nil
+        self.migrations = migrations
+    }
+}
+
 /// Applies migrations at boot, retrying while the database is unreachable.
 enum DatabaseBootstrap {
-    static func migrate(_ pool: PostgresPool, logger: Logger, until signals: ShutdownSignal) {
+    static func migrate(_ configuration: PostgresConfiguration, logger: Logger, until signals: ShutdownSignal) {
         var attempt = 0
         while !signals.received {
             do {
-                let applied = try pool.withConnection { try Migrator.migrate(KairosSchema.migrations, on: $0) }
+                let applied = try Migrator.migrate(KairosSchema.migrations, on: PostgresConnection.connect(configuration))
                 logger.info("database ready", metadata: ["migrations_applied": "\(applied.count)"])
                 return
             } catch {

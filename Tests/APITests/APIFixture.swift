@@ -33,7 +33,10 @@ struct APIFixture: Sendable {
                     .init(host: "127.0.0.1", port: 0),
                     router: KairosAPI.router(
                         database: pool, handlers: handlers, metrics: metrics, specification: specification,
-                        clock: .test { clock.now }, logger: logger),
+                        clock: .test { clock.now }, logger: logger,
+                        // Readiness's own bound is the partition test's to check; here, with the
+                        // whole suite on two cores, opening its connection can take seconds.
+                        healthTimeout: .seconds(10)),
                     middleware: KairosAPI.middleware(logger: logger, tokens: tokens, metrics: metrics), logger: logger)
                 try server.start()
                 defer { server.shutdown(gracePeriod: .seconds(2)) }

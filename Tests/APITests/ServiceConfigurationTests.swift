@@ -35,6 +35,9 @@ import Testing
         (["KAIROS_FILTER_TIMEOUT": "soon"], "KAIROS_FILTER_TIMEOUT: \"soon\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
         (["KAIROS_FILTER_TIMEOUT": "0"], "KAIROS_FILTER_TIMEOUT: \"0\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
         (["KAIROS_FILTER_TIMEOUT": "25 days"], "KAIROS_FILTER_TIMEOUT: \"25 days\" is longer than PostgreSQL's longest statement timeout, 24 days"),
+        (["KAIROS_DATABASE_TIMEOUT": "never"], "KAIROS_DATABASE_TIMEOUT: \"never\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
+        (["KAIROS_DATABASE_TIMEOUT": "0s"], "KAIROS_DATABASE_TIMEOUT: \"0s\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
+        (["KAIROS_DATABASE_TIMEOUT": "30 days"], "KAIROS_DATABASE_TIMEOUT: \"30 days\" is longer than PostgreSQL's longest statement timeout, 24 days"),
         (["KAIROS_FILTER_MAX_ROWS": "0"], "KAIROS_FILTER_MAX_ROWS: \"0\" is not a positive number of rows"),
         (["KAIROS_FILTER_MAX_ROWS": "lots"], "KAIROS_FILTER_MAX_ROWS: \"lots\" is not a positive number of rows"),
         (["KAIROS_FILTER_MAX_BYTES": "lots"], "KAIROS_FILTER_MAX_BYTES: \"lots\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
@@ -57,6 +60,13 @@ import Testing
     }
 
     @Test func filterSettingsComeFromTheEnvironmentAndFlags() throws {
+        // An API call's database statements: 1 s unless set, the flag over the environment.
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).databaseTimeout == .seconds(1))
+        let slowDatabase = ["KAIROS_DATABASE_TIMEOUT": "5s"]
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: slowDatabase).databaseTimeout == .seconds(5))
+        #expect(
+            try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(databaseTimeout: "0.25"), environment: slowDatabase).databaseTimeout
+                == .milliseconds(250))
         let standard = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).filters
         #expect(standard == .standard)
         #expect(standard.limits.allowedTables == nil)

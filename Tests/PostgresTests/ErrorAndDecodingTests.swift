@@ -172,9 +172,37 @@ import Testing
             #expect(try row.decode(String.self, column: "idle_tx") == "15s")
             // Over a Unix socket the server has no TCP settings to show (they read 0).
             if try row.decode(Bool.self, column: "tcp") {
-                #expect(try row.decode(String.self, column: "idle") == "10")
-                #expect(try row.decode(String.self, column: "user_timeout") == "10000")  // milliseconds
+                #expect(try row.decode(String.self, column: "idle") == "5")
+                #expect(try row.decode(String.self, column: "user_timeout") == "5000")  // milliseconds
             }
+            // A statement whose client has gone is stopped within a second.
+            #expect(try connection.query("SHOW client_connection_check_interval")[0].decode(String.self, at: 0) == "1s")
+            // No statement_timeout unless the configuration sets one.
+            #expect(try connection.query("SHOW statement_timeout")[0].decode(String.self, at: 0) == "0")
+        }
+    }
+
+    @Test func theConfiguredStatementTimeoutIsTheSessions() async throws {
+        var settings = try TestDatabase.configuration
+        settings.statementTimeout = .milliseconds(1500)
+        let configuration = settings
+        try await onThread {
+            let connection = try PostgresConnection.connect(configuration)
+            #expect(try connection.query("SHOW statement_timeout")[0].decode(String.self, at: 0) == "1500ms")
+            // The server ends a longer statement itself, with its own error; the connection stays.
+            do {
+                try connection.execute("SELECT pg_sleep(30)")
+                Issue.record("the sleep outlived the statement timeout")
+            } catch let error as PostgresError {
+                #expect(error.isQueryCanceled, "\(error)")
+            }
+            #expect(connection.isConnected)
+            // A transaction's own timeout governs its statements, and ends with it.
+            try connection.withTransaction(TransactionOptions(statementTimeout: .seconds(5))) { tx in
+                #expect(try tx.query("SHOW statement_timeout")[0].decode(String.self, at: 0) == "5s")
+                try tx.execute("SELECT pg_sleep(2)")  // longer than the session's, shorter than its own
+            }
+            #expect(try connection.query("SHOW statement_timeout")[0].decode(String.self, at: 0) == "1500ms")
         }
     }
 }
@@ -319,26 +347,42 @@ import Testing
         }
     }
 
-    @Test func cancelStopsARunningStatementFromAnotherThread() async throws {
-        try await withConnection { connection in
-            // Sleeps long enough that only the cancel can end it. Cancelled again every 200 ms until
-            // it ends: a cancel that lands before the statement reached the server (a host that
-            // stalled between the two) does nothing.
+    @Test func interruptEndsARunningStatementFromAnotherThreadAndTheServerStopsIt() async throws {
+        let configuration = try TestDatabase.configuration
+        try await onThread {
+            let connection = try PostgresConnection.connect(configuration)
+            let pid = connection.backendPID
+            @Sendable func sleeping(_ observer: PostgresConnection) throws -> Bool {
+                try observer.query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = \(pid) AND query LIKE 'SELECT pg_sleep%'")[0]
+                    .decode(Int.self, column: "n") == 1
+            }
+            // Interrupted once the sleep is seen running: only the interrupt can end it early.
             let ended = LockedBox(false)
+            let watcher = try PostgresConnection.connect(configuration)
             Thread.detachNewThread {
                 while !ended.get() {
-                    Thread.sleep(forTimeInterval: 0.2)
-                    if !ended.get() { connection.cancel() }
+                    if (try? sleeping(watcher)) == true {
+                        connection.interrupt()
+                        return
+                    }
+                    Thread.sleep(forTimeInterval: 0.05)
                 }
             }
             defer { ended.set(true) }
+            let stopwatch = Stopwatch()
             do {
                 try connection.execute("SELECT pg_sleep(60)")
-                Issue.record("the sleep was not cancelled")
+                Issue.record("the sleep was not interrupted")
             } catch let error as PostgresError {
-                #expect(error.isQueryCanceled)
+                #expect(error.kind == .connectionLost, "\(error)")
+                #expect(error.message.contains("interrupted"), "\(error)")
             }
-            #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, column: "one") == 1)
+            #expect(stopwatch.elapsed < 30)
+            #expect(!connection.isConnected)
+            // The server notices its client has gone (client_connection_check_interval, 1 s) and
+            // ends the statement: nothing runs on for the minute it asked for.
+            let observer = try PostgresConnection.connect(configuration)
+            #expect(eventually(timeout: 20) { (try? sleeping(observer)) == false }, "the server still runs the sleep")
         }
     }
 }

@@ -57,20 +57,27 @@ import Testing
     }
 
     @Test func waitTimeoutProducesItsError() async throws {
-        let pool = PostgresPool(try TestDatabase.configuration, maximumConnections: 1, acquireTimeout: .milliseconds(200))
+        // The pool's own timeout leaves room to open the first connection on a loaded machine
+        // (opening counts against it); the second borrower waits 200 ms.
+        let pool = PostgresPool(try TestDatabase.configuration, maximumConnections: 1, acquireTimeout: .seconds(60))
         try await onThread {
             let holding = DispatchSemaphore(value: 0)
             let release = DispatchSemaphore(value: 0)
             Thread.detachNewThread {
-                try? pool.withConnection { _ in
+                do {
+                    try pool.withConnection { _ in
+                        holding.signal()
+                        release.wait()
+                    }
+                } catch {
+                    Issue.record("the first borrower got no connection: \(error)")
                     holding.signal()
-                    release.wait()
                 }
             }
             holding.wait()
             let stopwatch = Stopwatch()
             do {
-                try pool.withConnection { _ in Issue.record("got a second connection from a pool of one") }
+                try pool.withConnection(timeout: .milliseconds(200)) { _ in Issue.record("got a second connection from a pool of one") }
             } catch let error as PostgresError {
                 #expect(error.kind == .poolTimeout)
                 #expect(error.message.contains("no database connection became free within 0.2 seconds"))

@@ -4,7 +4,7 @@ import Synchronization
 /// that work done only for that answer can stop: a query cancelled, a queued handler skipped.
 ///
 /// ```swift
-/// let watch = request.cancellation.onCancel { connection.cancel() }   // PQcancel
+/// let watch = request.cancellation.onCancel { connection.interrupt() }
 /// defer { watch.remove() }
 /// ```
 public final class RequestCancellation: Sendable {

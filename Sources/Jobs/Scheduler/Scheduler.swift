@@ -19,9 +19,11 @@ public final class Scheduler: @unchecked Sendable {
         /// The longest sleep between two looks at the database.
         public var maximumSleep: Duration = .seconds(30)
         /// The pause after a failed batch (database unreachable, say), before trying again.
-        public var retryDelay: Duration = .seconds(1)
+        /// Short, so that firing resumes within moments of the database's return; a pool's
+        /// connection attempt (a couple of seconds at most) bounds how often it is really tried.
+        public var retryDelay: Duration = .milliseconds(500)
 
-        public init(batchSize: Int = 500, maximumSleep: Duration = .seconds(30), retryDelay: Duration = .seconds(1)) {
+        public init(batchSize: Int = 500, maximumSleep: Duration = .seconds(30), retryDelay: Duration = .milliseconds(500)) {
             self.batchSize = batchSize
             self.maximumSleep = maximumSleep
             self.retryDelay = retryDelay

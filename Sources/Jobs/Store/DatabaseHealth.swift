@@ -5,17 +5,18 @@ import Postgres
 /// pool is, the answer comes within about a second.
 public final class DatabaseHealth: Sendable {
     private let pool: PostgresPool
-    /// The longest one check may take, from waiting for its connection to its answer.
+    /// The longest each statement of a check may take.
     public let timeout: Duration
 
     /// - Parameter configuration: the service's; the check opens one connection of its own.
+    /// - Parameter timeout: for the check's statements; getting the connection (opening it, after
+    ///   a failure) may take as long again and half more, so that a server busy starting backends
+    ///   still gets its connection opened, and an unreachable one is reported within 3 s.
     public init(configuration: PostgresConfiguration, timeout: Duration = .milliseconds(900)) {
         var own = configuration
-        // The configuration's connect timeout stays: a server busy starting backends (a test
-        // suite connecting all at once did) can take seconds to accept, and the connection is
-        // opened once and then kept, so probes do not pay for it.
         own.applicationName = "kairos-health"
-        pool = PostgresPool(own, maximumConnections: 1, acquireTimeout: timeout)
+        own.statementTimeout = timeout
+        pool = PostgresPool(own, maximumConnections: 1, acquireTimeout: timeout * 1.5)
         self.timeout = timeout
     }
 

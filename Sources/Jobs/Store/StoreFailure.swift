@@ -4,7 +4,8 @@ import Postgres
 /// without knowing PostgreSQL's error codes.
 public enum StoreFailure: Sendable, Equatable {
     /// The database cannot be reached or the pool has no connection for now: try again shortly.
-    case unavailable
+    /// The reason says which, in words safe to show any caller (no host, port or user).
+    case unavailable(reason: String)
     /// A value the client sent that PostgreSQL cannot take (a string holding NUL, a JSON string
     /// holding \u0000); the message says which.
     case refusedValue(String)
@@ -14,8 +15,17 @@ public enum StoreFailure: Sendable, Equatable {
     public init?(_ error: any Error) {
         guard let error = error as? PostgresError else { return nil }
         switch error.kind {
-        case .connect, .connectionLost, .poolTimeout, .poolClosed:
-            self = .unavailable
+        case .connect:
+            self = .unavailable(reason: "the database cannot be reached")
+        case .connectionLost:
+            self = .unavailable(reason: "the connection to the database was lost or it stopped answering")
+        case .poolTimeout:
+            self = .unavailable(reason: "no database connection became free in time; the service is busy")
+        case .poolClosed:
+            self = .unavailable(reason: "the service is shutting down")
+        // statement_timeout: the database is too busy, or a lock is held, for now.
+        case .server where error.isQueryCanceled:
+            self = .unavailable(reason: "the database did not finish in time (its statement timeout); it is busy or the data is locked")
         case .invalidParameter:
             self = .refusedValue(error.message)
         // Class 22, data exceptions: a value PostgreSQL cannot store.
