@@ -18,6 +18,9 @@ swift build --build-tests
 say "running the tests against $(sed -E 's|//([^:]*):[^@]*@|//\1:***@|' <<<"$DATABASE_URL")"
 swift test --skip-build
 
+say "a network partition between kairos and PostgreSQL (network namespace + iptables, about 2.5 minutes)"
+as_root "$KAIROS_ROOT/scripts/partition-test.sh" "$KAIROS_ROOT/.build/debug/kairos"
+
 say "validating openapi.yaml (OpenAPI 3.1)"
 venv=$("$KAIROS_ROOT/scripts/python-tools.sh")
 "$venv/bin/openapi-spec-validator" openapi.yaml

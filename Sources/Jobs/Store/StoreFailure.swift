@@ -20,7 +20,7 @@ public enum StoreFailure: Sendable, Equatable {
         case .connectionLost:
             self = .unavailable(reason: "the connection to the database was lost or it stopped answering")
         case .poolTimeout:
-            self = .unavailable(reason: "no database connection became free in time; the service is busy")
+            self = .unavailable(reason: "no database connection could be had in time: the database is slow or unreachable, or the service is busy")
         case .poolClosed:
             self = .unavailable(reason: "the service is shutting down")
         // statement_timeout: the database is too busy, or a lock is held, for now.
