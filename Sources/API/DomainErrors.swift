@@ -16,6 +16,8 @@ func answeringDomainErrors(_ handler: @escaping HTTPHandler) -> HTTPHandler {
             throw HTTPError(.badRequest, error.description)
         } catch let error as FilterExecutionError {
             throw HTTPError(.badRequest, error.message)
+        } catch let error as OutputTooLarge {
+            throw HTTPError(.badRequest, error.description)
         } catch let error as JobConflictError {
             throw HTTPError(.conflict, error.message)
         } catch {

@@ -173,6 +173,33 @@ public final class PostgresConnection: @unchecked Sendable {
         return try awaitAnswer(sent: sent == 1, sql: text)
     }
 
+    /// Runs one query and hands `body` its rows one at a time, as the server sends them, so a
+    /// large result is never held whole (libpq's single-row mode). When `body` throws, the rest
+    /// of the rows are read and dropped, so the connection (and its transaction) stays usable,
+    /// and the error is rethrown; a statement that fails after some rows throws its error.
+    public func forEachRow(_ sql: SQL, _ body: (PostgresRow) throws -> Void) throws {
+        let (text, parameters) = sql.rendered()
+        let sent = try withParameters(parameters, sql: text) { types, values in
+            PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0) == 1
+                && PQsetSingleRowMode(handle) == 1
+        }
+        var stopped: (any Error)?
+        var failure: OpaquePointer?
+        try collectResults(sent: sent, sql: text, deadline: nil) { result in
+            switch PQresultStatus(result) {
+            case PGRES_SINGLE_TUPLE where stopped == nil && failure == nil:
+                let rows = PostgresRows(result)  // cleared when it goes
+                do { try body(rows[0]) } catch { stopped = error }
+            case PGRES_SINGLE_TUPLE, PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+                PQclear(result)
+            default:
+                if failure == nil { failure = result } else { PQclear(result) }
+            }
+        }
+        if let failure { _ = try checked(failure, sql: text) }
+        if let stopped { throw stopped }
+    }
+
     /// Runs one statement and returns how many rows it inserted, updated or deleted.
     @discardableResult
     public func execute(_ sql: SQL) throws(PostgresError) -> Int {
@@ -234,20 +261,13 @@ public final class PostgresConnection: @unchecked Sendable {
     // MARK: Internals
 
     /// Sends what libpq buffered and collects the statement's results, as `PQexec` would (the
-    /// first error, else the last result), but never waiting past the statement's deadline: its
-    /// `statement_timeout` plus the margin.
+    /// first error, else the last result).
     private func awaitAnswer(
-        sent: Bool, sql: String, deadline explicit: ContinuousClock.Instant? = nil
+        sent: Bool, sql: String, deadline: ContinuousClock.Instant? = nil
     ) throws(PostgresError) -> PostgresRows {
-        guard sent else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql) }
-        let timeout = localStatementTimeout ?? sessionStatementTimeout
-        let deadline = explicit ?? timeout.map { ContinuousClock.now + $0 + Self.deadlineMargin }
         var kept: OpaquePointer?
         do throws(PostgresError) {
-            try flushOutput(until: deadline, timeout: timeout, sql: sql)
-            while true {
-                try awaitInput(until: deadline, timeout: timeout, sql: sql)
-                guard let result = PQgetResult(handle) else { break }
+            try collectResults(sent: sent, sql: sql, deadline: deadline) { result in
                 if let earlier = kept, PQresultStatus(earlier) == PGRES_FATAL_ERROR {
                     PQclear(result)
                 } else {
@@ -259,9 +279,26 @@ public final class PostgresConnection: @unchecked Sendable {
             if let kept { PQclear(kept) }
             throw error
         }
+        return try checked(kept, sql: sql)
+    }
+
+    /// Sends what libpq buffered and hands each result of the statement to `take`, which owns
+    /// it, never waiting past the deadline: `explicit`, else the statement's `statement_timeout`
+    /// plus the margin. Past it the connection is closed and the statement fails.
+    private func collectResults(
+        sent: Bool, sql: String, deadline explicit: ContinuousClock.Instant?, _ take: (OpaquePointer) -> Void
+    ) throws(PostgresError) {
+        guard sent else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql) }
+        let timeout = localStatementTimeout ?? sessionStatementTimeout
+        let deadline = explicit ?? timeout.map { ContinuousClock.now + $0 + Self.deadlineMargin }
+        try flushOutput(until: deadline, timeout: timeout, sql: sql)
+        while true {
+            try awaitInput(until: deadline, timeout: timeout, sql: sql)
+            guard let result = PQgetResult(handle) else { break }
+            take(result)
+        }
         // A transaction's or savepoint's own timeout ends with it (the server forgets it then).
         if isIdle { localStatementTimeout = nil }
-        return try checked(kept, sql: sql)
     }
 
     private func flushOutput(until deadline: ContinuousClock.Instant?, timeout: Duration?, sql: String) throws(PostgresError) {

@@ -45,6 +45,11 @@ public final class PostgresRows: @unchecked Sendable {
         PQclear(result)
     }
 
+    /// Bytes of text the server sent for row `row`, all columns together (NULLs count nothing).
+    func byteCount(row: Int) -> Int {
+        (0..<Int32(columns.count)).reduce(0) { total, column in total + Int(PQgetlength(result, Int32(row), column)) }
+    }
+
     /// The column's position, or nil when the result has no such column.
     public func position(ofColumn name: String) -> Int? { columnPositions[name] }
 
@@ -91,6 +96,9 @@ public struct PostgresRow: Sendable {
     /// Every column as JSON, in column order: what the `$filter` debug endpoint shows.
     /// Timestamps become ISO 8601 UTC, numerics keep their exact digits, json and jsonb become
     /// JSON, arrays become arrays. With a repeated column name the last column wins.
+    /// Bytes of text the server sent for this row, all columns together.
+    public var byteCount: Int { rows.byteCount(row: index) }
+
     public func jsonObject() -> JSONObject {
         var object = JSONObject()
         for position in rows.columns.indices {

@@ -20,19 +20,28 @@ public struct FilterExpander: Sendable {
     ///   a type mismatch, a timeout, too many rows. Other ``PostgresError``s pass through.
     public func rows(matching query: FilterQuery, on connection: PostgresConnection) throws -> [JSONObject] {
         let cap = policy.maximumRows
-        // One row past the cap tells "exactly at the cap" from "over it" without reading more.
-        let rows: PostgresRows
+        // Rows arrive one at a time and are counted as they come, so neither too many rows nor
+        // too many bytes of them are ever held: one row past the cap tells "exactly at the cap"
+        // from "over it", and rows larger in all than the output cap could only make an
+        // expansion past it (their JSON is at least as long as their text).
+        var objects: [JSONObject] = []
+        var bytes = 0
         do {
-            rows = try connection.withReadOnlyScope(timeout: policy.statementTimeout) { scope in
-                try scope.query("SELECT * FROM (\(query.sql)) AS filtered LIMIT \(Int64(cap) + 1)")
+            try connection.withReadOnlyScope(timeout: policy.statementTimeout) { scope in
+                try scope.forEachRow("SELECT * FROM (\(query.sql)) AS filtered LIMIT \(Int64(cap) + 1)") { row in
+                    guard objects.count < cap else {
+                        throw FilterExecutionError(
+                            message: "the filter matches more than \(cap) rows, the most one expansion may post; narrow its 'where' or add a 'limit'")
+                    }
+                    bytes += row.byteCount
+                    guard bytes <= policy.maximumBytes else { throw OutputTooLarge(limit: policy.maximumBytes) }
+                    objects.append(row.jsonObject())
+                }
             }
         } catch let error as PostgresError {
             throw FilterExecutionError(error, timeout: policy.statementTimeout) ?? error
         }
-        guard rows.count <= cap else {
-            throw FilterExecutionError(message: "the filter matches more than \(cap) rows, the most one expansion may post; narrow its 'where' or add a 'limit'")
-        }
-        return rows.map { $0.jsonObject() }
+        return objects
     }
 }
 
