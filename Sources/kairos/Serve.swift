@@ -61,7 +61,7 @@ struct Serve: ParsableCommand, ServiceFlags {
     var maximumConnectionsPerClient: String?
 
     @Option(
-        help: "Longest one database statement of an API call may run, such as 1s; the call then answers 503 (env: KAIROS_DATABASE_TIMEOUT; default 1s).")
+        help: "Longest one database statement of an API call may run, such as 1s or 0.5s; the call then answers 503 (env: KAIROS_DATABASE_TIMEOUT; default 1s).")
     var databaseTimeout: String?
 
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")

@@ -36,6 +36,35 @@ import Testing
         }
     }
 
+    /// An API call waits for the database at most its statement timeout (KAIROS_DATABASE_TIMEOUT):
+    /// a job locked by someone else is a quick 503 that says why, not a call that hangs.
+    @Test func aCallTheDatabaseCannotFinishInTimeIsA503WithTheReason() async throws {
+        try await TestDatabase.withSchema { configuration in
+            let environment = [
+                "DATABASE_URL": try TestDatabase.connectionString(for: configuration), "KAIROS_DATABASE_TIMEOUT": "0.3s",
+                "KAIROS_DEFAULT_JOBS_DIR": "/nonexistent/kairos-locked",
+            ]
+            try await onThread {
+                let kairos = try KairosProcess(["serve", "--port", "0"], environment: environment)
+                defer { _ = kairos.terminate() }
+                #expect(kairos.waitForLine("ready") != nil, "not ready: \(kairos.log)")
+                let api = try RawHTTPConnection(port: try #require(kairos.waitForPort()))
+                let job = #"{"job_id": "held", "handler": "FlowScheduling", "periodically": "1 hour", "kwargs": {"flow_name": "f"}}"#
+                #expect(try api.request("POST", "/api/v1/jobs", body: job).status == 201)
+                let holder = try PostgresConnection.connect(configuration)
+                try holder.execute("BEGIN")
+                try holder.execute("SELECT 1 FROM jobs WHERE job_id = 'held' FOR UPDATE")
+                let stopwatch = Stopwatch()
+                let refused = try api.request("PUT", "/api/v1/jobs/held?state=paused")
+                #expect(refused.status == 503, "\(refused.text)")
+                #expect(refused.text.contains("did not finish in time"), "\(refused.text)")
+                #expect(stopwatch.elapsed < 5, "answered after \(stopwatch.elapsed) s")
+                try holder.execute("ROLLBACK")
+                #expect(try api.request("PUT", "/api/v1/jobs/held?state=paused").status == 200)
+            }
+        }
+    }
+
     @Test func readinessIs503WhileTheDatabaseIsUnreachable() async throws {
         try await onThread {
             let kairos = try KairosProcess(

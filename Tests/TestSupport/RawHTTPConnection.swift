@@ -74,6 +74,13 @@ public final class RawHTTPConnection: @unchecked Sendable {
         return try readResponse()
     }
 
+    /// Sends `method path` with a JSON body, if any, and reads its response.
+    public func request(_ method: String, _ path: String, body: String? = nil) throws -> RawHTTPResponse {
+        let content = body.map { "Content-Type: application/json\r\nContent-Length: \($0.utf8.count)\r\n\r\n\($0)" } ?? "Content-Length: 0\r\n\r\n"
+        try send("\(method) \(path) HTTP/1.1\r\nHost: test\r\n\(content)")
+        return try readResponse()
+    }
+
     /// Half-closes: the server reads end-of-file.
     public func shutdownWrite() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
