@@ -40,8 +40,22 @@ class Recorder:
             self.calls.append((start, duration, status, body))
 
     def between(self, begin, end):
+        """Calls begun in [begin, end)."""
         with self.lock:
             return [c for c in self.calls if begin <= c[0] < end]
+
+    def overlapping(self, begin, end):
+        """Calls under way at any moment of [begin, end): begun in it, or before and still waiting."""
+        with self.lock:
+            return [c for c in self.calls if c[0] < end and c[0] + c[1] > begin]
+
+
+def error_of(text):
+    """The `error` of a JSON error body, or the text itself when it is not one."""
+    try:
+        return json.loads(text).get("error", text)
+    except (ValueError, AttributeError):
+        return text
 
 
 def call(port, method, path, body=None, timeout=60):
@@ -197,8 +211,8 @@ def main():
             process.kill()
             failures.append("kairos did not stop within 30 s of SIGTERM")
 
-    # API calls begun during the partition.
-    during = api.between(partitioned, healed)
+    # API calls under way at any moment of the partition, including any begun before it.
+    during = api.overlapping(partitioned, healed)
     slowest = max((c[1] for c in during), default=0.0)
     statuses = {}
     for c in during:
@@ -210,16 +224,16 @@ def main():
         failures.append(f"an API call during the partition took {slowest:.2f} s (goal: {API_GOAL} s)")
     # Calls begun a moment after the partition cannot have succeeded; each says why it failed.
     settled = [c for c in during if c[0] > partitioned + API_GOAL and c[0] + c[1] < healed]
-    unanswered = [c for c in settled if c[2] != 503 or "error" not in c[3]]
+    unanswered = [c for c in settled if c[2] != 503 or error_of(c[3]) == c[3]]
     if unanswered:
         failures.append(f"{len(unanswered)} calls in the partition were not a 503 with a reason, e.g. {unanswered[0][2]} {unanswered[0][3][:200]}")
-    reasons = sorted({json.loads(c[3]).get("error", "") for c in settled if c[2] == 503})
+    reasons = sorted({error_of(c[3]) for c in settled if c[2] == 503})
     print("503 reasons: " + "; ".join(reasons))
 
     # Readiness.
-    probes = readiness.between(partitioned, healed)
+    probes = readiness.overlapping(partitioned, healed)
     slowest_probe = max((c[1] for c in probes), default=0.0)
-    first_503 = min((c[0] + c[1] for c in probes if c[2] == 503), default=None)
+    first_503 = min((c[0] + c[1] for c in probes if c[2] == 503 and c[0] >= partitioned), default=None)
     said = None if first_503 is None else first_503 - partitioned
     print(f"readiness probes during the partition: {len(probes)}, slowest {slowest_probe:.2f} s, "
           f"first 503 after {'never' if said is None else f'{said:.2f} s'}")
@@ -237,7 +251,10 @@ def main():
         failures.append("readiness was not 200 again 5 s after the network came back")
 
     # Locks held by sessions whose client is gone.
-    held = [t for (t, count) in locks if count > 0 and partitioned <= t < healed]
+    window = [(t, count) for (t, count) in locks if partitioned <= t < healed]
+    if not window or any(count < 0 for (_, count) in window):
+        failures.append(f"the lock watcher could not look: {sum(1 for (_, c) in window if c < 0)} of {len(window)} samples failed")
+    held = [t for (t, count) in window if count > 0]
     last_held = (max(held) - partitioned) if held else 0.0
     print(f"kairos sessions holding locks on jobs: last seen {last_held:.1f} s into the partition")
     if last_held > LOCK_GOAL:

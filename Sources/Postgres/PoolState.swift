@@ -28,6 +28,9 @@ struct PoolState<Connection> {
         case requested(WaiterID, now: UInt64)
         /// The connection granted with ``Grant/open`` is open and lent to its waiter.
         case opened(WaiterID)
+        /// The waiter ran out of its own time before or while opening: the slot is free again,
+        /// and the server is not to blame (no fail-fast).
+        case openAbandoned(WaiterID)
         /// A borrower is done; `connection` is nil when it was broken and has been dropped.
         case returned(Connection?, now: UInt64)
         case openFailed(WaiterID, error: PostgresError, now: UInt64)
@@ -78,11 +81,9 @@ struct PoolState<Connection> {
         case .requested(let waiter, let now):
             if isClosed { return [.grant(waiter, .fail(Self.closedError))] }
             if let free = idle.popLast() { return [.grant(waiter, .reuse(free.connection, idleSince: free.since))] }
-            if let failure = recentOpenFailure {
-                if now &- failure.at < failFastInterval, openCount < maximumConnections {
-                    return [.grant(waiter, .fail(Self.failingFast(failure.error, since: failure.at, now: now)))]
-                }
-                recentOpenFailure = nil
+            if let failure = recentOpenFailure, now &- failure.at >= failFastInterval { recentOpenFailure = nil }
+            if let failure = recentOpenFailure, openCount < maximumConnections {
+                return [.grant(waiter, .fail(Self.failingFast(failure.error, since: failure.at, now: now)))]
             }
             if canOpen {
                 startOpening()
@@ -93,6 +94,12 @@ struct PoolState<Connection> {
 
         case .opened:
             openingCount -= 1
+            recentOpenFailure = nil  // the server answers again
+            return grantOpensToWaiters()
+
+        case .openAbandoned:
+            openingCount -= 1
+            openCount -= 1
             return grantOpensToWaiters()
 
         case .returned(let connection, let now):

@@ -15,7 +15,7 @@ import Synchronization
 /// Every connection works in UTC with ISO dates (`TimeZone`, `DateStyle`), which the row decoders rely on.
 ///
 /// Every exchange is bounded: opening by the connect timeout (and a pool's acquire deadline),
-/// each statement by the `statement_timeout` in effect plus ``deadlineMargin``. The server cancels
+/// each statement by the `statement_timeout` in effect plus ``deadlineMargin(for:)``. The server cancels
 /// a statement at its timeout and answers with SQLSTATE 57014; a server that has not answered by
 /// the margin's end is unreachable (a partition drops packets without a reset, and TCP would
 /// wait minutes), so the connection is closed and the statement fails as ``PostgresError/Kind/connectionLost``.
@@ -26,7 +26,10 @@ public final class PostgresConnection: @unchecked Sendable {
     let logger: Logger
     /// The server process serving this connection, as `pg_stat_activity.pid` shows it.
     public let backendPID: Int32
-    /// Fixed once connected (libpq changes it only on a reset, which Kairos never asks for).
+    /// A duplicate of libpq's socket, owned here: libpq closes its own descriptor when a read
+    /// fails, and the number is then reused by the next socket opened, so waiting on it or
+    /// shutting it down (``interrupt()``) could reach someone else's. The duplicate keeps this
+    /// connection's socket, and only it, until `deinit` closes it after `PQfinish`.
     private let socket: Int32
     /// Set once the connection was closed from this side: by a deadline or ``interrupt()``.
     private let abandoned = Atomic<Bool>(false)
@@ -37,19 +40,25 @@ public final class PostgresConnection: @unchecked Sendable {
     var localStatementTimeout: Duration?
 
     /// How long past its `statement_timeout` a statement's answer may take to arrive before the
-    /// server counts as unreachable: the cancel's error is one small message away.
-    public static let deadlineMargin: Duration = .milliseconds(250)
+    /// server counts as unreachable: the cancel's error is one small message away, but a loaded
+    /// server or client may take a moment to send or read it, and closing a healthy connection
+    /// for that would cost a reconnect when the database is busiest. Half a second, or a tenth
+    /// of a long timeout.
+    public static func deadlineMargin(for timeout: Duration) -> Duration {
+        max(.milliseconds(500), timeout / 10)
+    }
 
-    private init(handle: OpaquePointer, logger: Logger, statementTimeout: Duration?) {
+    private init(handle: OpaquePointer, socket: Int32, logger: Logger, statementTimeout: Duration?) {
         self.handle = handle
+        self.socket = socket
         self.logger = logger
         sessionStatementTimeout = statementTimeout
         backendPID = PQbackendPID(handle)
-        socket = PQsocket(handle)
     }
 
     deinit {
         PQfinish(handle)
+        Glibc.close(socket)
     }
 
     /// Opens a connection and prepares its session (UTC, ISO dates, the search path, timeouts).
@@ -76,14 +85,18 @@ public final class PostgresConnection: @unchecked Sendable {
             PQfinish(handle)
             throw error
         }
-        guard PQsetnonblocking(handle, 1) == 0 else {
-            let message = errorText(PQerrorMessage(handle))
+        let socket = fcntl(PQsocket(handle), F_DUPFD_CLOEXEC, 0)
+        guard PQsetnonblocking(handle, 1) == 0, socket >= 0 else {
+            let message = socket < 0 ? String(cString: strerror(errno)) : errorText(PQerrorMessage(handle))
+            if socket >= 0 { Glibc.close(socket) }
             PQfinish(handle)
             throw PostgresError(kind: .connect(.other), message: "could not connect to PostgreSQL: \(message)")
         }
-        let connection = PostgresConnection(handle: handle, logger: configuration.logger, statementTimeout: configuration.statementTimeout)
+        let connection = PostgresConnection(
+            handle: handle, socket: socket, logger: configuration.logger, statementTimeout: configuration.statementTimeout)
         connection.installNoticeReceiver()
-        try connection.prepareSession(searchPath: configuration.searchPath)
+        // Setting the session up is part of opening: it has the same deadline.
+        try connection.prepareSession(searchPath: configuration.searchPath, until: limit)
         return connection
     }
 
@@ -137,7 +150,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return .other
     }
 
-    private func prepareSession(searchPath: [SQLIdentifier]?) throws(PostgresError) {
+    private func prepareSession(searchPath: [SQLIdentifier]?, until deadline: ContinuousClock.Instant?) throws(PostgresError) {
         let path = searchPath.map { $0.map(\.quoted).joined(separator: ", ") }
         let timeout = sessionStatementTimeout.map { String(TransactionOptions.milliseconds($0)) } ?? "0"
         // The server's side of a dead peer (a partition, a killed process): its session, and the
@@ -145,7 +158,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // hours later. A session idle inside a transaction for 15 s is ended, its locks freed.
         // A running statement whose client has closed its connection (``interrupt()``) is
         // stopped within a second: client_connection_check_interval, PostgreSQL 14 and later.
-        try execute("""
+        let statement: SQL = """
             SELECT set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO, YMD', false),
                    set_config('IntervalStyle', 'postgres', false), set_config('extra_float_digits', '3', false),
                    set_config('search_path', coalesce(\(path), current_setting('search_path')), false),
@@ -155,7 +168,8 @@ public final class PostgresConnection: @unchecked Sendable {
                    set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '5000', false),
                    CASE WHEN current_setting('server_version_num')::int >= 140000
                         THEN set_config('client_connection_check_interval', '1000', false) END
-            """)
+            """
+        try query(statement, deadline: deadline)
     }
 
     // MARK: Statements
@@ -166,38 +180,66 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   statement, ``PostgresError/Kind/connectionLost`` when the connection broke.
     @discardableResult
     public func query(_ sql: SQL) throws(PostgresError) -> PostgresRows {
+        try query(sql, deadline: nil)
+    }
+
+    /// `deadline` nil: the statement's own (its timeout and the margin).
+    func query(_ sql: SQL, deadline: ContinuousClock.Instant?) throws(PostgresError) -> PostgresRows {
         let (text, parameters) = sql.rendered()
         let sent = try withParameters(parameters, sql: text) { types, values in
             PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
         }
-        return try awaitAnswer(sent: sent == 1, sql: text)
+        return try awaitAnswer(sent: sent == 1, sql: text, deadline: deadline)
+    }
+
+    /// What ``forEachRow(_:stopping:_:)`` does with the rest of a result when its body stops it.
+    public enum Stopping: Sendable {
+        /// Reads the rest of the rows and drops them: the connection, and the transaction it is
+        /// in, stay usable. It costs the rest of the result.
+        case draining
+        /// Closes the connection (``interrupt()``): the statement ends now, on the server within a
+        /// second, and the connection is lost. For a statement whose transaction nothing else needs.
+        case closing
     }
 
     /// Runs one query and hands `body` its rows one at a time, as the server sends them, so a
     /// large result is never held whole (libpq's single-row mode). When `body` throws, the rest
-    /// of the rows are read and dropped, so the connection (and its transaction) stays usable,
-    /// and the error is rethrown; a statement that fails after some rows throws its error.
-    public func forEachRow(_ sql: SQL, _ body: (PostgresRow) throws -> Void) throws {
+    /// of the result goes as `stopping` says and the error is rethrown; a statement that fails
+    /// after some rows throws its error.
+    public func forEachRow(_ sql: SQL, stopping: Stopping = .draining, _ body: (PostgresRow) throws -> Void) throws {
         let (text, parameters) = sql.rendered()
         let sent = try withParameters(parameters, sql: text) { types, values in
             PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0) == 1
-                && PQsetSingleRowMode(handle) == 1
         }
+        // Right after sending, as libpq requires; should it refuse, the rows come in one result,
+        // which is still read correctly.
+        if sent { _ = PQsetSingleRowMode(handle) }
         var stopped: (any Error)?
         var failure: OpaquePointer?
-        try collectResults(sent: sent, sql: text, deadline: nil) { result in
-            switch PQresultStatus(result) {
-            case PGRES_SINGLE_TUPLE where stopped == nil && failure == nil:
-                let rows = PostgresRows(result)  // cleared when it goes
-                do { try body(rows[0]) } catch { stopped = error }
-            case PGRES_SINGLE_TUPLE, PGRES_TUPLES_OK, PGRES_COMMAND_OK:
-                PQclear(result)
-            default:
-                if failure == nil { failure = result } else { PQclear(result) }
+        defer { if let failure { PQclear(failure) } }
+        do {
+            try collectResults(sent: sent, sql: text, deadline: nil) { result in
+                switch PQresultStatus(result) {
+                case PGRES_SINGLE_TUPLE, PGRES_TUPLES_OK where stopped == nil && failure == nil:
+                    let rows = PostgresRows(result)  // cleared when it goes
+                    for row in rows where stopped == nil {
+                        do { try body(row) } catch { stopped = error }
+                    }
+                    if stopped != nil, case .closing = stopping { abandon() }
+                case PGRES_SINGLE_TUPLE, PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+                    PQclear(result)
+                default:
+                    if failure == nil { failure = result } else { PQclear(result) }
+                }
             }
+        } catch {
+            // Closing on purpose loses the connection: the body's reason is the one to report.
+            if let stopped { throw stopped }
+            throw error
         }
-        if let failure { _ = try checked(failure, sql: text) }
+        // The body's reason first: it stopped reading, and the rows after it do not matter.
         if let stopped { throw stopped }
+        if let failure { throw serverError(failure, sql: text) }
     }
 
     /// Runs one statement and returns how many rows it inserted, updated or deleted.
@@ -290,10 +332,12 @@ public final class PostgresConnection: @unchecked Sendable {
     ) throws(PostgresError) {
         guard sent else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql) }
         let timeout = localStatementTimeout ?? sessionStatementTimeout
-        let deadline = explicit ?? timeout.map { ContinuousClock.now + $0 + Self.deadlineMargin }
-        try flushOutput(until: deadline, timeout: timeout, sql: sql)
+        // What the message will say was waited for: the statement's own bound, or a caller's deadline.
+        let bound = explicit == nil ? timeout.map { $0 + Self.deadlineMargin(for: $0) } : nil
+        let deadline = explicit ?? bound.map { ContinuousClock.now + $0 }
+        try flushOutput(until: deadline, bound: bound, sql: sql)
         while true {
-            try awaitInput(until: deadline, timeout: timeout, sql: sql)
+            try awaitInput(until: deadline, bound: bound, sql: sql)
             guard let result = PQgetResult(handle) else { break }
             take(result)
         }
@@ -301,7 +345,7 @@ public final class PostgresConnection: @unchecked Sendable {
         if isIdle { localStatementTimeout = nil }
     }
 
-    private func flushOutput(until deadline: ContinuousClock.Instant?, timeout: Duration?, sql: String) throws(PostgresError) {
+    private func flushOutput(until deadline: ContinuousClock.Instant?, bound: Duration?, sql: String) throws(PostgresError) {
         while true {
             let flushed = PQflush(handle)
             if flushed == 0 { return }
@@ -309,7 +353,7 @@ public final class PostgresConnection: @unchecked Sendable {
             // libpq's advice: read while waiting to write, or a server blocked writing to us
             // (a notice, say) and we blocked writing to it would wait on each other forever.
             switch SocketWait.wait(socket: socket, readable: true, writable: true, until: deadline) {
-            case .timedOut: throw unanswered(timeout: timeout, sql: sql)
+            case .timedOut: throw unanswered(bound: bound, sql: sql)
             case .failed(let code): throw lostOrFailed(message: "poll failed: \(String(cString: strerror(code)))", sql: sql)
             case .ready(let readable, _):
                 if readable, PQconsumeInput(handle) == 0 {
@@ -319,10 +363,10 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func awaitInput(until deadline: ContinuousClock.Instant?, timeout: Duration?, sql: String) throws(PostgresError) {
+    private func awaitInput(until deadline: ContinuousClock.Instant?, bound: Duration?, sql: String) throws(PostgresError) {
         while PQisBusy(handle) != 0 {
             switch SocketWait.wait(socket: socket, readable: true, writable: false, until: deadline) {
-            case .timedOut: throw unanswered(timeout: timeout, sql: sql)
+            case .timedOut: throw unanswered(bound: bound, sql: sql)
             case .failed(let code): throw lostOrFailed(message: "poll failed: \(String(cString: strerror(code)))", sql: sql)
             case .ready:
                 // A read that finds the peer gone leaves libpq's error result for PQgetResult.
@@ -335,14 +379,13 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// The server has not answered by the deadline: the connection is closed as dead.
-    private func unanswered(timeout: Duration?, sql: String) -> PostgresError {
+    /// - Parameter bound: how long was waited (the statement's timeout and margin), when known.
+    private func unanswered(bound: Duration?, sql: String) -> PostgresError {
         abandon()
-        let limit = timeout ?? .zero
+        let waited = bound.map { "within \(Self.seconds($0)) (its statement timeout and a margin)" } ?? "in time"
         var error = PostgresError(
             kind: .connectionLost,
-            message: "PostgreSQL did not answer within \(Self.seconds(limit + Self.deadlineMargin)) (the statement's "
-                + "timeout of \(Self.seconds(limit)) and \(Self.seconds(Self.deadlineMargin)) more); the connection "
-                + "was closed: the server or the network to it is down")
+            message: "PostgreSQL did not answer \(waited); the connection was closed: the server or the network to it is down")
         error.sql = sql
         return error
     }

@@ -39,16 +39,24 @@ public final class PostgresPool: Sendable {
 
     private let shared: Mutex<Shared>
 
+    /// - Parameter failFastInterval: how long after a failed open borrowers needing a new
+    ///   connection are told of that failure without an attempt of their own.
     public init(
         _ configuration: PostgresConfiguration, maximumConnections: Int = 10,
-        acquireTimeout: Duration = .seconds(10), idlePingInterval: Duration = .seconds(30)
+        acquireTimeout: Duration = .seconds(10), idlePingInterval: Duration = .seconds(30),
+        failFastInterval: Duration = .milliseconds(500)
     ) {
         self.configuration = configuration
         self.maximumConnections = maximumConnections
         self.acquireTimeout = acquireTimeout
         self.idlePingInterval = idlePingInterval
-        shared = Mutex(Shared(state: State(maximumConnections: maximumConnections)))
+        let failFast = UInt64(max(0, failFastInterval.microseconds)) * 1000
+        shared = Mutex(Shared(state: State(maximumConnections: maximumConnections, failFastInterval: failFast)))
     }
+
+    /// An attempt to open that had less time than this when the borrower's deadline ended it
+    /// says nothing about the server: it is not counted as the server's failure.
+    static let shortestTellingAttempt: Duration = .milliseconds(250)
 
     deinit {
         close()
@@ -143,6 +151,11 @@ public final class PostgresPool: Sendable {
             case .fail(let error):
                 throw error
             case .reuse(let connection, let idleSince):
+                guard ContinuousClock.now < deadline else {
+                    // Granted as time ran out: the connection goes back unchecked, for the next.
+                    release(connection)
+                    throw timeoutError(timeout)
+                }
                 if isAlive(connection, idleSince: idleSince, deadline: deadline) { return connection }
                 configuration.logger.debug("dropping a dead pooled connection", metadata: ["pid": "\(connection.backendPID)"])
                 // The slot is the waiter's to open at once, or once fewer opens are under way.
@@ -153,11 +166,22 @@ public final class PostgresPool: Sendable {
                 }
                 grant = awaitGrant(slot, waiter: id, until: deadline, timeout: timeout)
             case .open:
+                let started = ContinuousClock.now
+                guard started < deadline else {
+                    perform { state in state.handle(.openAbandoned(id)) }
+                    throw timeoutError(timeout)
+                }
                 do {
                     let connection = try PostgresConnection.connect(configuration, deadline: deadline)
                     perform { state in state.handle(.opened(id)) }
                     return connection
                 } catch {
+                    let cutShort = error.kind == .connect(.unreachable) && ContinuousClock.now >= deadline
+                        && started.duration(to: deadline) < Self.shortestTellingAttempt
+                    if cutShort {
+                        perform { state in state.handle(.openAbandoned(id)) }
+                        throw timeoutError(timeout)
+                    }
                     let now = DispatchTime.now().uptimeNanoseconds
                     perform { state in state.handle(.openFailed(id, error: error, now: now)) }
                     throw error

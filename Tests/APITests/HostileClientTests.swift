@@ -128,7 +128,8 @@ import Testing
             for (path, status) in [("/api/v1/readiness", 200), ("/api/v1/jobs/x", 404), ("/api/v1/jobs", 200)] {
                 let stopwatch = Stopwatch()
                 #expect(try api.call("GET", path).status == status)
-                #expect(stopwatch.elapsed < 1, "\(path) answered after \(stopwatch.elapsed) s")
+                // At once, not after the expansions' 30 s: a bound a loaded two-core machine keeps.
+                #expect(stopwatch.elapsed < 3, "\(path) answered after \(stopwatch.elapsed) s")
             }
             try locker.execute("ROLLBACK")
             group.wait()
@@ -136,7 +137,7 @@ import Testing
         }
     }
 
-    /// A client that gives up on an expansion stops its query (PQcancel) at once, instead of the
+    /// A client that gives up on an expansion stops its query (its connection is closed) at once, instead of the
     /// query holding its connection until the 30 s filter timeout.
     @Test func aClientThatLeavesCancelsItsRunningQuery() async throws {
         try await APIFixture.with { api throws in

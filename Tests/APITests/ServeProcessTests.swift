@@ -41,7 +41,7 @@ import Testing
     @Test func aCallTheDatabaseCannotFinishInTimeIsA503WithTheReason() async throws {
         try await TestDatabase.withSchema { configuration in
             let environment = [
-                "DATABASE_URL": try TestDatabase.connectionString(for: configuration), "KAIROS_DATABASE_TIMEOUT": "0.3s",
+                "DATABASE_URL": try TestDatabase.connectionString(for: configuration), "KAIROS_DATABASE_TIMEOUT": "1s",
                 "KAIROS_DEFAULT_JOBS_DIR": "/nonexistent/kairos-locked",
             ]
             try await onThread {

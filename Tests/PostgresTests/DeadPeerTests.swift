@@ -17,6 +17,13 @@ import Testing
             // A stopped backend is a server that has gone silent: its kernel still acknowledges
             // what is sent, but no answer, not even the statement timeout's error, ever comes.
             let backend = connection.backendPID
+            // Only a server on this machine, whose processes this test may signal (the test
+            // command's own cluster), can be stopped; elsewhere there is nothing to show.
+            let command = (try? String(contentsOfFile: "/proc/\(backend)/comm", encoding: .utf8)) ?? ""
+            guard command.hasPrefix("postgres") else {
+                print("skipped: backend \(backend) is not a local PostgreSQL process")
+                return
+            }
             #expect(kill(backend, SIGSTOP) == 0, "cannot stop backend \(backend): \(String(cString: strerror(errno)))")
             defer { kill(backend, SIGCONT) }
             let stopwatch = Stopwatch()
@@ -25,10 +32,10 @@ import Testing
                 Issue.record("a stopped server answered")
             } catch let error as PostgresError {
                 #expect(error.kind == .connectionLost, "\(error)")
-                #expect(error.message.contains("did not answer within 0.75 s"), "\(error.message)")
+                #expect(error.message.contains("did not answer within 1 s"), "\(error.message)")
             }
-            // The statement's timeout and the margin, give or take a loaded machine's scheduling.
-            #expect(stopwatch.elapsedWithStalls >= 0.74, "gave up after \(stopwatch.elapsedWithStalls) s")
+            // The statement's timeout and the margin (0.5 s), give or take a loaded machine's scheduling.
+            #expect(stopwatch.elapsedWithStalls >= 0.99, "gave up after \(stopwatch.elapsedWithStalls) s")
             #expect(stopwatch.elapsed < 5, "waited \(stopwatch.elapsed) s")
             #expect(!connection.isConnected)
         }
@@ -52,10 +59,11 @@ import Testing
 
     @Test func aPoolCountsOpeningAgainstItsTimeoutAndThenFailsFast() async throws {
         let server = try SilentServer()
-        // The connect timeout alone would allow 20 s; the pool's 300 ms decide.
+        // The connect timeout alone would allow 20 s; the pool's 300 ms decide. Failing fast
+        // lasts 2 s here rather than 0.5, so that a loaded machine's pauses cannot outlast it.
         let pool = PostgresPool(
             PostgresConfiguration(server.connectionString("connect_timeout=20")), maximumConnections: 4,
-            acquireTimeout: .milliseconds(300))
+            acquireTimeout: .milliseconds(300), failFastInterval: .seconds(2))
         try await onThread {
             let first = Stopwatch()
             #expect(throws: PostgresError.self) { try pool.withConnection { _ in } }
@@ -69,10 +77,10 @@ import Testing
                 #expect(error.kind == .connect(.unreachable), "\(error)")
                 #expect(error.message.contains("this call did not try again"), "\(error.message)")
             }
-            #expect(second.elapsedWithStalls < 0.25, "\(second.elapsed) s")
+            #expect(second.elapsed < 0.25, "\(second.elapsed) s")
             #expect(server.connectionCount == 1)
-            // Half a second on, the pool tries the server again.
-            Thread.sleep(forTimeInterval: 0.6)
+            // Once that time has passed, the pool tries the server again.
+            Thread.sleep(forTimeInterval: 2.1)
             #expect(throws: PostgresError.self) { try pool.withConnection { _ in } }
             #expect(server.connectionCount == 2)
             #expect(pool.statistics.open == 0 && pool.statistics.waiting == 0, "\(pool.statistics)")
@@ -81,8 +89,11 @@ import Testing
 
     @Test func aPoolOpensAtMostTwoConnectionsAtOnce() async throws {
         let server = try SilentServer()
+        // Failing fast for a minute: a borrower that starts late, after the first attempts
+        // failed, learns of them instead of making a third attempt.
         let pool = PostgresPool(
-            PostgresConfiguration(server.connectionString("connect_timeout=20")), maximumConnections: 8, acquireTimeout: .seconds(1))
+            PostgresConfiguration(server.connectionString("connect_timeout=20")), maximumConnections: 8, acquireTimeout: .seconds(1),
+            failFastInterval: .seconds(60))
         try await onThread {
             // Eight borrowers at once against a server that never answers: two attempts hang,
             // the others wait behind them and, when those fail, learn why without trying.

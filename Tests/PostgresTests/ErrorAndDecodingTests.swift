@@ -138,7 +138,9 @@ import Testing
 
     @Test func keywordAndURIConnectionStringsReachTheSameDatabase() async throws {
         let uri = try TestDatabase.configuration
-        let keywords = PostgresConfiguration(PostgresConfiguration.keywordString(try uri.connectionParameters()))
+        var parsed = PostgresConfiguration(PostgresConfiguration.keywordString(try uri.connectionParameters()))
+        parsed.connectTimeoutSeconds = uri.connectTimeoutSeconds  // a setting, not part of the string
+        let keywords = parsed
         try await onThread {
             let viaURI = try PostgresConnection.connect(uri).query("SELECT current_database() AS db")[0].decode(String.self, column: "db")
             let viaKeywords = try PostgresConnection.connect(keywords).query("SELECT current_database() AS db")[0]

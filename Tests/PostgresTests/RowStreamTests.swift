@@ -36,6 +36,36 @@ import Testing
         }
     }
 
+    @Test func stoppingByClosingEndsAHugeResultAtOnce() async throws {
+        struct Enough: Error {}
+        let configuration = try TestDatabase.configuration
+        try await onThread {
+            let connection = try PostgresConnection.connect(configuration)
+            let pid = connection.backendPID
+            let stopwatch = Stopwatch()
+            var count = 0
+            #expect(throws: Enough.self) {
+                // A hundred million rows, streamed from a join (a lone generate_series would be
+                // built whole before its first row): reading them all would take minutes.
+                try connection.forEachRow(
+                    "SELECT a.n FROM generate_series(1, 10000) AS a(n), generate_series(1, 10000) AS b(n)", stopping: .closing
+                ) { _ in
+                    count += 1
+                    if count == 10 { throw Enough() }
+                }
+            }
+            #expect(count == 10)
+            #expect(stopwatch.elapsed < 10, "\(stopwatch.elapsed) s")
+            #expect(!connection.isConnected)
+            // The server gives the statement up too, within a second or so of the close.
+            let observer = try PostgresConnection.connect(configuration)
+            #expect(
+                eventually(timeout: 20) {
+                    (try? observer.query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = \(pid)")[0].decode(Int.self, column: "n")) == 0
+                }, "backend \(pid) still runs")
+        }
+    }
+
     @Test func aStatementThatFailsPartWayThrowsItsError() async throws {
         try await withConnection { connection in
             var count = 0

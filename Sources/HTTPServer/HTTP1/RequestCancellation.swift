@@ -15,6 +15,8 @@ public final class RequestCancellation: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Held while `cancel()` runs the handlers, so that `remove()` can wait for one under way.
+    private let running = Mutex(())
 
     public init() {}
 
@@ -37,19 +39,25 @@ public final class RequestCancellation: Sendable {
         return Registration(owner: self, id: id)
     }
 
-    /// Marks the request cancelled and runs its handlers, once.
+    /// Marks the request cancelled and runs its handlers, once. A handler must not remove a
+    /// registration itself: removing waits for the handlers under way.
     public func cancel() {
-        let handlers: [@Sendable () -> Void] = state.withLock { state in
-            guard !state.isCancelled else { return [] }
-            state.isCancelled = true
-            defer { state.handlers = [:] }
-            return Array(state.handlers.values)
+        running.withLock { _ in
+            let handlers: [@Sendable () -> Void] = state.withLock { state in
+                guard !state.isCancelled else { return [] }
+                state.isCancelled = true
+                defer { state.handlers = [:] }
+                return Array(state.handlers.values)
+            }
+            for handler in handlers { handler() }
         }
-        for handler in handlers { handler() }
     }
 
+    /// Once this returns, the handler will not run, nor is it still running: the resource it
+    /// acts on (a pooled connection, say) may go back to others.
     fileprivate func remove(_ id: Int) {
-        _ = state.withLock { $0.handlers.removeValue(forKey: id) }
+        let taken = state.withLock { state in state.handlers.removeValue(forKey: id) == nil && state.isCancelled }
+        if taken { running.withLock { _ in } }  // cancel() has it: wait until it has run
     }
 
     public struct Registration: Sendable {

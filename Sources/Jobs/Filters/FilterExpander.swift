@@ -26,9 +26,13 @@ public struct FilterExpander: Sendable {
         // expansion past it (their JSON is at least as long as their text).
         var objects: [JSONObject] = []
         var bytes = 0
+        // On a connection of its own (the debug endpoint), a read stopped at a cap closes the
+        // connection, so the rest of the result costs nothing; inside a firing's transaction,
+        // which must go on, the rest is read and dropped.
+        let stopping: PostgresConnection.Stopping = connection.isIdle ? .closing : .draining
         do {
             try connection.withReadOnlyScope(timeout: policy.statementTimeout) { scope in
-                try scope.forEachRow("SELECT * FROM (\(query.sql)) AS filtered LIMIT \(Int64(cap) + 1)") { row in
+                try scope.forEachRow("SELECT * FROM (\(query.sql)) AS filtered LIMIT \(Int64(cap) + 1)", stopping: stopping) { row in
                     guard objects.count < cap else {
                         throw FilterExecutionError(
                             message: "the filter matches more than \(cap) rows, the most one expansion may post; narrow its 'where' or add a 'limit'")
