@@ -33,5 +33,5 @@ public struct Flow: Sendable, Equatable {
 
 /// The states a flow moves through on the flow board.
 public enum FlowState: String, Sendable, CaseIterable {
-    case unclaimed, claimed, completed, failed, abandoned, trashed
+    case unclaimed, claimed, completed, failed, trashed
 }

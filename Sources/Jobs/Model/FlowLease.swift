@@ -8,6 +8,16 @@ public struct LeaseToken: Sendable, Hashable, CustomStringConvertible {
     public let text: String
     public init(_ text: String) { self.text = text }
     public var description: String { text }
+
+    /// 128 random bits, as 32 hex digits: not to be guessed by another worker.
+    public static func random() -> LeaseToken {
+        var generator = SystemRandomNumberGenerator()
+        let bits = [generator.next(), generator.next()] as [UInt64]
+        return LeaseToken(bits.map { word in
+            let hex = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined())
+    }
 }
 
 /// Where a flow stands on the board, as a value: the rules of claims, leases, retries and
@@ -20,9 +30,7 @@ public struct LeaseToken: Sendable, Hashable, CustomStringConvertible {
 /// back. A failure with `retry` goes back to the board while `attempt < maxAttempts`, after
 /// `retryDelay` doubled for each attempt before (±10 % jitter), else the flow is `failed`.
 public struct FlowLease: Sendable, Equatable {
-    public enum State: String, Sendable, Equatable, CaseIterable {
-        case unclaimed, claimed, completed, failed, trashed
-    }
+    public typealias State = FlowState
 
     /// Who holds a claimed flow, with which token, until when.
     public struct Holder: Sendable, Equatable {
@@ -38,7 +46,7 @@ public struct FlowLease: Sendable, Equatable {
     }
 
     /// A verb that ends or gives back a lease; remembered with its token so a repeat is recognised.
-    public enum Verb: String, Sendable, Equatable {
+    public enum Verb: String, Sendable, Equatable, CaseIterable {
         case complete, fail, abandon, trash
     }
 

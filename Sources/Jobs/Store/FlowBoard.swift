@@ -1,11 +1,75 @@
+import Chronology
+import JSON
 import Postgres
 
-/// The flows that firings posted, for workers and operators to read. (Claiming them is a later
-/// issue's flow board; this is its read side.)
+/// The flows that firings posted: for operators to read, and for workers to claim and report
+/// on. What a claim or a verb does is ``FlowLease``'s decision; the board reads the leases under
+/// lock, lets the lease decide, and stores what it decided, in one transaction each.
 public struct FlowBoard: Sendable {
     public let pool: PostgresPool
+    public let clock: JobClock
 
-    public init(pool: PostgresPool) { self.pool = pool }
+    public init(pool: PostgresPool, clock: JobClock = .database) {
+        self.pool = pool
+        self.clock = clock
+    }
+
+    /// A flow a worker now holds.
+    public struct ClaimedFlow: Sendable, Equatable {
+        public let flow: Flow
+        public let lease: FlowLease
+    }
+
+    /// Claims up to `limit` flows for `worker` (of `flowNames`, when given) for `lease`: taken
+    /// over from holders whose lease ran out first, then unclaimed ones by priority. Two claims
+    /// never get the same flow (`FOR UPDATE SKIP LOCKED`); each claimed flow has a new token.
+    public func claim(worker: String, flowNames: [String]?, limit: Int, lease: Duration) throws -> [ClaimedFlow] {
+        try pool.withTransaction { tx in
+            var decided: [(id: Int64, lease: FlowLease)] = []
+            for candidates in FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock) {
+                let remaining = limit - decided.count
+                guard remaining > 0 else { break }
+                for row in try tx.query(candidates).prefix(remaining) {
+                    var value = try FlowLeasesTable.decode(row)
+                    let now = try row.decode(Timestamp.self, column: "now")
+                    let event = FlowLease.Event.claim(worker: worker, token: .random(), now: now, lease: lease)
+                    if case .store(let next) = value.handle(event) { decided.append((try row.decode(Int64.self, column: "id"), next)) }
+                }
+            }
+            guard !decided.isEmpty else { return [] }
+            try tx.execute(FlowLeasesTable.leaseUpdateMany(decided))
+            let flows = try tx.query(FlowsTable.flowSelect(ids: decided.map(\.id))).map(FlowsTable.decode)
+            let byID = Dictionary(uniqueKeysWithValues: flows.map { ($0.id, $0) })
+            return decided.compactMap { entry in byID[entry.id].map { ClaimedFlow(flow: $0, lease: entry.lease) } }
+        }
+    }
+
+    /// What a verb on one flow came to.
+    public enum VerbOutcome: Sendable, Equatable {
+        /// Done now, or earlier by the same call (a repeat): the flow and its lease as they stand.
+        case done(Flow, FlowLease)
+        case refused(FlowLease.Refusal)
+        case unknownFlow
+    }
+
+    /// Applies the verb `event` makes at the judging time to flow `id`'s lease, and stores it.
+    public func act(on id: Int64, _ event: (Timestamp) -> FlowLease.Event) throws -> VerbOutcome {
+        try pool.withTransaction { tx in
+            guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return .unknownFlow }
+            var lease = try FlowLeasesTable.decode(row)
+            switch lease.handle(event(try row.decode(Timestamp.self, column: "now"))) {
+            case .store(let next):
+                try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, next)]))
+                lease = next
+            case .repeated, .nothing:
+                break
+            case .refuse(let refusal):
+                return .refused(refusal)
+            }
+            guard let flow = try tx.query(FlowsTable.flowSelect(id: id)).first.map(FlowsTable.decode) else { return .unknownFlow }
+            return .done(flow, lease)
+        }
+    }
 
     /// Which flows to list; nil fields do not filter.
     public struct Query: Sendable, Equatable {

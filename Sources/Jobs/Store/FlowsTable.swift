@@ -62,6 +62,10 @@ enum FlowsTable {
         "SELECT \(columns) FROM flows WHERE id = \(id)"
     }
 
+    static func flowSelect(ids: [Int64]) -> SQL {
+        "SELECT \(columns) FROM flows WHERE id = ANY(\(ids))"
+    }
+
     static let flowCountByState: SQL = "SELECT state, count(*)::bigint AS n FROM flows GROUP BY state ORDER BY state"
 }
 

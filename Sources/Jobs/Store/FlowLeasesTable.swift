@@ -1,0 +1,78 @@
+import Chronology
+import JSON
+import Postgres
+import SQLBuilding
+
+extension FlowLease.Verb: PostgresTextEnum {}
+
+/// The lease columns of `flows`: how a ``FlowLease`` is stored, read back and written, and the
+/// statements a claim and a verb use. The rules are the lease's; this only moves its value.
+enum FlowLeasesTable {
+    static let columns: SQL = """
+        state, attempt, max_attempts, retry_delay_us, available_at, holder, lease_token, lease_expires_at,
+        last_verb, last_token, progress, result, error
+        """
+
+    static func decode(_ row: PostgresRow) throws -> FlowLease {
+        var lease = FlowLease(
+            state: try row.decode(FlowState.self, column: "state"), attempt: try row.decode(Int.self, column: "attempt"),
+            maxAttempts: try row.decode(Int.self, column: "max_attempts"),
+            retryDelay: .microseconds(try row.decode(Int64.self, column: "retry_delay_us")),
+            availableAt: try row.decode(Timestamp.self, column: "available_at"))
+        if let token = try row.decode(String?.self, column: "lease_token") {
+            lease.holder = FlowLease.Holder(
+                worker: try row.decode(String.self, column: "holder"), token: LeaseToken(token),
+                expiresAt: try row.decode(Timestamp.self, column: "lease_expires_at"))
+        }
+        if let verb = try row.decode(FlowLease.Verb?.self, column: "last_verb") {
+            lease.lastCall = (verb, LeaseToken(try row.decode(String.self, column: "last_token")))
+        }
+        lease.progress = try row.decode(Double?.self, column: "progress")
+        lease.result = try row.decode(JSONValue?.self, column: "result")
+        lease.error = try row.decode(String?.self, column: "error")
+        return lease
+    }
+
+    /// Flows a claim may take now, locked, skipping any another claim has locked: first leases
+    /// that ran out (their holders are gone), then unclaimed ones by priority, availability and
+    /// age, each an index scan that stops at `limit`.
+    static func claimCandidates(names: [String]?, limit: Int, clock: JobClock) -> [SQL] {
+        let offered: SQL = "(\(names)::text[] IS NULL OR flow_name = ANY(\(names)::text[]))"
+        return [
+            """
+            SELECT id, \(columns), \(clock.sqlNow) AS now FROM flows
+            WHERE state = 'claimed' AND lease_expires_at <= \(clock.sqlNow) AND \(offered)
+            ORDER BY lease_expires_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            """,
+            """
+            SELECT id, \(columns), \(clock.sqlNow) AS now FROM flows
+            WHERE state = 'unclaimed' AND available_at <= \(clock.sqlNow) AND \(offered)
+            ORDER BY priority, available_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+            """,
+        ]
+    }
+
+    /// One flow's lease, locked for a verb, with the judging time.
+    static func leaseForUpdate(id: Int64, clock: JobClock) -> SQL {
+        "SELECT id, \(columns), \(clock.sqlNow) AS now FROM flows WHERE id = \(id) FOR UPDATE"
+    }
+
+    /// Stores the leases as decided, one row per flow, in one statement.
+    static func leaseUpdateMany(_ leases: [(id: Int64, lease: FlowLease)]) -> SQL {
+        let ids = leases.map(\.id)
+        let values = leases.map(\.lease)
+        return """
+            UPDATE flows SET state = v.state, attempt = v.attempt, available_at = v.available_at, holder = v.holder,
+                lease_token = v.lease_token, lease_expires_at = v.lease_expires_at, last_verb = v.last_verb,
+                last_token = v.last_token, progress = v.progress, result = v.result, error = v.error
+            FROM unnest(\(ids), \(values.map(\.state.rawValue)), \(values.map { Int32($0.attempt) }),
+                        \(values.map(\.availableAt)), \(values.map { $0.holder?.worker }), \(values.map { $0.holder?.token.text }),
+                        \(values.map { $0.holder?.expiresAt }), \(values.map { $0.lastCall?.verb.rawValue }),
+                        \(values.map { $0.lastCall?.token.text }), \(values.map(\.progress)), \(values.map(\.result)),
+                        \(values.map(\.error)))
+                AS v(id, state, attempt, available_at, holder, lease_token, lease_expires_at, last_verb, last_token,
+                     progress, result, error)
+            WHERE flows.id = v.id
+            """
+    }
+}

@@ -1,0 +1,148 @@
+import Chronology
+import Dispatch
+import Foundation
+import JSON
+import Jobs
+import Postgres
+import SQLBuilding
+import TestSupport
+import Testing
+
+/// The board's claims and verbs over a real database: the lease decides, the rows store it.
+@Suite struct FlowBoardLeaseTests {
+    /// Posts `count` flows named `name` (priority 2 unless given) for slot `t(slot)`, returns their ids.
+    static func post(_ db: JobsFixture, count: Int, name: String = "work", priority: Int = 2, slot: Int64 = 0) throws -> [Int64] {
+        try db.pool.withConnection { connection in
+            try connection.query("""
+                INSERT INTO flows (flow_name, arguments, job_id, scheduled_for, position, priority, available_at)
+                SELECT \(name), to_json(n), 'job', \(t(slot))::timestamptz + n * interval '1 microsecond', 0, \(Int32(priority)),
+                       \(t(0))::timestamptz
+                FROM generate_series(1, \(Int32(count))) AS n RETURNING id
+                """).map { try $0.decode(Int64.self, column: "id") }
+        }
+    }
+
+    static func board(_ db: JobsFixture) -> FlowBoard {
+        FlowBoard(pool: db.pool, clock: .test { db.clock.now })
+    }
+
+    @Test func aClaimTakesUpToItsLimitEachWithItsOwnTokenAndOnlyWhatTheWorkerCanDo() async throws {
+        try await JobsFixture.with { db in
+            _ = try Self.post(db, count: 3, name: "resize")
+            _ = try Self.post(db, count: 2, name: "encode", slot: 10)
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let claimed = try board.claim(worker: "w1", flowNames: ["resize"], limit: 2, lease: .seconds(30))
+            #expect(claimed.count == 2)
+            #expect(claimed.allSatisfy { $0.flow.flowName == "resize" && $0.flow.state == .claimed })
+            #expect(Set(claimed.map(\.lease.holder?.token)).count == 2)
+            #expect(claimed.allSatisfy { $0.lease.attempt == 1 && $0.lease.holder?.expiresAt == t(35) && $0.lease.holder?.worker == "w1" })
+            // Any name: the third resize and both encodes; then the board is empty.
+            #expect(try board.claim(worker: "w2", flowNames: nil, limit: 10, lease: .seconds(30)).count == 3)
+            #expect(try board.claim(worker: "w3", flowNames: nil, limit: 10, lease: .seconds(30)).isEmpty)
+        }
+    }
+
+    @Test func higherPriorityIsClaimedFirstThenTheOldest() async throws {
+        try await JobsFixture.with { db in
+            let low = try Self.post(db, count: 1, name: "low", priority: 4)
+            let normal = try Self.post(db, count: 2, name: "normal", priority: 2, slot: 1)
+            let urgent = try Self.post(db, count: 1, name: "urgent", priority: 0, slot: 2)
+            db.clock.now = t(5)
+            let order = try (0..<4).flatMap { _ in try Self.board(db).claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(30)).map(\.flow.id) }
+            #expect(order == urgent + normal + low)
+        }
+    }
+
+    @Test func concurrentClaimsNeverShareAFlow() async throws {
+        try await JobsFixture.with { db in
+            let posted = try Self.post(db, count: 200)
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let taken = LockedBox<[Int64]>([])
+            let group = DispatchGroup()
+            for worker in 0..<8 {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    while let batch = try? board.claim(worker: "w\(worker)", flowNames: nil, limit: 7, lease: .seconds(30)), !batch.isEmpty {
+                        taken.update { $0 += batch.map(\.flow.id) }
+                    }
+                }
+            }
+            #expect(group.wait(timeout: .now() + 60) == .success)
+            #expect(taken.get().count == 200)
+            #expect(Set(taken.get()) == Set(posted))
+        }
+    }
+
+    @Test func verbsCarryTheTokenAStaleOneIsRefusedAndARepeatAnswersAsBefore() async throws {
+        try await JobsFixture.with { db in
+            let id = try #require(try Self.post(db, count: 1).first)
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let claimed = try #require(try board.claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(30)).first)
+            let token = try #require(claimed.lease.holder?.token)
+            #expect(try board.act(on: id) { _ in .complete(LeaseToken("forged"), result: 1) } == .refused(.staleToken))
+            #expect(try board.act(on: 999_999) { _ in .complete(token, result: 1) } == .unknownFlow)
+            db.clock.now = t(10)
+            guard case .done(_, let beat) = try board.act(on: id, { now in .heartbeat(token, now: now, lease: .seconds(60), progress: 0.5) }) else {
+                Issue.record("the heartbeat was refused")
+                return
+            }
+            #expect(beat.holder?.expiresAt == t(70) && beat.progress == 0.5)
+            guard case .done(let flow, let done) = try board.act(on: id, { _ in .complete(token, result: ["rows": 42]) }) else {
+                Issue.record("the completion was refused")
+                return
+            }
+            #expect(flow.state == .completed && done.result == ["rows": 42] && done.holder == nil)
+            // The worker lost the answer and asks again: the same answer, and nothing changes.
+            #expect(try board.act(on: id) { _ in .complete(token, result: ["rows": 0]) } == .done(flow, done))
+            #expect(try board.act(on: id) { now in .fail(token, error: "late", retry: false, now: now, jitter: 0) } == .refused(.staleToken))
+        }
+    }
+
+    @Test func aLeaseThatRanOutIsTakenOverAndTheOldHolderIsFencedOff() async throws {
+        try await JobsFixture.with { db in
+            let id = try #require(try Self.post(db, count: 1).first)
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let first = try #require(try board.claim(worker: "dies", flowNames: nil, limit: 1, lease: .seconds(30)).first)
+            // Not before the lease runs out...
+            db.clock.now = t(34)
+            #expect(try board.claim(worker: "next", flowNames: nil, limit: 1, lease: .seconds(30)).isEmpty)
+            // ...and at once after.
+            db.clock.now = t(35)
+            let second = try #require(try board.claim(worker: "next", flowNames: nil, limit: 1, lease: .seconds(30)).first)
+            #expect(second.flow.id == id && second.lease.attempt == 2 && second.lease.holder?.worker == "next")
+            let old = try #require(first.lease.holder?.token)
+            #expect(try board.act(on: id) { _ in .complete(old, result: "stale") } == .refused(.staleToken))
+            let current = try #require(second.lease.holder?.token)
+            guard case .done(let flow, _) = try board.act(on: id, { _ in .complete(current, result: "fresh") }) else {
+                Issue.record("the new holder's completion was refused")
+                return
+            }
+            #expect(flow.state == .completed)
+        }
+    }
+
+    @Test func aRetryWaitsOnTheBoardThenComesBackWithTheNextAttempt() async throws {
+        try await JobsFixture.with { db in
+            let id = try #require(try Self.post(db, count: 1).first)
+            try db.pool.withConnection { _ = try $0.execute("UPDATE flows SET max_attempts = 3, retry_delay_us = 20000000 WHERE id = \(id)") }
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let claimed = try #require(try board.claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(30)).first)
+            let token = try #require(claimed.lease.holder?.token)
+            guard case .done(let flow, let lease) = try board.act(on: id, { now in .fail(token, error: "busy", retry: true, now: now, jitter: 0) }) else {
+                Issue.record("the failure was refused")
+                return
+            }
+            #expect(flow.state == .unclaimed && lease.availableAt == t(25) && lease.error == "busy")
+            db.clock.now = t(24)
+            #expect(try board.claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(30)).isEmpty)
+            db.clock.now = t(25)
+            #expect(try board.claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(30)).first?.lease.attempt == 2)
+        }
+    }
+}
