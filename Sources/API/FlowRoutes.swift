@@ -33,7 +33,7 @@ struct FlowRoutes {
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let text = request.parameter("id")
         guard let id = Int64(text), id > 0 else { throw HTTPError(.notFound, "no flow with id \"\(text)\"; flow ids are positive integers") }
-        guard let flow = try board.flow(id) else { throw HTTPError(.notFound, "no flow with id \(id)") }
-        return .json(flow.json)
+        guard let (flow, lease) = try board.flowWithLease(id) else { throw HTTPError(.notFound, "no flow with id \(id)") }
+        return .json(.object(FlowBoardRoutes.describe(flow, lease, showingToken: false)))
     }
 }

@@ -213,3 +213,18 @@ public struct FlowLease: Sendable, Equatable {
         return Int64(base * (1 + min(max(jitter, -0.1), 0.1)))
     }
 }
+
+extension FlowLease {
+    /// The lease as the API shows it beside a flow; the token only to the worker that holds it.
+    public func json(showingToken: Bool) -> JSONObject {
+        var object: JSONObject = [
+            "attempt": .int(Int64(attempt)), "max_attempts": .int(Int64(maxAttempts)),
+            "available_at": .string(availableAt.iso8601), "worker": holder.map { .string($0.worker) } ?? .null,
+            "lease_expires_at": holder.map { .string($0.expiresAt.iso8601) } ?? .null,
+            "progress": progress.map(JSONValue.double) ?? .null, "result": result ?? .null,
+            "error": error.map(JSONValue.string) ?? .null,
+        ]
+        if showingToken { object["lease_token"] = holder.map { .string($0.token.text) } ?? .null }
+        return object
+    }
+}

@@ -54,21 +54,33 @@ public struct FlowBoard: Sendable {
 
     /// Applies the verb `event` makes at the judging time to flow `id`'s lease, and stores it.
     public func act(on id: Int64, _ event: (Timestamp) -> FlowLease.Event) throws -> VerbOutcome {
+        try pool.withTransaction { tx in try act(on: id, event, in: tx) }
+    }
+
+    /// Completes many flows in one transaction, each as its own ``act(on:_:)`` would, in order:
+    /// one refusal does not stop the others.
+    public func completeMany(_ completions: [(id: Int64, token: LeaseToken, result: JSONValue)]) throws -> [VerbOutcome] {
         try pool.withTransaction { tx in
-            guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return .unknownFlow }
-            var lease = try FlowLeasesTable.decode(row)
-            switch lease.handle(event(try row.decode(Timestamp.self, column: "now"))) {
-            case .store(let next):
-                try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, next)]))
-                lease = next
-            case .repeated, .nothing:
-                break
-            case .refuse(let refusal):
-                return .refused(refusal)
+            try completions.map { completion in
+                try act(on: completion.id, { _ in .complete(completion.token, result: completion.result) }, in: tx)
             }
-            guard let flow = try tx.query(FlowsTable.flowSelect(id: id)).first.map(FlowsTable.decode) else { return .unknownFlow }
-            return .done(flow, lease)
         }
+    }
+
+    private func act(on id: Int64, _ event: (Timestamp) -> FlowLease.Event, in tx: PostgresConnection) throws -> VerbOutcome {
+        guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return .unknownFlow }
+        var lease = try FlowLeasesTable.decode(row)
+        switch lease.handle(event(try row.decode(Timestamp.self, column: "now"))) {
+        case .store(let next):
+            try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, next)]))
+            lease = next
+        case .repeated, .nothing:
+            break
+        case .refuse(let refusal):
+            return .refused(refusal)
+        }
+        guard let flow = try tx.query(FlowsTable.flowSelect(id: id)).first.map(FlowsTable.decode) else { return .unknownFlow }
+        return .done(flow, lease)
     }
 
     /// Which flows to list; nil fields do not filter.
@@ -102,6 +114,15 @@ public struct FlowBoard: Sendable {
     public func flow(_ id: Int64) throws -> Flow? {
         try pool.withConnection { connection in
             try connection.query(FlowsTable.flowSelect(id: id)).first.map(FlowsTable.decode)
+        }
+    }
+
+    /// One flow with its lease, as operators see it.
+    public func flowWithLease(_ id: Int64) throws -> (Flow, FlowLease)? {
+        try pool.withConnection { connection in
+            try connection.query(FlowLeasesTable.flowAndLeaseSelect(id: id)).first.map { row in
+                (try FlowsTable.decode(row), try FlowLeasesTable.decode(row))
+            }
         }
     }
 

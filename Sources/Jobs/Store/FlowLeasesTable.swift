@@ -52,6 +52,11 @@ enum FlowLeasesTable {
         ]
     }
 
+    static func flowAndLeaseSelect(id: Int64) -> SQL {
+        "SELECT \(FlowsTable.columns), attempt, max_attempts, retry_delay_us, available_at, holder, lease_token, lease_expires_at, "
+            + "last_verb, last_token, progress, result, error FROM flows WHERE id = \(id)"
+    }
+
     /// One flow's lease, locked for a verb, with the judging time.
     static func leaseForUpdate(id: Int64, clock: JobClock) -> SQL {
         "SELECT id, \(columns), \(clock.sqlNow) AS now FROM flows WHERE id = \(id) FOR UPDATE"

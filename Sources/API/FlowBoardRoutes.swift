@@ -1,0 +1,124 @@
+import Chronology
+import HTTPServer
+import Jobs
+import JSON
+
+/// The workers' side of the flow board: claim flows, then report on each with its lease token.
+struct FlowBoardRoutes {
+    let board: FlowBoard
+
+    static let longestLease: Duration = .seconds(3600)
+    static let mostPerCall = 1000
+
+    func add(to router: inout Router) {
+        let base = KairosAPI.basePath + "/flows"
+        router.add(.post, base + "/claim", query: [], answeringDomainErrors(claim))
+        router.add(.post, base + "/complete", query: [], answeringDomainErrors(completeMany))
+        for verb in ["heartbeat", "complete", "fail", "abandon", "trash"] {
+            router.add(.post, base + "/{id}/" + verb, query: [], answeringDomainErrors { try act(verb, $0) })
+        }
+    }
+
+    /// `{"worker", "flow_names"?, "limit"?, "lease"?}` → `{"flows": [flow + lease, with its token]}`.
+    func claim(_ request: HTTPRequest) throws -> HTTPResponse {
+        let fields = try BodyFields(try request.jsonObjectBody(), known: ["worker", "flow_names", "limit", "lease"])
+        let claimed = try board.claim(
+            worker: try fields.requiredString("worker"), flowNames: try fields.stringList("flow_names", maximumCount: 100),
+            limit: try fields.integer("limit", fallback: 1, range: 1...Self.mostPerCall),
+            lease: try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease))
+        return .json(["flows": .array(claimed.map { .object(Self.describe($0.flow, $0.lease, showingToken: true)) })])
+    }
+
+    /// `POST /flows/{id}/heartbeat|complete|fail|abandon|trash` with the lease token.
+    func act(_ verb: String, _ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try flowID(request)
+        let body = try request.jsonObjectBody()
+        let fields: BodyFields
+        let event: @Sendable (Timestamp) -> FlowLease.Event
+        switch verb {
+        case "heartbeat":
+            fields = try BodyFields(body, known: ["lease_token", "lease", "progress"])
+            let token = try Self.token(fields)
+            let lease = try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease)
+            let progress = try fields.fraction("progress")
+            event = { now in .heartbeat(token, now: now, lease: lease, progress: progress) }
+        case "complete":
+            fields = try BodyFields(body, known: ["lease_token", "result"])
+            let token = try Self.token(fields)
+            let result = body["result"] ?? .null
+            event = { _ in .complete(token, result: result) }
+        case "fail":
+            fields = try BodyFields(body, known: ["lease_token", "error", "retry"])
+            let token = try Self.token(fields)
+            let error = try fields.requiredString("error", maximumLength: 10_000)
+            let retry = try fields.bool("retry", fallback: true)
+            // Drawn here, not in the lease: the one source of chance stays outside the rules.
+            let jitter = Double.random(in: -0.1...0.1)
+            event = { now in .fail(token, error: error, retry: retry, now: now, jitter: jitter) }
+        case "abandon", "trash":
+            fields = try BodyFields(body, known: ["lease_token"])
+            let token = try Self.token(fields)
+            event = { _ in verb == "abandon" ? .abandon(token) : .trash(token) }
+        default:
+            throw HTTPError(.notFound, "no such verb \(verb)")
+        }
+        switch try board.act(on: id, event) {
+        case .done(let flow, let lease):
+            return .json(.object(Self.describe(flow, lease, showingToken: verb == "heartbeat")))
+        case .refused(let refusal):
+            throw HTTPError(.conflict, Self.explain(refusal, id: id))
+        case .unknownFlow:
+            throw HTTPError(.notFound, "no flow with id \(id)")
+        }
+    }
+
+    /// `{"flows": [{"id", "lease_token", "result"}, ...]}` (up to 1,000) in one transaction →
+    /// `{"flows": [{"id", "outcome": "completed" | "conflict" | "not_found", "error"?}]}`.
+    func completeMany(_ request: HTTPRequest) throws -> HTTPResponse {
+        let fields = try BodyFields(try request.jsonObjectBody(), known: ["flows"])
+        guard let items = fields.object["flows"]?.arrayValue, (1...Self.mostPerCall).contains(items.count) else {
+            throw HTTPError(.badRequest, "'flows' must be a list of 1 to \(Self.mostPerCall) {\"id\", \"lease_token\", \"result\"} objects")
+        }
+        var completions: [(id: Int64, token: LeaseToken, result: JSONValue)] = []
+        for (index, item) in items.enumerated() {
+            guard let object = item.objectValue else { throw HTTPError(.badRequest, "'flows[\(index)]' must be an object, not \(item.kindDescription)") }
+            let entry = try BodyFields(object, known: ["id", "lease_token", "result"], prefix: "flows[\(index)].")
+            let id = try entry.integer("id", fallback: 0, range: 1...Int(Int64.max))
+            completions.append((Int64(id), try Self.token(entry), object["result"] ?? .null))
+        }
+        let outcomes = try board.completeMany(completions)
+        return .json(["flows": .array(zip(completions, outcomes).map { completion, outcome in
+            switch outcome {
+            case .done: return ["id": .int(completion.id), "outcome": "completed"]
+            case .refused(let refusal): return ["id": .int(completion.id), "outcome": "conflict", "error": .string(Self.explain(refusal, id: completion.id))]
+            case .unknownFlow: return ["id": .int(completion.id), "outcome": "not_found", "error": .string("no flow with id \(completion.id)")]
+            }
+        })])
+    }
+
+    private func flowID(_ request: HTTPRequest) throws(HTTPError) -> Int64 {
+        let text = request.parameter("id")
+        guard let id = Int64(text), id > 0 else { throw HTTPError(.notFound, "no flow with id \"\(text)\"; flow ids are positive integers") }
+        return id
+    }
+
+    private static func token(_ fields: BodyFields) throws(HTTPError) -> LeaseToken {
+        LeaseToken(try fields.requiredString("lease_token", maximumLength: 64))
+    }
+
+    static func describe(_ flow: Flow, _ lease: FlowLease, showingToken: Bool) -> JSONObject {
+        var object = flow.json.objectValue ?? [:]
+        for (key, value) in zip(lease.json(showingToken: showingToken).keys, lease.json(showingToken: showingToken).values) { object[key] = value }
+        return object
+    }
+
+    static func explain(_ refusal: FlowLease.Refusal, id: Int64) -> String {
+        switch refusal {
+        case .staleToken: "flow \(id): that lease token is not the flow's current one; the lease was lost (it ran out and the flow was claimed again, or was given back)"
+        case .held: "flow \(id) is held by another worker"
+        case .notYetAvailable(let time): "flow \(id) waits to be retried until \(time.iso8601)"
+        case .finished(let state): "flow \(id) is \(state.rawValue); it takes no more calls"
+        case .notClaimed: "flow \(id) is not claimed; claim it first (POST /api/v1/flows/claim)"
+        }
+    }
+}
