@@ -225,12 +225,16 @@ public final class PostgresConnection: @unchecked Sendable {
                     for row in rows where stopped == nil {
                         do { try body(row) } catch { stopped = error }
                     }
-                    if stopped != nil, case .closing = stopping { abandon() }
+                    if stopped != nil, case .closing = stopping {
+                        abandon()
+                        return false  // the rows libpq has read ahead are not even parsed
+                    }
                 case PGRES_SINGLE_TUPLE, PGRES_TUPLES_OK, PGRES_COMMAND_OK:
                     PQclear(result)
                 default:
                     if failure == nil { failure = result } else { PQclear(result) }
                 }
+                return true
             }
         } catch {
             // Closing on purpose loses the connection: the body's reason is the one to report.
@@ -316,6 +320,7 @@ public final class PostgresConnection: @unchecked Sendable {
                     if let earlier = kept { PQclear(earlier) }
                     kept = result
                 }
+                return true
             }
         } catch {
             if let kept { PQclear(kept) }
@@ -328,7 +333,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// it, never waiting past the deadline: `explicit`, else the statement's `statement_timeout`
     /// plus the margin. Past it the connection is closed and the statement fails.
     private func collectResults(
-        sent: Bool, sql: String, deadline explicit: ContinuousClock.Instant?, _ take: (OpaquePointer) -> Void
+        sent: Bool, sql: String, deadline explicit: ContinuousClock.Instant?, _ take: (OpaquePointer) -> Bool
     ) throws(PostgresError) {
         guard sent else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql) }
         let timeout = localStatementTimeout ?? sessionStatementTimeout
@@ -339,7 +344,8 @@ public final class PostgresConnection: @unchecked Sendable {
         while true {
             try awaitInput(until: deadline, bound: bound, sql: sql)
             guard let result = PQgetResult(handle) else { break }
-            take(result)
+            // False: the caller closed the connection, and what libpq still holds goes with it.
+            guard take(result) else { break }
         }
         // A transaction's or savepoint's own timeout ends with it (the server forgets it then).
         if isIdle { localStatementTimeout = nil }

@@ -27,78 +27,56 @@ import Testing
         }
     }
 
-    /// Wide rows: 10,000 rows of 10 KB are 100 MB of text before a single key is merged. They
-    /// are counted as they arrive, one at a time, so the 8 MiB cap ends the expansion without
-    /// the rows ever being held whole, by libpq or as JSON.
-    @Test func wideRowsAreCountedAsTheyArriveNotHeldWhole() async throws {
+    /// Runs `kairos serve` with an 8 MiB expansion cap over a schema that `setup` fills, sends
+    /// `overCap` to the expansion endpoint and checks it is a 400 for the cap with the process's
+    /// peak memory grown by less than five times the cap; then sends `underCap`, on the same
+    /// connection, and returns its reply.
+    static func expansionOverTheCap(setup: SQL, overCap: String, underCap: String) async throws -> RawHTTPResponse {
         try await TestDatabase.withSchema { configuration in
-            try await onThread {
-                try PostgresConnection.connect(configuration).executeScript(
-                    "CREATE TABLE wide (id integer PRIMARY KEY, pad text); INSERT INTO wide SELECT n, repeat('w', 10000) FROM generate_series(1, 10000) AS n")
-            }
+            try await onThread { try PostgresConnection.connect(configuration).executeScript(setup) }
             let environment = [
                 "DATABASE_URL": try TestDatabase.connectionString(for: configuration), "KAIROS_FILTER_MAX_BYTES": "8MiB",
-                "KAIROS_DEFAULT_JOBS_DIR": "/nonexistent/kairos-wide",
+                "KAIROS_DEFAULT_JOBS_DIR": "/nonexistent/kairos-cap",
             ]
-            try await onThread {
+            return try await onThread {
                 let kairos = try KairosProcess(["serve", "--port", "0"], environment: environment)
                 defer { _ = kairos.terminate() }
                 #expect(kairos.waitForLine("ready") != nil, "not ready: \(kairos.log)")
                 let port = try #require(kairos.waitForPort())
                 let before = try #require(kairos.peakResidentBytes)
-                let body = #"{"$filter": {"table": "wide"}}"#
                 let connection = try RawHTTPConnection(port: port, timeout: 60)
-                try connection.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-                let reply = try connection.readResponse()
+                let reply = try connection.request("POST", "/api/v1/debug-expand-filter", body: overCap)
                 #expect(reply.status == 400, "\(reply.text.prefix(300))")
                 #expect(reply.text.contains("more than 8 MiB of JSON"), "\(reply.text.prefix(300))")
                 let after = try #require(kairos.peakResidentBytes)
                 #expect(after - before < 5 * 8 << 20, "peak memory grew from \(before >> 20) MiB to \(after >> 20) MiB")
-                // The connection it used is sound: a narrower filter on it answers.
-                let narrow = #"{"$filter": {"table": "wide", "select": "id", "limit": 3}}"#
-                try connection.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(narrow.utf8.count)\r\n\r\n\(narrow)")
-                let answered = try connection.readResponse()
-                #expect(answered.status == 200, "\(answered.text.prefix(300))")
+                return try connection.request("POST", "/api/v1/debug-expand-filter", body: underCap)
             }
         }
+    }
+
+    /// Wide rows: 10,000 rows of 10 KB are 100 MB of text before a single key is merged. They
+    /// are counted as they arrive, one at a time, so the 8 MiB cap ends the expansion without
+    /// the rows ever being held whole, by libpq or as JSON; the next one gets a sound connection.
+    @Test func wideRowsAreCountedAsTheyArriveNotHeldWhole() async throws {
+        let narrow = try await Self.expansionOverTheCap(
+            setup: "CREATE TABLE wide (id integer PRIMARY KEY, pad text); INSERT INTO wide SELECT n, repeat('w', 10000) FROM generate_series(1, 10000) AS n",
+            overCap: #"{"$filter": {"table": "wide"}}"#, underCap: #"{"$filter": {"table": "wide", "select": "id", "limit": 3}}"#)
+        #expect(narrow.status == 200, "\(narrow.text.prefix(300))")
     }
 
     /// Output amplification: a 20 KB key beside a filter matching 20,000 rows would answer
     /// 400 MB. Capped at 8 MiB, it is a 400 as soon as the cap is passed, and the process's
     /// peak memory grows by a small multiple of the cap, not by the 400 MB.
     @Test func anExpansionIsCappedInBytesAsRowsAreMergedNotAfter() async throws {
-        try await TestDatabase.withSchema { configuration in
-            try await onThread {
-                try PostgresConnection.connect(configuration).executeScript(
-                    "CREATE TABLE pads (id integer PRIMARY KEY); INSERT INTO pads SELECT generate_series(1, 20000)")
-            }
-            let environment = [
-                "DATABASE_URL": try TestDatabase.connectionString(for: configuration), "KAIROS_FILTER_MAX_BYTES": "8MiB",
-                "KAIROS_DEFAULT_JOBS_DIR": "/nonexistent/kairos-pads",
-            ]
-            try await onThread {
-                let kairos = try KairosProcess(["serve", "--port", "0"], environment: environment)
-                defer { _ = kairos.terminate() }
-                #expect(kairos.waitForLine("ready") != nil, "not ready: \(kairos.log)")
-                let port = try #require(kairos.waitForPort())
-                let before = try #require(kairos.peakResidentBytes)
-                let pad = String(repeating: "x", count: 20_000)
-                let body = JSONValue.object(["$filter": ["table": "pads"], "pad": .string(pad)]).serialized()
-                let connection = try RawHTTPConnection(port: port, timeout: 60)
-                try connection.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-                let reply = try connection.readResponse()
-                #expect(reply.status == 400, "\(reply.text.prefix(300))")
-                #expect(reply.text.contains("more than 8 MiB of JSON"), "\(reply.text.prefix(300))")
-                let after = try #require(kairos.peakResidentBytes)
-                #expect(after - before < 5 * 8 << 20, "peak memory grew from \(before >> 20) MiB to \(after >> 20) MiB")
-                // Under the cap, the same expansion answers.
-                let small = JSONValue.object(["$filter": ["table": "pads", "limit": 100], "pad": .string(pad)]).serialized()
-                try connection.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(small.utf8.count)\r\n\r\n\(small)")
-                let answered = try connection.readResponse()
-                #expect(answered.status == 200)
-                #expect(try JSONValue(parsing: answered.body)["matched"]?.arrayValue?.count == 100)
-            }
-        }
+        let pad = String(repeating: "x", count: 20_000)
+        let answered = try await Self.expansionOverTheCap(
+            setup: "CREATE TABLE pads (id integer PRIMARY KEY); INSERT INTO pads SELECT generate_series(1, 20000)",
+            overCap: JSONValue.object(["$filter": ["table": "pads"], "pad": .string(pad)]).serialized(),
+            underCap: JSONValue.object(["$filter": ["table": "pads", "limit": 100], "pad": .string(pad)]).serialized())
+        // Under the cap, the same expansion answers.
+        #expect(answered.status == 200)
+        #expect(try JSONValue(parsing: answered.body)["matched"]?.arrayValue?.count == 100)
     }
 
     /// Pool starvation: with a table locked, expansions over it take at most their share of the
