@@ -7,11 +7,11 @@ struct FlowRoutes {
     let board: FlowBoard
 
     func add(to router: inout Router) {
-        router.add(.get, KairosAPI.basePath + "/flows", query: ["state", "job_id", "flow_name", "limit", "offset"], answeringDomainErrors(list))
+        router.add(.get, KairosAPI.basePath + "/flows", query: ["state", "job_id", "flow_name", "worker", "limit", "offset"], answeringDomainErrors(list))
         router.add(.get, KairosAPI.basePath + "/flows/{id}", query: [], answeringDomainErrors(show))
     }
 
-    /// `GET /flows?state=&job_id=&flow_name=&limit=&offset=` → `{"flows": [...], "flows_count": N}`.
+    /// `GET /flows?state=&job_id=&flow_name=&worker=&limit=&offset=` → `{"flows": [...], "flows_count": N}`.
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
         var state: FlowState?
         if let text = request.queryValue("state") {
@@ -23,6 +23,7 @@ struct FlowRoutes {
         }
         let query = FlowBoard.Query(
             state: state, jobID: request.queryValue("job_id"), flowName: request.queryValue("flow_name"),
+            worker: request.queryValue("worker"),
             limit: try request.integer("limit", fallback: 100, range: 1...FlowBoard.Query.maximumLimit),
             offset: try request.integer("offset", fallback: 0, range: 0...Int(Int32.max)))
         let (flows, total) = try board.flows(query)

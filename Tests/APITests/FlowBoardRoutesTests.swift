@@ -31,6 +31,10 @@ import Testing
             let token = try #require(first["lease_token"]?.stringValue)
             let id = try #require(first["id"]?.intValue)
             #expect(id == ids[0])
+            // An operator finds what a worker holds.
+            let held = try api.call("GET", "/api/v1/flows?worker=host-1/pid-7&state=claimed")
+            #expect(held.json["flows_count"] == 2, "\(held.text)")
+            #expect(try api.call("GET", "/api/v1/flows?worker=nobody").json["flows_count"] == 0)
             // Others see the holder and the lease, not the token.
             let shown = try api.call("GET", "/api/v1/flows/\(id)")
             #expect(shown.json["worker"] == "host-1/pid-7" && shown.json["lease_token"] == nil, "\(shown.text)")

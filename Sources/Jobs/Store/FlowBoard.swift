@@ -25,22 +25,23 @@ public struct FlowBoard: Sendable {
     /// never get the same flow (`FOR UPDATE SKIP LOCKED`); each claimed flow has a new token.
     public func claim(worker: String, flowNames: [String]?, limit: Int, lease: Duration) throws -> [ClaimedFlow] {
         try pool.withTransaction { tx in
-            var decided: [(id: Int64, lease: FlowLease)] = []
+            var claimed: [ClaimedFlow] = []
             for candidates in FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock) {
-                let remaining = limit - decided.count
+                let remaining = limit - claimed.count
                 guard remaining > 0 else { break }
                 for row in try tx.query(candidates).prefix(remaining) {
                     var value = try FlowLeasesTable.decode(row)
                     let now = try row.decode(Timestamp.self, column: "now")
                     let event = FlowLease.Event.claim(worker: worker, token: .random(), now: now, lease: lease)
-                    if case .store(let next) = value.handle(event) { decided.append((try row.decode(Int64.self, column: "id"), next)) }
+                    guard case .store(let next) = value.handle(event) else { continue }
+                    var flow = try FlowsTable.decode(row)
+                    flow.state = next.state
+                    claimed.append(ClaimedFlow(flow: flow, lease: next))
                 }
             }
-            guard !decided.isEmpty else { return [] }
-            try tx.execute(FlowLeasesTable.leaseUpdateMany(decided))
-            let flows = try tx.query(FlowsTable.flowSelect(ids: decided.map(\.id))).map(FlowsTable.decode)
-            let byID = Dictionary(uniqueKeysWithValues: flows.map { ($0.id, $0) })
-            return decided.compactMap { entry in byID[entry.id].map { ClaimedFlow(flow: $0, lease: entry.lease) } }
+            guard !claimed.isEmpty else { return [] }
+            try tx.execute(FlowLeasesTable.leaseUpdateMany(claimed.map { ($0.flow.id, $0.lease) }))
+            return claimed
         }
     }
 
@@ -70,16 +71,17 @@ public struct FlowBoard: Sendable {
     private func act(on id: Int64, _ event: (Timestamp) -> FlowLease.Event, in tx: PostgresConnection) throws -> VerbOutcome {
         guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return .unknownFlow }
         var lease = try FlowLeasesTable.decode(row)
+        var flow = try FlowsTable.decode(row)
         switch lease.handle(event(try row.decode(Timestamp.self, column: "now"))) {
         case .store(let next):
             try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, next)]))
             lease = next
+            flow.state = next.state
         case .repeated, .nothing:
             break
         case .refuse(let refusal):
             return .refused(refusal)
         }
-        guard let flow = try tx.query(FlowsTable.flowSelect(id: id)).first.map(FlowsTable.decode) else { return .unknownFlow }
         return .done(flow, lease)
     }
 
@@ -88,15 +90,20 @@ public struct FlowBoard: Sendable {
         public var state: FlowState?
         public var jobID: String?
         public var flowName: String?
+        /// Held by this worker now (claimed by it).
+        public var worker: String?
         public var limit = 100
         public var offset = 0
 
         public static let maximumLimit = 1000
 
-        public init(state: FlowState? = nil, jobID: String? = nil, flowName: String? = nil, limit: Int = 100, offset: Int = 0) {
+        public init(
+            state: FlowState? = nil, jobID: String? = nil, flowName: String? = nil, worker: String? = nil, limit: Int = 100, offset: Int = 0
+        ) {
             self.state = state
             self.jobID = jobID
             self.flowName = flowName
+            self.worker = worker
             self.limit = limit
             self.offset = offset
         }

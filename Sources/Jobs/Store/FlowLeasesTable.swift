@@ -8,9 +8,10 @@ extension FlowLease.Verb: PostgresTextEnum {}
 /// The lease columns of `flows`: how a ``FlowLease`` is stored, read back and written, and the
 /// statements a claim and a verb use. The rules are the lease's; this only moves its value.
 enum FlowLeasesTable {
-    static let columns: SQL = """
-        state, attempt, max_attempts, retry_delay_us, available_at, holder, lease_token, lease_expires_at,
-        last_verb, last_token, progress, result, error
+    /// A flow's columns and its lease's: what a claim, a verb or a look reads, in one row.
+    static let flowAndLease: SQL = """
+        \(FlowsTable.columns), attempt, max_attempts, retry_delay_us, available_at, holder, lease_token,
+        lease_expires_at, last_verb, last_token, progress, result, error
         """
 
     static func decode(_ row: PostgresRow) throws -> FlowLease {
@@ -40,12 +41,12 @@ enum FlowLeasesTable {
         let offered: SQL = "(\(names)::text[] IS NULL OR flow_name = ANY(\(names)::text[]))"
         return [
             """
-            SELECT id, \(columns), \(clock.sqlNow) AS now FROM flows
+            SELECT \(flowAndLease), \(clock.sqlNow) AS now FROM flows
             WHERE state = 'claimed' AND lease_expires_at <= \(clock.sqlNow) AND \(offered)
             ORDER BY lease_expires_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
             """,
             """
-            SELECT id, \(columns), \(clock.sqlNow) AS now FROM flows
+            SELECT \(flowAndLease), \(clock.sqlNow) AS now FROM flows
             WHERE state = 'unclaimed' AND available_at <= \(clock.sqlNow) AND \(offered)
             ORDER BY priority, available_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
             """,
@@ -53,13 +54,12 @@ enum FlowLeasesTable {
     }
 
     static func flowAndLeaseSelect(id: Int64) -> SQL {
-        "SELECT \(FlowsTable.columns), attempt, max_attempts, retry_delay_us, available_at, holder, lease_token, lease_expires_at, "
-            + "last_verb, last_token, progress, result, error FROM flows WHERE id = \(id)"
+        "SELECT \(flowAndLease) FROM flows WHERE id = \(id)"
     }
 
-    /// One flow's lease, locked for a verb, with the judging time.
+    /// One flow and its lease, locked for a verb, with the judging time.
     static func leaseForUpdate(id: Int64, clock: JobClock) -> SQL {
-        "SELECT id, \(columns), \(clock.sqlNow) AS now FROM flows WHERE id = \(id) FOR UPDATE"
+        "SELECT \(flowAndLease), \(clock.sqlNow) AS now FROM flows WHERE id = \(id) FOR UPDATE"
     }
 
     /// Stores the leases as decided, one row per flow, in one statement.

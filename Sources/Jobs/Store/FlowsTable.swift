@@ -47,6 +47,7 @@ enum FlowsTable {
         (\(query.state)::text IS NULL OR state = \(query.state))
         AND (\(query.jobID)::text IS NULL OR job_id = \(query.jobID))
         AND (\(query.flowName)::text IS NULL OR flow_name = \(query.flowName))
+        AND (\(query.worker)::text IS NULL OR holder = \(query.worker))
         """
     }
 
@@ -60,10 +61,6 @@ enum FlowsTable {
 
     static func flowSelect(id: Int64) -> SQL {
         "SELECT \(columns) FROM flows WHERE id = \(id)"
-    }
-
-    static func flowSelect(ids: [Int64]) -> SQL {
-        "SELECT \(columns) FROM flows WHERE id = ANY(\(ids))"
     }
 
     static let flowCountByState: SQL = "SELECT state, count(*)::bigint AS n FROM flows GROUP BY state ORDER BY state"
