@@ -18,6 +18,9 @@ struct BodyFields {
         }
     }
 
+    /// Whether `key` is given, and not as null.
+    func has(_ key: String) -> Bool { object[key].map { !$0.isNull } ?? false }
+
     func string(_ key: String, maximumLength: Int = 200) throws(HTTPError) -> String? {
         guard let value = object[key], !value.isNull else { return nil }
         guard let text = value.stringValue, !text.isEmpty, text.unicodeScalars.count <= maximumLength else {
@@ -45,6 +48,18 @@ struct BodyFields {
             throw HTTPError(.badRequest, "'\(prefix)\(key)' must be an integer from \(range.lowerBound) to \(range.upperBound), not \(value.serialized().prefix(40))")
         }
         return Int(number)
+    }
+
+    func requiredInteger(_ key: String, range: ClosedRange<Int>) throws(HTTPError) -> Int {
+        guard let value = object[key], !value.isNull else { throw HTTPError(.badRequest, "'\(prefix)\(key)' is required") }
+        return try integer(key, fallback: range.lowerBound, range: range)
+    }
+
+    /// A JSON object, kept as given.
+    func object(_ key: String) throws(HTTPError) -> JSONValue? {
+        guard let value = object[key], !value.isNull else { return nil }
+        guard value.objectValue != nil else { throw HTTPError(.badRequest, "'\(prefix)\(key)' must be an object, not \(value.kindDescription)") }
+        return value
     }
 
     func fraction(_ key: String) throws(HTTPError) -> Double? {

@@ -37,11 +37,13 @@ struct FlowBoardRoutes {
         let event: @Sendable (Timestamp) -> FlowLease.Event
         switch verb {
         case "heartbeat":
-            fields = try BodyFields(body, known: ["lease_token", "lease", "progress"])
+            fields = try BodyFields(body, known: ["lease_token", "lease", "progress", "details"])
             let token = try Self.token(fields)
-            let lease = try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease)
+            // Without a `lease`, the claim's length again.
+            let lease = fields.has("lease") ? try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease) : nil
             let progress = try fields.fraction("progress")
-            event = { now in .heartbeat(token, now: now, lease: lease, progress: progress) }
+            let details = try fields.object("details")
+            event = { now in .heartbeat(token, now: now, lease: lease, progress: progress, details: details) }
         case "complete":
             fields = try BodyFields(body, known: ["lease_token", "result"])
             let token = try Self.token(fields)
@@ -83,7 +85,7 @@ struct FlowBoardRoutes {
         for (index, item) in items.enumerated() {
             guard let object = item.objectValue else { throw HTTPError(.badRequest, "'flows[\(index)]' must be an object, not \(item.kindDescription)") }
             let entry = try BodyFields(object, known: ["id", "lease_token", "result"], prefix: "flows[\(index)].")
-            let id = try entry.integer("id", fallback: 0, range: 1...Int(Int64.max))
+            let id = try entry.requiredInteger("id", range: 1...Int(Int64.max))
             completions.append((Int64(id), try Self.token(entry), object["result"] ?? .null))
         }
         let outcomes = try board.completeMany(completions)
@@ -108,7 +110,8 @@ struct FlowBoardRoutes {
 
     static func describe(_ flow: Flow, _ lease: FlowLease, showingToken: Bool) -> JSONObject {
         var object = flow.json.objectValue ?? [:]
-        for (key, value) in zip(lease.json(showingToken: showingToken).keys, lease.json(showingToken: showingToken).values) { object[key] = value }
+        let leaseFields = lease.json(showingToken: showingToken)
+        for (key, value) in zip(leaseFields.keys, leaseFields.values) { object[key] = value }
         return object
     }
 

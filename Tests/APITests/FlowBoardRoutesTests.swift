@@ -39,8 +39,11 @@ import Testing
             let shown = try api.call("GET", "/api/v1/flows/\(id)")
             #expect(shown.json["worker"] == "host-1/pid-7" && shown.json["lease_token"] == nil, "\(shown.text)")
 
-            let beat = try api.call("POST", "/api/v1/flows/\(id)/heartbeat", json: ["lease_token": .string(token), "progress": 0.5])
+            let beat = try api.call("POST", "/api/v1/flows/\(id)/heartbeat", json: ["lease_token": .string(token), "progress": 0.5, "details": ["step": "resize"]])
             #expect(beat.status == 200 && beat.json["progress"] == 0.5 && beat.json["lease_token"]?.stringValue == token, "\(beat.text)")
+            #expect(beat.json["details"] == ["step": "resize"])
+            // No `lease` in the heartbeat: the claim's 45 s again, from now.
+            #expect(beat.json["lease_expires_at"] == first["lease_expires_at"], "\(beat.text)")
             let done = try api.call("POST", "/api/v1/flows/\(id)/complete", json: ["lease_token": .string(token), "result": ["rows": 42]])
             #expect(done.status == 200 && done.json["state"] == "completed" && done.json["result"] == ["rows": 42], "\(done.text)")
             // A worker that lost that answer asks again: the same answer.
@@ -119,6 +122,8 @@ import Testing
             let outcomes = reply.json["flows"]?.arrayValue?.compactMap { $0["outcome"]?.stringValue }
             #expect(outcomes == ["completed", "conflict", "completed", "not_found"], "\(reply.text)")
             #expect(try api.call("POST", "/api/v1/flows/complete", json: ["flows": []]).status == 400)
+            let missing = try api.call("POST", "/api/v1/flows/complete", json: ["flows": [["lease_token": "t"]]])
+            #expect(missing.status == 400 && missing.error?.contains("'flows[0].id' is required") == true, "\(missing.text)")
             let tooMany = JSONValue.array((0..<1001).map { _ in ["id": 1, "lease_token": "t"] })
             #expect(try api.call("POST", "/api/v1/flows/complete", json: ["flows": tooMany]).status == 400)
         }

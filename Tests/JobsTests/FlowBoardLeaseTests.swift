@@ -60,17 +60,23 @@ import Testing
             db.clock.now = t(5)
             let board = Self.board(db)
             let taken = LockedBox<[Int64]>([])
+            let errors = LockedBox<[String]>([])
             let group = DispatchGroup()
             for worker in 0..<8 {
                 group.enter()
                 Thread.detachNewThread {
                     defer { group.leave() }
-                    while let batch = try? board.claim(worker: "w\(worker)", flowNames: nil, limit: 7, lease: .seconds(30)), !batch.isEmpty {
-                        taken.update { $0 += batch.map(\.flow.id) }
+                    do {
+                        while case let batch = try board.claim(worker: "w\(worker)", flowNames: nil, limit: 7, lease: .seconds(30)), !batch.isEmpty {
+                            taken.update { $0 += batch.map(\.flow.id) }
+                        }
+                    } catch {
+                        errors.update { $0.append("\(error)") }
                     }
                 }
             }
             #expect(group.wait(timeout: .now() + 60) == .success)
+            #expect(errors.get().isEmpty, "\(errors.get())")
             #expect(taken.get().count == 200)
             #expect(Set(taken.get()) == Set(posted))
         }
@@ -123,6 +129,57 @@ import Testing
                 return
             }
             #expect(flow.state == .completed)
+        }
+    }
+
+    @Test func theDatabasesOwnClockJudgesClaimsAndExpiry() async throws {
+        // The production statements: "now" from clock_timestamp(), read once per statement.
+        try await JobsFixture.with { db in
+            let id = try #require(try Self.post(db, count: 1).first)
+            let board = FlowBoard(pool: db.pool)
+            let claimed = try #require(try board.claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(1)).first)
+            #expect(claimed.flow.id == id)
+            #expect(try board.claim(worker: "w2", flowNames: nil, limit: 1, lease: .seconds(1)).isEmpty)
+            Thread.sleep(forTimeInterval: 1.2)
+            let taken = try #require(try board.claim(worker: "w2", flowNames: nil, limit: 1, lease: .seconds(30)).first)
+            #expect(taken.lease.attempt == 2 && taken.lease.holder?.worker == "w2")
+        }
+    }
+
+    @Test func aBatchWithAFlowTwiceCompletesItOnceAndRepeatsTheAnswer() async throws {
+        try await JobsFixture.with { db in
+            _ = try Self.post(db, count: 2)
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let claimed = try board.claim(worker: "w", flowNames: nil, limit: 2, lease: .seconds(30))
+            let (first, second) = (claimed[0], claimed[1])
+            let outcomes = try board.completeMany([
+                (second.flow.id, second.lease.holder!.token, "b"), (first.flow.id, first.lease.holder!.token, "a"),
+                (second.flow.id, second.lease.holder!.token, "b again"),
+            ])
+            guard case .done(_, let secondDone) = outcomes[0], case .done(_, let again) = outcomes[2] else {
+                Issue.record("\(outcomes)")
+                return
+            }
+            #expect(secondDone.result == "b" && again.result == "b")
+            #expect(try db.count("SELECT count(*) FROM flows WHERE state = 'completed'") == 2)
+        }
+    }
+
+    @Test func aRepeatedCallIsAnsweredAsItWasEvenAfterAnotherWorkerClaimedTheFlow() async throws {
+        try await JobsFixture.with { db in
+            let id = try #require(try Self.post(db, count: 1).first)
+            try db.pool.withConnection { _ = try $0.execute("UPDATE flows SET max_attempts = 2, retry_delay_us = 0 WHERE id = \(id)") }
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let token = try #require(try board.claim(worker: "a", flowNames: nil, limit: 1, lease: .seconds(30)).first?.lease.holder?.token)
+            _ = try board.act(on: id) { now in .fail(token, error: "x", retry: true, now: now, jitter: 0) }
+            _ = try #require(try board.claim(worker: "b", flowNames: nil, limit: 1, lease: .seconds(30)).first)
+            guard case .done(let flow, let lease) = try board.act(on: id, { now in .fail(token, error: "x", retry: true, now: now, jitter: 0) }) else {
+                Issue.record("the repeat was refused")
+                return
+            }
+            #expect(flow.state == .unclaimed && lease.holder == nil, "\(flow.state)")
         }
     }
 

@@ -192,6 +192,12 @@ import Testing
                 #expect(lease.attempt == attempt, "\(context): attempt \(lease.attempt)")
                 // Held exactly while claimed, with the token of the claim or of the lease kept.
                 #expect((lease.holder != nil) == (state == .claimed), "\(context)")
+                if eventName == "claim" { #expect(lease.holder?.token == Self.b, "\(context)") }
+                if eventName.hasPrefix("heartbeat") { #expect(lease.holder?.token == Self.a && lease.holder?.expiresAt == Self.t0 + 30 * Self.second, "\(context)") }
+                // A call that ended the lease is remembered with its token and where it left the flow.
+                for verb in ["complete", "fail", "abandon", "trash"] where eventName.hasPrefix(verb) {
+                    #expect(lease.lastCall?.verb.rawValue == verb && lease.lastCall?.token == Self.a && lease.lastOutcome == state, "\(context)")
+                }
             }
         }
     }
@@ -199,7 +205,7 @@ import Testing
     @Test func aClaimTakesANewTokenAndALeaseFromNow() {
         var lease = Self.lease("fresh")
         _ = lease.handle(.claim(worker: "w-b", token: Self.b, now: Self.t0, lease: .seconds(45)))
-        #expect(lease.holder == .init(worker: "w-b", token: Self.b, expiresAt: Self.t0 + 45 * Self.second))
+        #expect(lease.holder == .init(worker: "w-b", token: Self.b, expiresAt: Self.t0 + 45 * Self.second, lease: .seconds(45)))
         // A heartbeat extends from its own time, and keeps the progress reported.
         let later = Self.t0 + 20 * Self.second
         #expect(lease.handle(.heartbeat(Self.b, now: later, lease: .seconds(45), progress: 0.25)) == .store(lease))
@@ -229,6 +235,37 @@ import Testing
         _ = lease.handle(.fail(Self.a, error: "for good", retry: true, now: now, jitter: 0))
         #expect(lease.state == .failed)
         #expect(lease.error == "for good")
+    }
+
+    @Test func aFlowWhoseLeasesKeepRunningOutIsFailedAtLast() {
+        // Its worker dies each time (kill -9): taken over twice beyond its one attempt, then failed.
+        var lease = FlowLease(maxAttempts: 1, availableAt: Self.t0)
+        var now = Self.t0
+        for attempt in 1...3 {
+            #expect(lease.handle(.claim(worker: "w\(attempt)", token: LeaseToken("t\(attempt)"), now: now, lease: .seconds(30))) == .store(lease))
+            #expect(lease.state == .claimed && lease.attempt == attempt)
+            now = now + 31 * Self.second
+            _ = lease.handle(.expire(now: now))
+        }
+        #expect(lease.state == .failed, "\(lease.state)")
+        #expect(lease.error?.contains("lease ran out") == true)
+        #expect(lease.handle(.claim(worker: "w4", token: LeaseToken("t4"), now: now, lease: .seconds(30))) == .refuse(.finished(.failed)))
+        // A claim that finds the last lease run out fails it the same way, and takes nothing.
+        var other = FlowLease(state: .claimed, attempt: 3, maxAttempts: 1, availableAt: Self.t0,
+                              holder: .init(worker: "w", token: Self.a, expiresAt: Self.t0))
+        #expect(other.handle(.claim(worker: "w", token: Self.b, now: Self.t0 + 1, lease: .seconds(30))) == .store(other))
+        #expect(other.state == .failed && other.holder == nil)
+    }
+
+    @Test func aHeartbeatWithoutALeaseExtendsByTheClaimsAndRetriesWaitAtMostADay() {
+        var lease = FlowLease(maxAttempts: 60, retryDelay: .seconds(3600), availableAt: Self.t0)
+        _ = lease.handle(.claim(worker: "w", token: Self.a, now: Self.t0, lease: .seconds(600)))
+        _ = lease.handle(.heartbeat(Self.a, now: Self.t0 + 60 * Self.second, lease: nil, progress: nil, details: ["step": 2]))
+        #expect(lease.holder?.expiresAt == Self.t0 + 660 * Self.second)
+        #expect(lease.details == ["step": 2])
+        lease.attempt = 50  // 3,600 s doubled 49 times would overflow
+        _ = lease.handle(.fail(Self.a, error: "x", retry: true, now: Self.t0, jitter: 0.1))
+        #expect(lease.availableAt == Self.t0 + 86_400 * Self.second)
     }
 
     @Test func jitterBeyondTenPercentIsClamped() {

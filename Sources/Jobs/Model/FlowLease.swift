@@ -28,22 +28,33 @@ public struct LeaseToken: Sendable, Hashable, CustomStringConvertible {
 ///
 /// `attempt` counts the claims that used an attempt: a claim adds one, an abandon gives its one
 /// back. A failure with `retry` goes back to the board while `attempt < maxAttempts`, after
-/// `retryDelay` doubled for each attempt before (±10 % jitter), else the flow is `failed`.
+/// `retryDelay` doubled for each attempt before (±10 % jitter, at most a day), else the flow is
+/// `failed`. A lease that runs out (its worker lost, killed say) puts the flow back at once: a
+/// lost worker is not the flow's fault, up to ``lostLeasesForgiven`` times beyond its attempts;
+/// past that the flow is `failed`, since it may be what kills its workers.
 public struct FlowLease: Sendable, Equatable {
     public typealias State = FlowState
 
-    /// Who holds a claimed flow, with which token, until when.
+    /// Who holds a claimed flow, with which token, until when, for leases of what length.
     public struct Holder: Sendable, Equatable {
         public var worker: String
         public var token: LeaseToken
         public var expiresAt: Timestamp
+        /// The claim's lease length, which a heartbeat that names none extends by.
+        public var lease: Duration
 
-        public init(worker: String, token: LeaseToken, expiresAt: Timestamp) {
+        public init(worker: String, token: LeaseToken, expiresAt: Timestamp, lease: Duration = .seconds(30)) {
             self.worker = worker
             self.token = token
             self.expiresAt = expiresAt
+            self.lease = lease
         }
     }
+
+    /// Leases that may run out beyond a flow's attempts before it is failed (see above).
+    public static let lostLeasesForgiven = 2
+    /// The longest a retry waits, however many attempts came before.
+    public static let longestRetryWait: Duration = .seconds(86_400)
 
     /// A verb that ends or gives back a lease; remembered with its token so a repeat is recognised.
     public enum Verb: String, Sendable, Equatable, CaseIterable {
@@ -60,8 +71,12 @@ public struct FlowLease: Sendable, Equatable {
     public var holder: Holder?
     /// The last verb that ended a lease, and its token: what a repeated call is compared with.
     public var lastCall: (verb: Verb, token: LeaseToken)?
+    /// The state that call left the flow in: a repeat is answered with it.
+    public var lastOutcome: State?
     /// 0...1, as the holder last reported it.
     public var progress: Double?
+    /// Whatever else the holder last reported with a heartbeat (a JSON object).
+    public var details: JSONValue?
     public var result: JSONValue?
     public var error: String?
 
@@ -81,13 +96,15 @@ public struct FlowLease: Sendable, Equatable {
         lhs.state == rhs.state && lhs.attempt == rhs.attempt && lhs.maxAttempts == rhs.maxAttempts
             && lhs.retryDelay == rhs.retryDelay && lhs.availableAt == rhs.availableAt && lhs.holder == rhs.holder
             && lhs.lastCall?.verb == rhs.lastCall?.verb && lhs.lastCall?.token == rhs.lastCall?.token
-            && lhs.progress == rhs.progress && lhs.result == rhs.result && lhs.error == rhs.error
+            && lhs.lastOutcome == rhs.lastOutcome
+            && lhs.progress == rhs.progress && lhs.details == rhs.details && lhs.result == rhs.result && lhs.error == rhs.error
     }
 
     public enum Event: Sendable {
         /// `token` is new, made by the caller (random); `lease` is how long the claim holds.
         case claim(worker: String, token: LeaseToken, now: Timestamp, lease: Duration)
-        case heartbeat(LeaseToken, now: Timestamp, lease: Duration, progress: Double?)
+        /// `lease` nil: the claim's lease length again.
+        case heartbeat(LeaseToken, now: Timestamp, lease: Duration?, progress: Double?, details: JSONValue? = nil)
         case complete(LeaseToken, result: JSONValue)
         /// `jitter` in -0.1...0.1, drawn by the caller, spreads retries of flows that failed together.
         case fail(LeaseToken, error: String, retry: Bool, now: Timestamp, jitter: Double)
@@ -128,20 +145,31 @@ public struct FlowLease: Sendable, Equatable {
             case .claimed where holder.map({ $0.expiresAt > now }) ?? false:
                 return .refuse(.held)
             case .unclaimed, .claimed:
-                // Unclaimed, or claimed by a holder whose lease has run out: it is taken over.
+                // Claimed by a holder whose lease has run out: it is given back first (or failed,
+                // when too many leases have run out), as a sweep would.
+                if state == .claimed {
+                    _ = handle(.expire(now: now))
+                    guard state == .unclaimed else { return .store(self) }
+                }
                 state = .claimed
                 attempt += 1
-                holder = Holder(worker: worker, token: token, expiresAt: now + lease.microseconds)
+                holder = Holder(worker: worker, token: token, expiresAt: now + lease.microseconds, lease: lease)
                 progress = nil
+                details = nil
                 return .store(self)
             case .completed, .failed, .trashed:
                 return .refuse(.finished(state))
             }
 
-        case .heartbeat(let token, let now, let lease, let progress):
+        case .heartbeat(let token, let now, let lease, let progress, let details):
             if let refusal = refusal(for: token, verb: nil) { return refusal }
-            holder?.expiresAt = now + lease.microseconds
+            if var held = holder {
+                if let lease { held.lease = lease }
+                held.expiresAt = now + held.lease.microseconds
+                holder = held
+            }
             if let progress { self.progress = progress }
+            if let details { self.details = details }
             return .store(self)
 
         case .complete(let token, let result):
@@ -175,7 +203,13 @@ public struct FlowLease: Sendable, Equatable {
         case .expire(let now):
             guard state == .claimed, let holder, holder.expiresAt <= now else { return .nothing }
             self.holder = nil
-            state = .unclaimed
+            if attempt >= maxAttempts + Self.lostLeasesForgiven {
+                state = .failed
+                error = "its lease ran out on each of \(attempt) attempts (the workers were lost); failed, as it may be what stops them"
+            } else {
+                state = .unclaimed
+                availableAt = now
+            }
             return .store(self)
         }
     }
@@ -205,12 +239,14 @@ public struct FlowLease: Sendable, Equatable {
         state = next
         holder = nil
         lastCall = (verb, token)
+        lastOutcome = next
     }
 
     /// `retryDelay` doubled for each attempt before this one, with the jitter, in microseconds.
     private func retryWait(jitter: Double) -> Int64 {
         let base = Double(retryDelay.microseconds) * Double(1 << min(max(attempt - 1, 0), 30))
-        return Int64(base * (1 + min(max(jitter, -0.1), 0.1)))
+        let wait = base * (1 + min(max(jitter, -0.1), 0.1))
+        return Int64(min(wait, Double(Self.longestRetryWait.microseconds)))
     }
 }
 
@@ -221,7 +257,7 @@ extension FlowLease {
             "attempt": .int(Int64(attempt)), "max_attempts": .int(Int64(maxAttempts)),
             "available_at": .string(availableAt.iso8601), "worker": holder.map { .string($0.worker) } ?? .null,
             "lease_expires_at": holder.map { .string($0.expiresAt.iso8601) } ?? .null,
-            "progress": progress.map(JSONValue.double) ?? .null, "result": result ?? .null,
+            "progress": progress.map(JSONValue.double) ?? .null, "details": details ?? .null, "result": result ?? .null,
             "error": error.map(JSONValue.string) ?? .null,
         ]
         if showingToken { object["lease_token"] = holder.map { .string($0.token.text) } ?? .null }

@@ -95,29 +95,36 @@ public enum KairosSchema {
             """),
         Migration(version: 5, name: "the flow board: leases, attempts and priorities", sql: """
             -- A flow's lease as FlowLease decides it; the database only stores it. Priority 0 is
-            -- very_high, 4 very_low. last_verb and last_token are the call that ended the last
-            -- lease, so that its repeat gets the same answer.
+            -- very_high, 4 very_low. last_verb, last_token and last_outcome are the call that ended
+            -- the last lease and where it left the flow, so that its repeat gets the same answer.
+            -- available_at is added without a default, filled, then given one: one table rewrite.
             ALTER TABLE flows
                 ADD COLUMN priority smallint NOT NULL DEFAULT 2 CHECK (priority BETWEEN 0 AND 4),
-                ADD COLUMN available_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                ADD COLUMN available_at timestamptz,
                 ADD COLUMN attempt integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
                 ADD COLUMN max_attempts integer NOT NULL DEFAULT 1 CHECK (max_attempts >= 1),
                 ADD COLUMN retry_delay_us bigint NOT NULL DEFAULT 10000000 CHECK (retry_delay_us >= 0),
                 ADD COLUMN holder text,
                 ADD COLUMN lease_token text,
                 ADD COLUMN lease_expires_at timestamptz,
+                ADD COLUMN lease_us bigint CHECK (lease_us > 0),
                 ADD COLUMN last_verb text CHECK (last_verb IN ('complete', 'fail', 'abandon', 'trash')),
                 ADD COLUMN last_token text,
+                ADD COLUMN last_outcome text CHECK (last_outcome IN ('unclaimed', 'claimed', 'completed', 'failed', 'trashed')),
                 ADD COLUMN progress double precision CHECK (progress BETWEEN 0 AND 1),
+                ADD COLUMN details json,
                 ADD COLUMN result json,
                 ADD COLUMN error text;
             UPDATE flows SET available_at = created_at;
+            ALTER TABLE flows ALTER COLUMN available_at SET DEFAULT clock_timestamp(),
+                ALTER COLUMN available_at SET NOT NULL;
             -- Nothing ever stored 'abandoned': an abandoned flow is unclaimed again.
             ALTER TABLE flows DROP CONSTRAINT flows_state_check;
             ALTER TABLE flows ADD CONSTRAINT flows_state_check
                 CHECK (state IN ('unclaimed', 'claimed', 'completed', 'failed', 'trashed'));
             ALTER TABLE flows ADD CONSTRAINT flows_claimed_holds_a_lease
-                CHECK ((state = 'claimed') = (holder IS NOT NULL AND lease_token IS NOT NULL AND lease_expires_at IS NOT NULL));
+                CHECK ((state = 'claimed') = (holder IS NOT NULL AND lease_token IS NOT NULL AND lease_expires_at IS NOT NULL
+                                              AND lease_us IS NOT NULL));
             -- A claim reads these two in order, however many flows are in final states.
             CREATE INDEX flows_claimable ON flows (priority, available_at, id) WHERE state = 'unclaimed';
             CREATE INDEX flows_leases ON flows (lease_expires_at, id) WHERE state = 'claimed';

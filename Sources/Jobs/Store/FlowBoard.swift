@@ -25,19 +25,26 @@ public struct FlowBoard: Sendable {
     /// never get the same flow (`FOR UPDATE SKIP LOCKED`); each claimed flow has a new token.
     public func claim(worker: String, flowNames: [String]?, limit: Int, lease: Duration) throws -> [ClaimedFlow] {
         try pool.withTransaction { tx in
-            var claimed: [ClaimedFlow] = []
-            for candidates in FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock) {
-                let remaining = limit - claimed.count
-                guard remaining > 0 else { break }
-                for row in try tx.query(candidates).prefix(remaining) {
-                    var value = try FlowLeasesTable.decode(row)
-                    let now = try row.decode(Timestamp.self, column: "now")
-                    let event = FlowLease.Event.claim(worker: worker, token: .random(), now: now, lease: lease)
-                    guard case .store(let next) = value.handle(event) else { continue }
-                    var flow = try FlowsTable.decode(row)
-                    flow.state = next.state
-                    claimed.append(ClaimedFlow(flow: flow, lease: next))
+            // Leases that ran out go back on the board (or fail, when too many have), so that
+            // what is offered next is in one order: priority, availability, age.
+            var swept: [(id: Int64, lease: FlowLease)] = []
+            for row in try tx.query(FlowLeasesTable.expiredForUpdate(limit: limit, clock: clock)) {
+                var value = try FlowLeasesTable.decode(row)
+                if case .store(let next) = value.handle(.expire(now: try row.decode(Timestamp.self, column: "now"))) {
+                    swept.append((try row.decode(Int64.self, column: "id"), next))
                 }
+            }
+            if !swept.isEmpty { try tx.execute(FlowLeasesTable.leaseUpdateMany(swept)) }
+
+            var claimed: [ClaimedFlow] = []
+            for row in try tx.query(FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock)) {
+                var value = try FlowLeasesTable.decode(row)
+                let now = try row.decode(Timestamp.self, column: "now")
+                let event = FlowLease.Event.claim(worker: worker, token: .random(), now: now, lease: lease)
+                guard case .store(let next) = value.handle(event), next.state == .claimed else { continue }
+                var flow = try FlowsTable.decode(row)
+                flow.state = next.state
+                claimed.append(ClaimedFlow(flow: flow, lease: next))
             }
             guard !claimed.isEmpty else { return [] }
             try tx.execute(FlowLeasesTable.leaseUpdateMany(claimed.map { ($0.flow.id, $0.lease) }))
@@ -58,14 +65,49 @@ public struct FlowBoard: Sendable {
         try pool.withTransaction { tx in try act(on: id, event, in: tx) }
     }
 
-    /// Completes many flows in one transaction, each as its own ``act(on:_:)`` would, in order:
-    /// one refusal does not stop the others.
+    /// Completes many flows in one transaction, each as its own ``act(on:_:)`` would, in the
+    /// order given: one refusal does not stop the others. The flows are locked in id order first,
+    /// so two batches over the same flows cannot deadlock, and written in one statement.
     public func completeMany(_ completions: [(id: Int64, token: LeaseToken, result: JSONValue)]) throws -> [VerbOutcome] {
         try pool.withTransaction { tx in
-            try completions.map { completion in
-                try act(on: completion.id, { _ in .complete(completion.token, result: completion.result) }, in: tx)
+            var current: [Int64: (flow: Flow, lease: FlowLease)] = [:]
+            for row in try tx.query(FlowLeasesTable.leasesForUpdate(ids: completions.map(\.id), clock: clock)) {
+                let flow = try FlowsTable.decode(row)
+                current[flow.id] = (flow, try FlowLeasesTable.decode(row))
             }
+            var changed: Set<Int64> = []
+            let outcomes: [VerbOutcome] = completions.map { completion in
+                guard var entry = current[completion.id] else { return .unknownFlow }
+                switch entry.lease.handle(.complete(completion.token, result: completion.result)) {
+                case .store(let next):
+                    entry.lease = next
+                    entry.flow.state = next.state
+                    current[completion.id] = entry
+                    changed.insert(completion.id)
+                    return .done(entry.flow, next)
+                case .repeated, .nothing:
+                    return Self.answer(entry.flow, entry.lease, repeated: true)
+                case .refuse(let refusal):
+                    return .refused(refusal)
+                }
+            }
+            if !changed.isEmpty {
+                try tx.execute(FlowLeasesTable.leaseUpdateMany(changed.sorted().map { ($0, current[$0]!.lease) }))
+            }
+            return outcomes
         }
+    }
+
+    /// The answer to a verb: the flow as it stands; for a repeat, as the call it repeats left it
+    /// (its state then, and no holder, since that call ended the lease).
+    static func answer(_ flow: Flow, _ lease: FlowLease, repeated: Bool) -> VerbOutcome {
+        guard repeated, let outcome = lease.lastOutcome else { return .done(flow, lease) }
+        var flow = flow
+        var lease = lease
+        flow.state = outcome
+        lease.state = outcome
+        lease.holder = nil
+        return .done(flow, lease)
     }
 
     private func act(on id: Int64, _ event: (Timestamp) -> FlowLease.Event, in tx: PostgresConnection) throws -> VerbOutcome {
@@ -77,12 +119,12 @@ public struct FlowBoard: Sendable {
             try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, next)]))
             lease = next
             flow.state = next.state
+            return .done(flow, lease)
         case .repeated, .nothing:
-            break
+            return Self.answer(flow, lease, repeated: true)
         case .refuse(let refusal):
             return .refused(refusal)
         }
-        return .done(flow, lease)
     }
 
     /// Which flows to list; nil fields do not filter.

@@ -11,7 +11,7 @@ enum FlowLeasesTable {
     /// A flow's columns and its lease's: what a claim, a verb or a look reads, in one row.
     static let flowAndLease: SQL = """
         \(FlowsTable.columns), attempt, max_attempts, retry_delay_us, available_at, holder, lease_token,
-        lease_expires_at, last_verb, last_token, progress, result, error
+        lease_expires_at, lease_us, last_verb, last_token, last_outcome, progress, details, result, error
         """
 
     static func decode(_ row: PostgresRow) throws -> FlowLease {
@@ -23,8 +23,11 @@ enum FlowLeasesTable {
         if let token = try row.decode(String?.self, column: "lease_token") {
             lease.holder = FlowLease.Holder(
                 worker: try row.decode(String.self, column: "holder"), token: LeaseToken(token),
-                expiresAt: try row.decode(Timestamp.self, column: "lease_expires_at"))
+                expiresAt: try row.decode(Timestamp.self, column: "lease_expires_at"),
+                lease: .microseconds(try row.decode(Int64.self, column: "lease_us")))
         }
+        lease.lastOutcome = try row.decode(FlowState?.self, column: "last_outcome")
+        lease.details = try row.decode(JSONValue?.self, column: "details")
         if let verb = try row.decode(FlowLease.Verb?.self, column: "last_verb") {
             lease.lastCall = (verb, LeaseToken(try row.decode(String.self, column: "last_token")))
         }
@@ -34,23 +37,41 @@ enum FlowLeasesTable {
         return lease
     }
 
-    /// Flows a claim may take now, locked, skipping any another claim has locked: first leases
-    /// that ran out (their holders are gone), then unclaimed ones by priority, availability and
-    /// age, each an index scan that stops at `limit`.
-    static func claimCandidates(names: [String]?, limit: Int, clock: JobClock) -> [SQL] {
-        let offered: SQL = "(\(names)::text[] IS NULL OR flow_name = ANY(\(names)::text[]))"
-        return [
-            """
-            SELECT \(flowAndLease), \(clock.sqlNow) AS now FROM flows
-            WHERE state = 'claimed' AND lease_expires_at <= \(clock.sqlNow) AND \(offered)
-            ORDER BY lease_expires_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            """,
-            """
-            SELECT \(flowAndLease), \(clock.sqlNow) AS now FROM flows
-            WHERE state = 'unclaimed' AND available_at <= \(clock.sqlNow) AND \(offered)
-            ORDER BY priority, available_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
-            """,
-        ]
+    // "Now" is read once per statement, in a CTE the conditions read through sub-selects, which
+    // PostgreSQL evaluates before the scan: so it bounds the index scans (a bare
+    // `clock_timestamp()` is volatile and would be checked row by row), and every row of one
+    // statement is judged at the same instant.
+
+    /// Claimed flows whose lease has run out, locked (skipping any another claim has locked),
+    /// oldest expiry first: a claim sweeps them back to the board (or fails them) first.
+    static func expiredForUpdate(limit: Int, clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT \(flowAndLease), (SELECT now FROM clock) AS now FROM flows
+        WHERE state = 'claimed' AND lease_expires_at <= (SELECT now FROM clock)
+        ORDER BY lease_expires_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+        """
+    }
+
+    /// Flows a claim may take now, locked, skipping any another claim has locked: unclaimed ones
+    /// by priority, availability and age, one scan of `flows_claimable` that stops at `limit`.
+    static func claimCandidates(names: [String]?, limit: Int, clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT \(flowAndLease), (SELECT now FROM clock) AS now FROM flows
+        WHERE state = 'unclaimed' AND available_at <= (SELECT now FROM clock)
+          AND (\(names)::text[] IS NULL OR flow_name = ANY(\(names)::text[]))
+        ORDER BY priority, available_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+        """
+    }
+
+    /// Flows `ids`, locked in id order (so that two batches over the same flows cannot deadlock),
+    /// with the judging time.
+    static func leasesForUpdate(ids: [Int64], clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT \(flowAndLease), (SELECT now FROM clock) AS now FROM flows WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
+        """
     }
 
     static func flowAndLeaseSelect(id: Int64) -> SQL {
@@ -68,15 +89,17 @@ enum FlowLeasesTable {
         let values = leases.map(\.lease)
         return """
             UPDATE flows SET state = v.state, attempt = v.attempt, available_at = v.available_at, holder = v.holder,
-                lease_token = v.lease_token, lease_expires_at = v.lease_expires_at, last_verb = v.last_verb,
-                last_token = v.last_token, progress = v.progress, result = v.result, error = v.error
+                lease_token = v.lease_token, lease_expires_at = v.lease_expires_at, lease_us = v.lease_us,
+                last_verb = v.last_verb, last_token = v.last_token, last_outcome = v.last_outcome, progress = v.progress,
+                details = v.details, result = v.result, error = v.error
             FROM unnest(\(ids), \(values.map(\.state.rawValue)), \(values.map { Int32($0.attempt) }),
                         \(values.map(\.availableAt)), \(values.map { $0.holder?.worker }), \(values.map { $0.holder?.token.text }),
-                        \(values.map { $0.holder?.expiresAt }), \(values.map { $0.lastCall?.verb.rawValue }),
-                        \(values.map { $0.lastCall?.token.text }), \(values.map(\.progress)), \(values.map(\.result)),
-                        \(values.map(\.error)))
-                AS v(id, state, attempt, available_at, holder, lease_token, lease_expires_at, last_verb, last_token,
-                     progress, result, error)
+                        \(values.map { $0.holder?.expiresAt }), \(values.map { $0.holder?.lease.microseconds }),
+                        \(values.map { $0.lastCall?.verb.rawValue }), \(values.map { $0.lastCall?.token.text }),
+                        \(values.map { $0.lastOutcome?.rawValue }), \(values.map(\.progress)), \(values.map(\.details)),
+                        \(values.map(\.result)), \(values.map(\.error)))
+                AS v(id, state, attempt, available_at, holder, lease_token, lease_expires_at, lease_us, last_verb, last_token,
+                     last_outcome, progress, details, result, error)
             WHERE flows.id = v.id
             """
     }

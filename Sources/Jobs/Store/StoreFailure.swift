@@ -23,6 +23,9 @@ public enum StoreFailure: Sendable, Equatable {
             self = .unavailable(reason: "no database connection could be had in time: the database is slow or unreachable, or the service is busy")
         case .poolClosed:
             self = .unavailable(reason: "the service is shutting down")
+        // A deadlock or a serialization failure: a concurrent change won; the same call may succeed.
+        case .server where error.sqlState == "40P01" || error.sqlState == "40001":
+            self = .unavailable(reason: "a concurrent change to the same data conflicted with this one")
         // statement_timeout: the database is too busy, or a lock is held, for now.
         case .server where error.isQueryCanceled:
             self = .unavailable(reason: "the database did not finish in time (its statement timeout); it is busy or the data is locked")
