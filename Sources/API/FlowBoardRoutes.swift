@@ -6,6 +6,7 @@ import JSON
 /// The workers' side of the flow board: claim flows, then report on each with its lease token.
 struct FlowBoardRoutes {
     let board: FlowBoard
+    let metrics: ServiceMetrics
 
     static let longestLease: Duration = .seconds(3600)
     static let mostPerCall = 1000
@@ -22,10 +23,11 @@ struct FlowBoardRoutes {
     /// `{"worker", "flow_names"?, "limit"?, "lease"?}` → `{"flows": [flow + lease, with its token]}`.
     func claim(_ request: HTTPRequest) throws -> HTTPResponse {
         let fields = try BodyFields(try request.jsonObjectBody(), known: ["worker", "flow_names", "limit", "lease"])
-        let claimed = try board.claim(
+        let (claimed, expired) = try board.claimReporting(
             worker: try fields.requiredString("worker"), flowNames: try fields.stringList("flow_names", maximumCount: 100),
             limit: try fields.integer("limit", fallback: 1, range: 1...Self.mostPerCall),
             lease: try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease))
+        metrics.recordClaim(claimed: claimed.count, leasesExpired: expired)
         return .json(["flows": .array(claimed.map { .object(Self.describe($0.flow, $0.lease, showingToken: true)) })])
     }
 
@@ -64,7 +66,11 @@ struct FlowBoardRoutes {
         default:
             throw HTTPError(.notFound, "no such verb \(verb)")
         }
-        switch try board.act(on: id, event) {
+        let (outcome, changed) = try board.actReporting(on: id, event)
+        if verb == "fail", changed, case .done(let flow, _) = outcome {
+            metrics.recordFlowFailure(retried: flow.state == .unclaimed)
+        }
+        switch outcome {
         case .done(let flow, let lease):
             return .json(.object(Self.describe(flow, lease, showingToken: verb == "heartbeat")))
         case .refused(let refusal):

@@ -35,7 +35,7 @@ public enum KairosAPI {
             handlers: handlers, share: share
         ).add(to: &router)
         FlowRoutes(board: board).add(to: &router)
-        FlowBoardRoutes(board: FlowBoard(pool: database, clock: clock)).add(to: &router)
+        FlowBoardRoutes(board: FlowBoard(pool: database, clock: clock), metrics: metrics).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters, share: share).add(to: &router)
         MetricsRoutes(metrics: metrics, pool: database, board: board, store: store, health: health).add(to: &router)
         SpecRoutes(specification: specification).add(to: &router)

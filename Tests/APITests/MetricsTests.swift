@@ -55,7 +55,30 @@ import Testing
             #expect(text.contains("kairos_jobs_skipped_total 0"))
             #expect(text.contains("kairos_flows_posted_total 2"))
             #expect(text.contains("kairos_scheduler_lag_seconds 2\n"))
-            #expect(text.contains(#"kairos_flows{state="unclaimed"} 2"#), "\(text)")
+            #expect(text.contains(#"kairos_flows{state="unclaimed",flow_name="f"} 2"#), "\(text)")
+        }
+    }
+
+    @Test func theBoardsClaimsExpiriesRetriesAndFailuresAreCounted() async throws {
+        let metrics = ServiceMetrics()
+        try await APIFixture.with(metrics: metrics) { api throws in
+            let ids = try FlowBoardRoutesTests.post(api, count: 3)
+            try api.pool.withConnection { _ = try $0.execute("UPDATE flows SET max_attempts = 2 WHERE id = \(ids[0])") }
+            let claimed = try #require(try api.call("POST", "/api/v1/flows/claim", json: ["worker": "w", "limit": 3, "lease": "30s"]).json["flows"]?.arrayValue)
+            func token(_ index: Int) -> JSONValue { claimed[index]["lease_token"] ?? .null }
+            #expect(try api.call("POST", "/api/v1/flows/\(ids[0])/fail", json: ["lease_token": token(0), "error": "busy"]).json["state"] == "unclaimed")
+            let final: JSONValue = ["lease_token": token(1), "error": "broken", "retry": false]
+            #expect(try api.call("POST", "/api/v1/flows/\(ids[1])/fail", json: final).json["state"] == "failed")
+            _ = try api.call("POST", "/api/v1/flows/\(ids[1])/fail", json: final)  // a repeat counts nothing
+            // The third flow's worker is lost: 31 s on, a claim finds its lease run out.
+            api.clock.now = api.clock.now + 31_000_000
+            _ = try api.call("POST", "/api/v1/flows/claim", json: ["worker": "w2"])
+            let text = try api.call("GET", "/metrics").text
+            #expect(text.contains("kairos_flows_claimed_total 4\n"), "\(text)")
+            #expect(text.contains("kairos_flow_leases_expired_total 1\n"))
+            #expect(text.contains("kairos_flow_retries_total 1\n"))
+            #expect(text.contains("kairos_flows_failed_total 1\n"))
+            #expect(text.contains(#"kairos_flows{state="failed",flow_name="resize"} 1"#))
         }
     }
 

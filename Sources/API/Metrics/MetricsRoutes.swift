@@ -16,7 +16,7 @@ struct MetricsRoutes {
     /// What the database said at scrape time; nil fields when it could not say.
     struct DatabaseFacts {
         var isUp = false
-        var flowsByState: [(String, Int)]?
+        var flowsByState: [(state: String, flowName: String, count: Int)]?
         /// Seconds the oldest due job has waited; grows while firing is stuck.
         var overdueSeconds: Double?
     }
@@ -39,7 +39,7 @@ struct MetricsRoutes {
         var facts = DatabaseFacts()
         if case .unavailable = health.check() {} else { facts.isUp = true }
         guard facts.isUp else { return facts }
-        facts.flowsByState = try? board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.count) }
+        facts.flowsByState = try? board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.flowName, $0.count) }
         if facts.flowsByState != nil {
             facts.overdueSeconds = (try? store.overdue(timeout: .seconds(2))).map { Double($0) / 1_000_000 }
         }
@@ -74,6 +74,10 @@ struct MetricsRoutes {
             ("kairos_jobs_failed_total", state.failed, "Firings whose handler failed (each left a failed-job record)."),
             ("kairos_jobs_skipped_total", state.skipped, "Firings not carried out because the job had already fired at that scheduled time."),
             ("kairos_flows_posted_total", state.flowsPosted, "Flows this process's firings posted."),
+            ("kairos_flows_claimed_total", state.flowsClaimed, "Flows workers claimed through this process."),
+            ("kairos_flow_leases_expired_total", state.leasesExpired, "Leases that ran out (their workers lost), as claims through this process found them."),
+            ("kairos_flow_retries_total", state.flowRetries, "Failures workers reported that put the flow back on the board to be retried."),
+            ("kairos_flows_failed_total", state.flowsFailed, "Failures workers reported that were final."),
         ] {
             out.family(name, type: "counter", help: help)
             out.sample(name, [], Double(value))
@@ -90,8 +94,10 @@ struct MetricsRoutes {
         out.sample("kairos_db_up", [], database.isUp ? 1 : 0)
 
         if let flowsByState {
-            out.family("kairos_flows", type: "gauge", help: "Flows on the board, by state.")
-            for (flowState, count) in flowsByState { out.sample("kairos_flows", [("state", flowState)], Double(count)) }
+            out.family("kairos_flows", type: "gauge", help: "Flows on the board, by state and flow name.")
+            for entry in flowsByState {
+                out.sample("kairos_flows", [("state", entry.state), ("flow_name", entry.flowName)], Double(entry.count))
+            }
         }
         let pool = self.pool.statistics
         out.family("kairos_db_pool_connections", type: "gauge", help: "Database connections in the pool, by state.")

@@ -54,6 +54,10 @@ public final class ServiceMetrics: Sendable {
         var batchFailures = 0
         /// When the scheduler last looked at the database successfully, in Unix seconds.
         var lastSuccessfulBatch: Double?
+        var flowsClaimed = 0
+        var leasesExpired = 0
+        var flowRetries = 0
+        var flowsFailed = 0
     }
 
     static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
@@ -89,6 +93,21 @@ public final class ServiceMetrics: Sendable {
             state.skipped += report.skipped
             state.flowsPosted += report.flowsPosted
             if let latest = report.lateness.max() { state.schedulerLag = Double(latest) / 1_000_000 }
+        }
+    }
+
+    /// Counts one claim: the flows it handed out, and the run-out leases it swept back first.
+    public func recordClaim(claimed: Int, leasesExpired: Int) {
+        state.withLock { state in
+            state.flowsClaimed += claimed
+            state.leasesExpired += leasesExpired
+        }
+    }
+
+    /// Counts a failure a worker reported: retried (back on the board), or final.
+    public func recordFlowFailure(retried: Bool) {
+        state.withLock { state in
+            if retried { state.flowRetries += 1 } else { state.flowsFailed += 1 }
         }
     }
 

@@ -24,6 +24,13 @@ public struct FlowBoard: Sendable {
     /// over from holders whose lease ran out first, then unclaimed ones by priority. Two claims
     /// never get the same flow (`FOR UPDATE SKIP LOCKED`); each claimed flow has a new token.
     public func claim(worker: String, flowNames: [String]?, limit: Int, lease: Duration) throws -> [ClaimedFlow] {
+        try claimReporting(worker: worker, flowNames: flowNames, limit: limit, lease: lease).flows
+    }
+
+    /// ``claim(worker:flowNames:limit:lease:)``, with how many run-out leases it swept back first.
+    public func claimReporting(
+        worker: String, flowNames: [String]?, limit: Int, lease: Duration
+    ) throws -> (flows: [ClaimedFlow], leasesExpired: Int) {
         try pool.withTransaction { tx in
             // Leases that ran out go back on the board (or fail, when too many have), so that
             // what is offered next is in one order: priority, availability, age.
@@ -46,9 +53,9 @@ public struct FlowBoard: Sendable {
                 flow.state = next.state
                 claimed.append(ClaimedFlow(flow: flow, lease: next))
             }
-            guard !claimed.isEmpty else { return [] }
+            guard !claimed.isEmpty else { return ([], swept.count) }
             try tx.execute(FlowLeasesTable.leaseUpdateMany(claimed.map { ($0.flow.id, $0.lease) }))
-            return claimed
+            return (claimed, swept.count)
         }
     }
 
@@ -62,6 +69,11 @@ public struct FlowBoard: Sendable {
 
     /// Applies the verb `event` makes at the judging time to flow `id`'s lease, and stores it.
     public func act(on id: Int64, _ event: (Timestamp) -> FlowLease.Event) throws -> VerbOutcome {
+        try actReporting(on: id, event).outcome
+    }
+
+    /// ``act(on:_:)``, saying whether the call changed the flow (false for a repeat or a refusal).
+    public func actReporting(on id: Int64, _ event: (Timestamp) -> FlowLease.Event) throws -> (outcome: VerbOutcome, changed: Bool) {
         try pool.withTransaction { tx in try act(on: id, event, in: tx) }
     }
 
@@ -110,8 +122,10 @@ public struct FlowBoard: Sendable {
         return .done(flow, lease)
     }
 
-    private func act(on id: Int64, _ event: (Timestamp) -> FlowLease.Event, in tx: PostgresConnection) throws -> VerbOutcome {
-        guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return .unknownFlow }
+    private func act(
+        on id: Int64, _ event: (Timestamp) -> FlowLease.Event, in tx: PostgresConnection
+    ) throws -> (outcome: VerbOutcome, changed: Bool) {
+        guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return (.unknownFlow, false) }
         var lease = try FlowLeasesTable.decode(row)
         var flow = try FlowsTable.decode(row)
         switch lease.handle(event(try row.decode(Timestamp.self, column: "now"))) {
@@ -119,11 +133,11 @@ public struct FlowBoard: Sendable {
             try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, next)]))
             lease = next
             flow.state = next.state
-            return .done(flow, lease)
+            return (.done(flow, lease), true)
         case .repeated, .nothing:
-            return Self.answer(flow, lease, repeated: true)
+            return (Self.answer(flow, lease, repeated: true), false)
         case .refuse(let refusal):
-            return .refused(refusal)
+            return (.refused(refusal), false)
         }
     }
 
@@ -176,10 +190,11 @@ public struct FlowBoard: Sendable {
     }
 
     /// How many flows are in each state that has any, waiting at most `timeout` for a connection.
-    public func countsByState(timeout: Duration) throws -> [(state: FlowState, count: Int)] {
+    /// How many flows are in each state and of each name that has any, waiting at most `timeout` for a connection.
+    public func countsByState(timeout: Duration) throws -> [(state: FlowState, flowName: String, count: Int)] {
         try pool.withConnection(timeout: timeout) { connection in
             try connection.query(FlowsTable.flowCountByState).map {
-                (try $0.decode(FlowState.self, column: "state"), try $0.decode(Int.self, column: "n"))
+                (try $0.decode(FlowState.self, column: "state"), try $0.decode(String.self, column: "flow_name"), try $0.decode(Int.self, column: "n"))
             }
         }
     }

@@ -63,7 +63,7 @@ enum FlowsTable {
         "SELECT \(columns) FROM flows WHERE id = \(id)"
     }
 
-    static let flowCountByState: SQL = "SELECT state, count(*)::bigint AS n FROM flows GROUP BY state ORDER BY state"
+    static let flowCountByState: SQL = "SELECT state, flow_name, count(*)::bigint AS n FROM flows GROUP BY state, flow_name ORDER BY state, flow_name"
 }
 
 /// Flow rows as column arrays, for one multi-row insert through `unnest`.
