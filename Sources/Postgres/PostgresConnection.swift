@@ -427,11 +427,7 @@ public final class PostgresConnection: @unchecked Sendable {
             return String(cString: value)
         }
         let sqlState = field("C")
-        let interrupted = abandoned.load(ordering: .acquiring)
-        let message =
-            interrupted
-            ? "the statement was interrupted: the connection was closed while it ran"
-            : field("M") ?? Self.errorText(PQresultErrorMessage(result))
+        let message = interruption ?? field("M") ?? Self.errorText(PQresultErrorMessage(result))
         let lost = !isConnected || sqlState.map(SQLState.meansConnectionLost) == true
         var error = PostgresError(kind: lost ? .connectionLost : .server, message: message, sqlState: sqlState)
         error.detail = field("D")
@@ -444,9 +440,14 @@ public final class PostgresConnection: @unchecked Sendable {
         return error
     }
 
+    /// Once this side closed the connection, every failure it causes is that, not libpq's
+    /// "server closed the connection unexpectedly".
+    private var interruption: String? {
+        abandoned.load(ordering: .acquiring) ? "the statement was interrupted: the connection was closed while it ran" : nil
+    }
+
     private func lostOrFailed(message: String, sql: String) -> PostgresError {
-        let interrupted = abandoned.load(ordering: .acquiring)
-        let message = interrupted ? "the statement was interrupted: the connection was closed while it ran" : message
+        let message = interruption ?? message
         var error = PostgresError(kind: isConnected ? .server : .connectionLost, message: message)
         error.sql = sql
         return error

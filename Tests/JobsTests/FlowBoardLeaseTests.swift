@@ -22,6 +22,14 @@ import Testing
         }
     }
 
+    /// The flow and lease of a verb that must have been done; fails the test otherwise.
+    static func done(_ outcome: FlowBoard.VerbOutcome, _ what: String) throws -> (Flow, FlowLease) {
+        guard case .done(let flow, let lease) = outcome else {
+            throw TestDatabaseError("\(what) was not done: \(outcome)")
+        }
+        return (flow, lease)
+    }
+
     static func board(_ db: JobsFixture) -> FlowBoard {
         FlowBoard(pool: db.pool, clock: .test { db.clock.now })
     }
@@ -92,15 +100,9 @@ import Testing
             #expect(try board.act(on: id) { _ in .complete(LeaseToken("forged"), result: 1) } == .refused(.staleToken))
             #expect(try board.act(on: 999_999) { _ in .complete(token, result: 1) } == .unknownFlow)
             db.clock.now = t(10)
-            guard case .done(_, let beat) = try board.act(on: id, { now in .heartbeat(token, now: now, lease: .seconds(60), progress: 0.5) }) else {
-                Issue.record("the heartbeat was refused")
-                return
-            }
+            let (_, beat) = try Self.done(try board.act(on: id, { now in .heartbeat(token, now: now, lease: .seconds(60), progress: 0.5) }), "the heartbeat")
             #expect(beat.holder?.expiresAt == t(70) && beat.progress == 0.5)
-            guard case .done(let flow, let done) = try board.act(on: id, { _ in .complete(token, result: ["rows": 42]) }) else {
-                Issue.record("the completion was refused")
-                return
-            }
+            let (flow, done) = try Self.done(try board.act(on: id, { _ in .complete(token, result: ["rows": 42]) }), "the completion")
             #expect(flow.state == .completed && done.result == ["rows": 42] && done.holder == nil)
             // The worker lost the answer and asks again: the same answer, and nothing changes.
             #expect(try board.act(on: id) { _ in .complete(token, result: ["rows": 0]) } == .done(flow, done))
@@ -124,10 +126,7 @@ import Testing
             let old = try #require(first.lease.holder?.token)
             #expect(try board.act(on: id) { _ in .complete(old, result: "stale") } == .refused(.staleToken))
             let current = try #require(second.lease.holder?.token)
-            guard case .done(let flow, _) = try board.act(on: id, { _ in .complete(current, result: "fresh") }) else {
-                Issue.record("the new holder's completion was refused")
-                return
-            }
+            let (flow, _) = try Self.done(try board.act(on: id, { _ in .complete(current, result: "fresh") }), "the new holder's completion")
             #expect(flow.state == .completed)
         }
     }
@@ -157,10 +156,8 @@ import Testing
                 (second.flow.id, second.lease.holder!.token, "b"), (first.flow.id, first.lease.holder!.token, "a"),
                 (second.flow.id, second.lease.holder!.token, "b again"),
             ])
-            guard case .done(_, let secondDone) = outcomes[0], case .done(_, let again) = outcomes[2] else {
-                Issue.record("\(outcomes)")
-                return
-            }
+            let (_, secondDone) = try Self.done(outcomes[0], "the first completion")
+            let (_, again) = try Self.done(outcomes[2], "its repeat")
             #expect(secondDone.result == "b" && again.result == "b")
             #expect(try db.count("SELECT count(*) FROM flows WHERE state = 'completed'") == 2)
         }
@@ -175,10 +172,7 @@ import Testing
             let token = try #require(try board.claim(worker: "a", flowNames: nil, limit: 1, lease: .seconds(30)).first?.lease.holder?.token)
             _ = try board.act(on: id) { now in .fail(token, error: "x", retry: true, now: now, jitter: 0) }
             _ = try #require(try board.claim(worker: "b", flowNames: nil, limit: 1, lease: .seconds(30)).first)
-            guard case .done(let flow, let lease) = try board.act(on: id, { now in .fail(token, error: "x", retry: true, now: now, jitter: 0) }) else {
-                Issue.record("the repeat was refused")
-                return
-            }
+            let (flow, lease) = try Self.done(try board.act(on: id, { now in .fail(token, error: "x", retry: true, now: now, jitter: 0) }), "the repeat")
             #expect(flow.state == .unclaimed && lease.holder == nil, "\(flow.state)")
         }
     }
@@ -191,10 +185,7 @@ import Testing
             let board = Self.board(db)
             let claimed = try #require(try board.claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(30)).first)
             let token = try #require(claimed.lease.holder?.token)
-            guard case .done(let flow, let lease) = try board.act(on: id, { now in .fail(token, error: "busy", retry: true, now: now, jitter: 0) }) else {
-                Issue.record("the failure was refused")
-                return
-            }
+            let (flow, lease) = try Self.done(try board.act(on: id, { now in .fail(token, error: "busy", retry: true, now: now, jitter: 0) }), "the failure")
             #expect(flow.state == .unclaimed && lease.availableAt == t(25) && lease.error == "busy")
             db.clock.now = t(24)
             #expect(try board.claim(worker: "w", flowNames: nil, limit: 1, lease: .seconds(30)).isEmpty)

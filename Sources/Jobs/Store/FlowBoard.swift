@@ -89,19 +89,13 @@ public struct FlowBoard: Sendable {
             }
             var changed: Set<Int64> = []
             let outcomes: [VerbOutcome] = completions.map { completion in
-                guard var entry = current[completion.id] else { return .unknownFlow }
-                switch entry.lease.handle(.complete(completion.token, result: completion.result)) {
-                case .store(let next):
-                    entry.lease = next
-                    entry.flow.state = next.state
-                    current[completion.id] = entry
+                guard let entry = current[completion.id] else { return .unknownFlow }
+                let decision = Self.decide(entry.flow, entry.lease, .complete(completion.token, result: completion.result))
+                if let stored = decision.stored {
+                    current[completion.id] = stored
                     changed.insert(completion.id)
-                    return .done(entry.flow, next)
-                case .repeated, .nothing:
-                    return Self.answer(entry.flow, entry.lease, repeated: true)
-                case .refuse(let refusal):
-                    return .refused(refusal)
                 }
+                return decision.outcome
             }
             if !changed.isEmpty {
                 try tx.execute(FlowLeasesTable.leaseUpdateMany(changed.sorted().map { ($0, current[$0]!.lease) }))
@@ -110,35 +104,37 @@ public struct FlowBoard: Sendable {
         }
     }
 
-    /// The answer to a verb: the flow as it stands; for a repeat, as the call it repeats left it
-    /// (its state then, and no holder, since that call ended the lease).
-    static func answer(_ flow: Flow, _ lease: FlowLease, repeated: Bool) -> VerbOutcome {
-        guard repeated, let outcome = lease.lastOutcome else { return .done(flow, lease) }
+    /// What `event` does to a flow and its lease: the answer, and the flow and lease to store
+    /// when it changed them. A repeat is answered as the call it repeats left the flow (its state
+    /// then, and no holder, since that call ended the lease).
+    static func decide(
+        _ flow: Flow, _ lease: FlowLease, _ event: FlowLease.Event
+    ) -> (outcome: VerbOutcome, stored: (flow: Flow, lease: FlowLease)?) {
         var flow = flow
         var lease = lease
-        flow.state = outcome
-        lease.state = outcome
-        lease.holder = nil
-        return .done(flow, lease)
+        switch lease.handle(event) {
+        case .store(let next):
+            flow.state = next.state
+            return (.done(flow, next), (flow, next))
+        case .repeated, .nothing:
+            guard let outcome = lease.lastOutcome else { return (.done(flow, lease), nil) }
+            flow.state = outcome
+            lease.state = outcome
+            lease.holder = nil
+            return (.done(flow, lease), nil)
+        case .refuse(let refusal):
+            return (.refused(refusal), nil)
+        }
     }
 
     private func act(
         on id: Int64, _ event: (Timestamp) -> FlowLease.Event, in tx: PostgresConnection
     ) throws -> (outcome: VerbOutcome, changed: Bool) {
         guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return (.unknownFlow, false) }
-        var lease = try FlowLeasesTable.decode(row)
-        var flow = try FlowsTable.decode(row)
-        switch lease.handle(event(try row.decode(Timestamp.self, column: "now"))) {
-        case .store(let next):
-            try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, next)]))
-            lease = next
-            flow.state = next.state
-            return (.done(flow, lease), true)
-        case .repeated, .nothing:
-            return (Self.answer(flow, lease, repeated: true), false)
-        case .refuse(let refusal):
-            return (.refused(refusal), false)
-        }
+        let decision = Self.decide(
+            try FlowsTable.decode(row), try FlowLeasesTable.decode(row), event(try row.decode(Timestamp.self, column: "now")))
+        if let stored = decision.stored { try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, stored.lease)])) }
+        return (decision.outcome, decision.stored != nil)
     }
 
     /// Which flows to list; nil fields do not filter.
@@ -189,7 +185,6 @@ public struct FlowBoard: Sendable {
         }
     }
 
-    /// How many flows are in each state that has any, waiting at most `timeout` for a connection.
     /// How many flows are in each state and of each name that has any, waiting at most `timeout` for a connection.
     public func countsByState(timeout: Duration) throws -> [(state: FlowState, flowName: String, count: Int)] {
         try pool.withConnection(timeout: timeout) { connection in
