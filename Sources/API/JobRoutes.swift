@@ -12,7 +12,7 @@ struct JobRoutes {
     let share: ConnectionShare
 
     static let recentRuns = 10
-    static let scheduleParameters = ["job_id", "when", "periodically", "misfire_grace_time", "state"]
+    static let scheduleParameters = JobDefinition.scheduleKeys
 
     func add(to router: inout Router) {
         let jobs = KairosAPI.basePath + "/jobs"

@@ -20,6 +20,7 @@ import Testing
                 "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "misfire_grace_time": "1:00:00",
                 "next_run_time": "2026-12-01T02:00:00Z", "origin": "api",
                 "created_at": created.json["job"]!["created_at"]!, "updated_at": created.json["job"]!["updated_at"]!,
+                "priority": "normal", "max_attempts": 1, "retry_delay": "0:00:10", "overlap": "allow_all", "last_status": nil,
             ])
             let shown = try api.call("GET", "/api/v1/jobs/nightly")
             #expect(shown.status == 200)
@@ -87,7 +88,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [
+    /// Bodies that must be refused, each with its message (nil: any message).
+    static let badDefinitions: [(String, String?)] = [
         (#"{"handler": "NoSuch"}"#, "unknown handler \"NoSuch\"; use one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "periodically": "1 dya"}"#,
          "'periodically': \"1 dya\" is not a duration; try \"1 day\", \"5:00:00\", \"1h30m\" or \"90s\""),
@@ -109,7 +111,7 @@ import Testing
          "'periodically': the interval must be longer than 0 seconds"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": 7}"#, "'job_id' must be a string, not a number"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "colour": "red"}"#,
-         "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"misfire_grace_time\", \"state\""),
+         "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"misfire_grace_time\", \"state\", \"priority\", \"max_attempts\", \"retry_delay\", \"overlap\""),
         (#"{"kwargs": {}}"#, "'handler' is required; one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
         (#"[1, 2]"#, "the body must be a JSON object, not an array"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "when": "9999-12-31T23:59:59-05:00"}"#,
@@ -127,12 +129,27 @@ import Testing
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": "   "}"#,
          "'job_id' must not be blank; give it a name, or leave it out for a generated one"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "nul\u0000"}}"#, "'kwargs' for FlowScheduling: 'flow_name' must not hold U+0000"),
-    ] as [(String, String?)])
-    func badJobDefinitionsAre400WithAMessage(body: String, message: String?) async throws {
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "priority": "urgent"}"#,
+         "'priority': \"urgent\" is not a priority; use one of \"very_high\", \"high\", \"normal\", \"low\", \"very_low\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "max_attempts": 0}"#, "'max_attempts': must be a whole number from 1 to 100, not 0"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "max_attempts": 101}"#, "'max_attempts': must be a whole number from 1 to 100, not 101"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "max_attempts": 2.5}"#, "'max_attempts': must be a whole number from 1 to 100, not 2.5"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "max_attempts": true}"#, "'max_attempts' must be a string, not a boolean"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "retry_delay": "2 days"}"#,
+         "'retry_delay': 2 days, 0:00:00 is longer than the longest retry delay, 1 day, 0:00:00"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "overlap": "never"}"#,
+         "'overlap': \"never\" is not an overlap policy; use one of \"allow_all\", \"skip\", \"buffer_one\", \"cancel_other\""),
+    ]
+
+    /// One service for the whole table: a schema of its own per case would be some forty
+    /// migrated schemas at once, more than the rest of the suite's database work.
+    @Test func badJobDefinitionsAre400WithAMessage() async throws {
         try await APIFixture.with { api throws in
-            let reply = try api.call("POST", "/api/v1/jobs", body: body)
-            #expect(reply.status == 400)
-            if let message { #expect(reply.error == message) } else { #expect(reply.error != nil) }
+            for (body, message) in Self.badDefinitions {
+                let reply = try api.call("POST", "/api/v1/jobs", body: body)
+                #expect(reply.status == 400, "\(body)")
+                if let message { #expect(reply.error == message, "\(body)") } else { #expect(reply.error != nil, "\(body)") }
+            }
             // Nothing was stored.
             #expect(try api.call("GET", "/api/v1/jobs").json["jobs_count"] == 0)
         }

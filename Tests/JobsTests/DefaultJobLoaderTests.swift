@@ -66,6 +66,25 @@ import Testing
         }
     }
 
+    /// The work-policy keys sit beside the others in a file, and changing one updates the job in
+    /// place, its schedule untouched.
+    @Test func theWorkPolicyKeysLoadAndAChangeOfOneIsAnUpdate() async throws {
+        try await JobsFixture.with { db in
+            let loader = DefaultJobLoader(store: db.store)
+            let keyed = Self.nightly + "\npriority: high\nmax_attempts: 3\nretry_delay: 30s\noverlap: skip\n"
+            try withDirectory(["nightly.yaml": keyed]) { directory in
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.created])
+                let job = try #require(try db.store.job("nightly"))
+                #expect(job.policy == WorkPolicy(priority: .high, maxAttempts: 3, retryDelay: .seconds(30), overlap: .skip))
+                #expect(job.kwargs.keys.sorted() == ["flow_arguments", "flow_name"])
+            }
+            try withDirectory(["nightly.yaml": keyed.replacingOccurrences(of: "overlap: skip", with: "overlap: buffer_one")]) { directory throws in
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.updated])
+                #expect(try db.store.job("nightly")?.policy.overlap == .bufferOne)
+            }
+        }
+    }
+
     @Test func aBrokenFileIsReportedWithFileAndLineAndTheOthersLoad() async throws {
         try await JobsFixture.with { db in
             let files = [

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Postgres
 import SQLBuilding
@@ -20,6 +21,10 @@ public enum TestDatabase {
     /// A minute, not the service's 10 s: the whole suite connects at once, and a host that stalls
     /// for seconds (CI's did) must not fail tests that are correct.
     public static let connectTimeoutSeconds = 60
+
+    /// How many tests may hold a schema at once (see ``withSchema(_:)``).
+    public static let concurrentSchemas = 8
+    private static let schemaSlots = DispatchSemaphore(value: concurrentSchemas)
 
     public static var configuration: PostgresConfiguration {
         get throws {
@@ -56,7 +61,15 @@ public enum TestDatabase {
 
     /// Creates schema `t_<random>`, runs `body` with a configuration whose `search_path` is that
     /// schema, then drops it, also when `body` throws.
+    ///
+    /// At most ``concurrentSchemas`` bodies run at once; the others wait their turn first. On two
+    /// cores, the whole suite at once (some forty schemas migrated and worked on together, with
+    /// their threads and service processes) starved tests for over ten seconds, long enough
+    /// for connections to time out: the cap keeps every test's own waits meaningful.
     public static func withSchema<T>(_ body: (PostgresConfiguration) async throws -> T) async throws -> T {
+        // A nested use cannot deadlock the suite: past the wait it goes ahead anyway.
+        let admitted = try await onThread { schemaSlots.wait(timeout: .now() + 300) == .success }
+        defer { if admitted { schemaSlots.signal() } }
         let admin = try configuration
         let schema = try SQLIdentifier(validating: "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))
         try await onThread { try PostgresConnection.connect(admin).execute("CREATE SCHEMA \(schema)") }

@@ -12,6 +12,13 @@ public protocol JobHandler: Sendable {
     var slug: String { get }
     /// - Throws: ``KwargsError`` naming the key and what it should be.
     func work(from kwargs: JSONObject) throws(KwargsError) -> any JobWork
+    /// A job's `overlap` when it gives none.
+    var defaultOverlap: OverlapPolicy { get }
+}
+
+extension JobHandler {
+    /// Every firing posts, as fabric8's flow handlers did.
+    public var defaultOverlap: OverlapPolicy { .allowAll }
 }
 
 /// A job's kwargs, read: what each of its firings does, in two stages.

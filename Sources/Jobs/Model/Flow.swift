@@ -34,4 +34,7 @@ public struct Flow: Sendable, Equatable {
 /// The states a flow moves through on the flow board.
 public enum FlowState: String, Sendable, CaseIterable {
     case unclaimed, claimed, completed, failed, trashed
+
+    /// Takes no more calls: the flow's run may be settled.
+    public var isFinal: Bool { self == .completed || self == .failed || self == .trashed }
 }

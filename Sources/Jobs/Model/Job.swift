@@ -19,11 +19,14 @@ public struct Job: Sendable, Equatable {
     public var origin: JobOrigin
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    public var policy = WorkPolicy()
+    /// The status of its latest run (by scheduled time); nil before it has one.
+    public var lastStatus: RunStatus?
 
     /// The shape clients see, fabric8's: `periodically` is `false` for a one-shot, else the
     /// interval as `timedelta` prints it.
     public var json: JSONValue {
-        [
+        var object: JSONObject = [
             "job_id": .string(id),
             "handler": .string(handler),
             "kwargs": .object(kwargs),
@@ -36,6 +39,9 @@ public struct Job: Sendable, Equatable {
             "created_at": .string(createdAt.iso8601),
             "updated_at": .string(updatedAt.iso8601),
         ]
+        for (key, value) in policy.json { object[key] = value }
+        object["last_status"] = lastStatus.map { .string($0.rawValue) } ?? .null
+        return .object(object)
     }
 }
 

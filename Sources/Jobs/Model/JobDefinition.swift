@@ -20,10 +20,16 @@ public struct JobDefinition: Sendable {
     public var periodically: Period?
     public var misfireGraceTime: Period?
     public var state: JobState
+    /// `priority`, `max_attempts`, `retry_delay` and `overlap`; the handler's defaults for those not given.
+    public var policy: WorkPolicy
 
     /// The longest `job_id` accepted, in bytes.
     public static let maximumIDLength = 200
-    static let keys = ["job_id", "handler", "kwargs", "when", "periodically", "misfire_grace_time", "state"]
+    /// The keys a job has beside `handler` and `kwargs`, which the query of `POST /jobs/<handler>` may give too.
+    public static let scheduleKeys = [
+        "job_id", "when", "periodically", "misfire_grace_time", "state", "priority", "max_attempts", "retry_delay", "overlap",
+    ]
+    static let keys = ["job_id", "handler", "kwargs"] + scheduleKeys.dropFirst()
 
     /// Reads a definition from `object` (JSON body or YAML file).
     ///
@@ -88,6 +94,37 @@ public struct JobDefinition: Sendable {
             }
             return state
         } ?? .running
+        policy = try Self.policy(in: fields, defaultOverlap: handler.defaultOverlap)
+    }
+
+    private static func policy(in fields: JSONObject, defaultOverlap: OverlapPolicy) throws(JobDefinitionError) -> WorkPolicy {
+        var policy = WorkPolicy(overlap: defaultOverlap)
+        if let priority = try field("priority", in: fields, { (text) throws(SchedulingError) in
+            guard let priority = FlowPriority(rawValue: text) else {
+                throw SchedulingError("\"\(text)\" is not a priority; use one of \(FlowPriority.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            return priority
+        }) { policy.priority = priority }
+        if let attempts = try field("max_attempts", in: fields, { (text) throws(SchedulingError) in
+            guard let number = Int(text), WorkPolicy.attemptsRange.contains(number) else {
+                throw SchedulingError("must be a whole number from \(WorkPolicy.attemptsRange.lowerBound) to \(WorkPolicy.attemptsRange.upperBound), not \(text)")
+            }
+            return number
+        }) { policy.maxAttempts = attempts }
+        if let delay = try field("retry_delay", in: fields, { (text) throws(SchedulingError) in
+            let delay = try Period(parsing: text)
+            guard delay <= WorkPolicy.longestRetryDelay else {
+                throw SchedulingError("\(delay) is longer than the longest retry delay, \(WorkPolicy.longestRetryDelay)")
+            }
+            return delay
+        }) { policy.retryDelay = delay }
+        if let overlap = try field("overlap", in: fields, { (text) throws(SchedulingError) in
+            guard let overlap = OverlapPolicy(rawValue: text) else {
+                throw SchedulingError("\"\(text)\" is not an overlap policy; use one of \(OverlapPolicy.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            return overlap
+        }) { policy.overlap = overlap }
+        return policy
     }
 
     /// The latest `when` accepted: the end of the last year ISO 8601 writes with four digits.

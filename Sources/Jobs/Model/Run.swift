@@ -15,6 +15,10 @@ public struct Run: Sendable, Equatable {
     public var finishedAt: Timestamp?
     public var flowsPosted: Int
     public var error: String?
+    /// Where the work stands: it follows the flows the firing posted.
+    public var status: RunStatus
+    /// The run's flows by state, as they are now.
+    public var flows: [FlowState: Int] = [:]
 
     public var json: JSONValue {
         [
@@ -29,6 +33,8 @@ public struct Run: Sendable, Equatable {
             "finished_at": finishedAt.map { .string($0.iso8601) } ?? .null,
             "flows_posted": .int(Int64(flowsPosted)),
             "error": error.map { .string($0) } ?? .null,
+            "status": .string(status.rawValue),
+            "flows": .object(JSONObject(FlowState.allCases.map { ($0.rawValue, .int(Int64(flows[$0] ?? 0))) })),
         ]
     }
 }
@@ -40,10 +46,30 @@ public enum RunCause: String, Sendable, CaseIterable {
     case manual
 }
 
+/// Where a run's work stands. A firing that posts flows is `pending` until every flow is final,
+/// then `failed` if any failed, else `cancelled` if any was trashed, else `succeeded`; a firing
+/// that posts none is final at once.
+public enum RunStatus: String, Sendable, CaseIterable {
+    case pending, succeeded, failed, cancelled
+    /// Later than the misfire grace time allowed: not executed.
+    case missed
+    /// Not carried out: the job's overlap policy skips a firing while its previous work is not done.
+    case skipped
+    /// Held by the `buffer_one` policy until the job's previous work ends, then carried out.
+    case buffered
+
+    /// No flow of the run will change it any more.
+    public var isFinal: Bool { self != .pending && self != .buffered }
+}
+
 /// What became of a firing. (A firing whose scheduled time had already fired leaves no run of
 /// its own, as that time's run exists; it is counted in `kairos_jobs_skipped_total`.)
 public enum RunOutcome: String, Sendable, CaseIterable {
     case succeeded, failed
     /// Later than the misfire grace time allowed: not executed.
     case missed
+    /// Not carried out, by the job's overlap policy.
+    case skipped
+    /// Held by the job's overlap policy, to be carried out later (then its outcome is set).
+    case buffered
 }

@@ -18,6 +18,10 @@ struct FiringRecord: Sendable {
     var afterCommit: (@Sendable (CommittedFiring) -> Void)?
     /// How the job's schedule moves on; nil for a manual run, which leaves it as it is.
     var schedule: NextSchedule?
+    /// The overlap policy said to trash the unclaimed flows of the job's earlier runs first.
+    var cancelsPrevious = false
+    /// Set when this carries out a buffered firing: its run exists, and is updated.
+    var releasing: Int64?
 
     enum NextSchedule: Sendable {
         case next(Timestamp)
@@ -29,7 +33,18 @@ struct FiringRecord: Sendable {
     var runRow: RunRow {
         RunRow(
             jobID: job.id, scheduledFor: slot, coalescedSlots: coalescedSlots, cause: cause, outcome: outcome,
-            flowsPosted: Int64(flows.count), error: error)
+            flowsPosted: Int64(flows.count), error: error, status: status)
+    }
+
+    /// Where the run's work stands when it is recorded: pending while it has flows to wait for.
+    var status: RunStatus {
+        switch outcome {
+        case .succeeded: flows.isEmpty ? .succeeded : .pending
+        case .failed: .failed
+        case .missed: .missed
+        case .skipped: .skipped
+        case .buffered: .buffered
+        }
     }
 
     /// fabric8's failed-job record for a failed firing.
@@ -44,8 +59,11 @@ struct FiringRecord: Sendable {
 /// Turns claimed jobs into records: the misfire rules, then the handler's work. No clock (`now`
 /// is the database's, or the test's) and no database but what the work reads through `context`.
 enum FiringPlan {
-    /// A job the claim found due at `due` (its `next_run_time`), judged at `now`.
-    static func scheduled(_ job: Job, due: Timestamp, now: Timestamp, handlers: HandlerRegistry, context: FiringContext) -> FiringRecord {
+    /// A job the claim found due at `due` (its `next_run_time`), judged at `now`; `overlap` is
+    /// what its policy says of a firing now (it applies only if the slot is not missed).
+    static func scheduled(
+        _ job: Job, due: Timestamp, now: Timestamp, overlap: OverlapDecision = .fire, handlers: HandlerRegistry, context: FiringContext
+    ) -> FiringRecord {
         // Due by the claim query, so a firing always exists; a trigger that has none is finished.
         let firing = Firing.evaluate(trigger: job.trigger, due: due, grace: job.misfireGraceTime, now: now)
             ?? Firing(action: .miss, slot: due, coalescedSlots: 0, lateness: 0, nextRunTime: nil)
@@ -55,7 +73,7 @@ enum FiringPlan {
                 job: job, slot: firing.slot, coalescedSlots: firing.coalescedSlots, cause: .schedule, outcome: .missed,
                 error: nil, flows: [], schedule: schedule)
         }
-        var record = execute(job, slot: firing.slot, cause: .schedule, handlers: handlers, context: context)
+        var record = execute(job, slot: firing.slot, cause: .schedule, overlap: overlap, handlers: handlers, context: context)
         record.coalescedSlots = firing.coalescedSlots
         record.schedule = schedule
         return record
@@ -63,9 +81,24 @@ enum FiringPlan {
 
     /// Reads the job's kwargs into its work and fires it for `slot`; a handler that refuses the
     /// stored kwargs or throws makes a failed record with its error.
-    static func execute(_ job: Job, slot: Timestamp, cause: RunCause, handlers: HandlerRegistry, context: FiringContext) -> FiringRecord {
+    /// Under `overlap`, the firing may be skipped or buffered instead (the handler does not run).
+    static func execute(
+        _ job: Job, slot: Timestamp, cause: RunCause, overlap: OverlapDecision = .fire, handlers: HandlerRegistry, context: FiringContext
+    ) -> FiringRecord {
         var record = FiringRecord(
             job: job, slot: slot, coalescedSlots: 0, cause: cause, outcome: .succeeded, error: nil, flows: [], schedule: nil)
+        switch overlap {
+        case .skip:
+            record.outcome = .skipped
+            return record
+        case .buffer:
+            record.outcome = .buffered
+            return record
+        case .fireCancellingPrevious:
+            record.cancelsPrevious = true
+        case .fire:
+            break
+        }
         do {
             let work = try handlers.handler(named: job.handler).work(from: job.kwargs)
             let decision = try work.fire(record.identity, context: context)
@@ -103,7 +136,9 @@ struct UnreadableJob: Sendable {
     }
 
     var runRow: RunRow {
-        RunRow(jobID: id, scheduledFor: due, coalescedSlots: 0, cause: .schedule, outcome: .failed, flowsPosted: 0, error: error)
+        RunRow(
+            jobID: id, scheduledFor: due, coalescedSlots: 0, cause: .schedule, outcome: .failed, flowsPosted: 0, error: error,
+            status: .failed)
     }
 
     var failureRecord: FailureRecord {

@@ -38,6 +38,8 @@ public struct JobFirer: Sendable {
         /// Firings not carried out because their job had already fired at that very time (a
         /// manual run at the slot's instant, a job replaced with an overlapping schedule).
         public var skipped = 0
+        /// Firings the job's overlap policy skipped or buffered.
+        public var overlapped = 0
         public var flowsPosted = 0
         /// The judging time: the database's clock unless a test gave one.
         public var now: Timestamp?
@@ -47,7 +49,7 @@ public struct JobFirer: Sendable {
 
     /// Fires up to `limit` jobs due by the clock.
     public func fireDue(limit: Int = 500) throws -> Report {
-        var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
+        var committed = Committed()
         let report = try pool.withTransaction { tx in
             let rows = try tx.query(JobsTable.jobClaimDue(clock: clock, limit: limit))
             var report = Report(claimed: rows.count)
@@ -55,52 +57,127 @@ public struct JobFirer: Sendable {
             let now = try rows[0].decode(Timestamp.self, column: "now")
             let started = try rows[0].decode(Timestamp.self, column: "claimed_clock")
             report.now = now
-            let context = filterContext(tx)
-            var records: [FiringRecord] = []
+            var due: [(job: Job, at: Timestamp)] = []
             var unreadable: [UnreadableJob] = []
             for row in rows {
                 do {
-                    let job = try JobsTable.decode(row)
                     // The claim asked for next_run_time <= now, so it is there.
-                    let due = try row.decode(Timestamp.self, column: "next_run_time")
-                    records.append(FiringPlan.scheduled(job, due: due, now: now, handlers: handlers, context: context))
+                    due.append((try JobsTable.decode(row), try row.decode(Timestamp.self, column: "next_run_time")))
                 } catch {
                     unreadable.append(try UnreadableJob(row, error: error))
                 }
             }
-            followUps = try write(records, unreadable: unreadable, claimedAt: now, startedAt: started, on: tx, report: &report)
+            let overlaps = try overlapDecisions(for: due.map(\.job), on: tx)
+            let context = filterContext(tx)
+            let records = due.map { job, at in
+                FiringPlan.scheduled(job, due: at, now: now, overlap: overlaps[job.id] ?? .fire, handlers: handlers, context: context)
+            }
+            committed = try write(records, unreadable: unreadable, claimedAt: now, startedAt: started, on: tx, report: &report)
             return report
         }
-        submit(followUps)
+        finish(committed)
         if report.claimed > 0 {
             logger.info(
                 "batch fired",
                 metadata: [
                     "claimed": "\(report.claimed)", "succeeded": "\(report.succeeded)", "failed": "\(report.failed)",
-                    "missed": "\(report.missed)", "skipped": "\(report.skipped)", "flows": "\(report.flowsPosted)",
-                    "lateness_max_ms": "\(Double(report.lateness.max() ?? 0) / 1000)",
+                    "missed": "\(report.missed)", "skipped": "\(report.skipped)", "overlapped": "\(report.overlapped)",
+                    "flows": "\(report.flowsPosted)", "lateness_max_ms": "\(Double(report.lateness.max() ?? 0) / 1000)",
                 ])
         }
         return report
     }
 
-    /// Fires `jobID` once now, whatever its schedule, which stays as it is. Waits for a firing
-    /// of the same job under way to commit, so a job never has two executions at once.
-    /// Nil when there is no such job.
+    /// Fires `jobID` once now, whatever its schedule, which stays as it is, under its overlap
+    /// policy. Waits for a firing of the same job under way to commit, so a job never has two
+    /// executions at once. Nil when there is no such job.
     public func runNow(_ jobID: String) throws -> Run? {
-        var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
+        var committed = Committed()
         let run = try pool.withTransaction { tx -> Run? in
             guard let row = try tx.query(JobsTable.jobSelectForUpdate(id: jobID, clock: clock)).first else { return nil }
             let job = try JobsTable.decode(row)
             let now = try row.decode(Timestamp.self, column: "now")
             let started = try row.decode(Timestamp.self, column: "claimed_clock")
             var report = Report(claimed: 1)
-            let record = FiringPlan.execute(job, slot: now, cause: .manual, handlers: handlers, context: filterContext(tx))
-            followUps = try write([record], unreadable: [], claimedAt: now, startedAt: started, on: tx, report: &report)
+            let overlap = try overlapDecisions(for: [job], on: tx)[job.id] ?? .fire
+            let record = FiringPlan.execute(job, slot: now, cause: .manual, overlap: overlap, handlers: handlers, context: filterContext(tx))
+            committed = try write([record], unreadable: [], claimedAt: now, startedAt: started, on: tx, report: &report)
             return try tx.query(RunsTable.runSelect(jobID: jobID, scheduledFor: now)).first.map(RunsTable.decode)
         }
-        submit(followUps)
+        finish(committed)
         return run
+    }
+
+    /// Carries out up to `limit` firings that `buffer_one` held, whose job's previous work has
+    /// ended since: each runs its handler now for its own slot (its identity), as a firing does.
+    /// Returns how many it carried out.
+    @discardableResult
+    public func releaseBuffered(limit: Int = 100) throws -> Int {
+        var committed = Committed()
+        let released = try pool.withTransaction { tx -> Int in
+            let rows = try tx.query(RunsTable.bufferedReleasable(limit: limit, clock: clock))
+            guard !rows.isEmpty else { return 0 }
+            let now = try rows[0].decode(Timestamp.self, column: "now")
+            let started = try rows[0].decode(Timestamp.self, column: "claimed_clock")
+            let context = filterContext(tx)
+            var records: [FiringRecord] = []
+            for row in rows {
+                // A job that cannot be read stays buffered; the scheduler pauses it at its next firing.
+                guard let job = try? JobsTable.decode(row) else { continue }
+                var record = FiringPlan.execute(
+                    job, slot: try row.decode(Timestamp.self, column: "buffered_slot"), cause: .schedule, handlers: handlers, context: context)
+                record.releasing = try row.decode(Int64.self, column: "run_id")
+                records.append(record)
+            }
+            var report = Report(claimed: records.count)
+            committed = try write(records, unreadable: [], claimedAt: now, startedAt: started, on: tx, report: &report)
+            return records.count
+        }
+        finish(committed)
+        if released > 0 { logger.info("buffered firings carried out", metadata: ["count": "\(released)"]) }
+        return released
+    }
+
+    /// Settles up to `limit` pending runs whose flows have all ended: a sweep for runs whose
+    /// last flow ended in a process that died before settling it. Returns how many it settled.
+    @discardableResult
+    public func settlePendingRuns(limit: Int = 1000) throws -> Int {
+        try pool.withConnection { connection in
+            try connection.query(RunsTable.runSettleAny(limit: limit))[0].decode(Int.self, column: "n")
+        }
+    }
+
+    /// What each job's overlap policy says of a firing now; allow-all jobs are not looked up.
+    private func overlapDecisions(for jobs: [Job], on tx: PostgresConnection) throws -> [String: OverlapDecision] {
+        let policies = Dictionary(jobs.filter { $0.policy.overlap != .allowAll }.map { ($0.id, $0.policy.overlap) }, uniquingKeysWith: { a, _ in a })
+        guard !policies.isEmpty else { return [:] }
+        var decisions: [String: OverlapDecision] = [:]
+        for row in try tx.query(RunsTable.jobWorkOpen(ids: Array(policies.keys))) {
+            let id = try row.decode(String.self, column: "job_id")
+            guard let policy = policies[id] else { continue }
+            decisions[id] = OverlapDecision.decide(
+                policy, busy: try row.decode(Bool.self, column: "busy"), buffered: try row.decode(Bool.self, column: "buffered"))
+        }
+        return decisions
+    }
+
+    /// What a committed batch leaves to do: handlers' after-commit work, and runs to settle.
+    private struct Committed {
+        var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
+        /// Jobs whose earlier runs lost their unclaimed flows to `cancel_other`: settled once
+        /// the batch has committed (see ``RunsTable/runSettle(where:)``).
+        var cancelled: [String] = []
+    }
+
+    private func finish(_ committed: Committed) {
+        submit(committed.followUps)
+        guard !committed.cancelled.isEmpty else { return }
+        do {
+            try pool.withConnection { connection in _ = try connection.query(RunsTable.runSettleJobs(ids: committed.cancelled)) }
+        } catch {
+            // The scheduler's sweep settles them.
+            logger.warning("runs cancelled by a later firing not settled yet", metadata: ["error": "\(error)"])
+        }
     }
 
     /// `$filter` queries read within the firing's transaction (in a read-only savepoint), so the
@@ -116,18 +193,22 @@ public struct JobFirer: Sendable {
     private func write(
         _ records: [FiringRecord], unreadable: [UnreadableJob], claimedAt now: Timestamp, startedAt: Timestamp,
         on tx: PostgresConnection, report: inout Report
-    ) throws -> [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] {
+    ) throws -> Committed {
         // A run that already exists means this scheduled time was fired before (a job replaced
         // with an overlapping schedule): its identity is taken, so nothing is posted again.
-        let runIDs = Dictionary(
-            try tx.query(RunsTable.runRecordMany(records.map(\.runRow) + unreadable.map(\.runRow), claimedAt: now, startedAt: startedAt)).map {
+        let fresh = records.filter { $0.releasing == nil }.map(\.runRow) + unreadable.map(\.runRow)
+        var runIDs = fresh.isEmpty ? [:] : Dictionary(
+            try tx.query(RunsTable.runRecordMany(fresh, claimedAt: now, startedAt: startedAt)).map {
                 (try $0.decode(String.self, column: "job_id"), try $0.decode(Int64.self, column: "id"))
             },
             uniquingKeysWith: { first, _ in first })
+        let releases = records.compactMap { record in record.releasing.map { (id: $0, row: record.runRow) } }
+        for (record, release) in zip(records.filter { $0.releasing != nil }, releases) { runIDs[record.job.id] = release.id }
+        if !releases.isEmpty { try tx.execute(RunsTable.runReleaseMany(releases, startedAt: startedAt)) }
 
         var flows = FlowColumns()
         var failures: [FailureRecord] = []
-        var followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)] = []
+        var committed = Committed()
         for record in records {
             guard let runID = runIDs[record.job.id] else {
                 report.skipped += 1
@@ -139,7 +220,9 @@ public struct JobFirer: Sendable {
             case .succeeded: report.succeeded += 1
             case .failed: report.failed += 1
             case .missed: report.missed += 1
+            case .skipped, .buffered: report.overlapped += 1
             }
+            if record.cancelsPrevious { committed.cancelled.append(record.job.id) }
             report.lateness.append(now - record.slot)
             logger.debug(
                 "fired",
@@ -148,14 +231,14 @@ public struct JobFirer: Sendable {
                     "coalesced_slots": "\(record.coalescedSlots)", "flows": "\(record.flows.count)", "run.id": "\(runID)",
                 ])
             for (position, flow) in record.flows.enumerated() {
-                flows.append(flow, job: record.job.id, slot: record.slot, position: position)
+                flows.append(flow, job: record.job.id, slot: record.slot, position: position, policy: record.job.policy)
             }
             if let failure = record.failureRecord {
                 logger.warning("job failed", metadata: ["job.id": "\(record.job.id)", "error": "\(failure.error)"])
                 failures.append(failure)
             }
             if let afterCommit = record.afterCommit {
-                followUps.append((CommittedFiring(identity: record.identity, runID: runID), afterCommit))
+                committed.followUps.append((CommittedFiring(identity: record.identity, runID: runID), afterCommit))
             }
         }
         // Every unreadable job is paused, recorded or not: one whose slot already has a run
@@ -169,17 +252,18 @@ public struct JobFirer: Sendable {
         if !unreadable.isEmpty {
             try tx.execute(JobsTable.jobPauseMany(ids: unreadable.map(\.id)))
         }
+        // Before this batch posts its own, which are not the earlier work to cancel.
+        if !committed.cancelled.isEmpty {
+            try tx.execute(FlowsTable.flowCancelUnclaimed(jobIDs: committed.cancelled))
+        }
         // In statements of at most about 64 MiB of arguments: a batch of firings each near its
         // own byte cap must not make one parameter past PostgreSQL's 1 GB.
         for chunk in flows.chunked(maximumArgumentBytes: 64 << 20) {
-            try tx.execute(FlowsTable.flowInsertMany(chunk))
+            try tx.execute(FlowsTable.flowInsertMany(chunk, availableAt: now))
             report.flowsPosted += chunk.count
         }
         if !failures.isEmpty {
             try tx.execute(FailureRecords.failureRecordInsertMany(failures))
-        }
-        if !runIDs.isEmpty {
-            try tx.execute(RunsTable.runFinishMany(ids: Array(runIDs.values)))
         }
 
         let rescheduled = records.compactMap { record in record.schedule.map { (record.job.id, $0) } }
@@ -190,7 +274,7 @@ public struct JobFirer: Sendable {
             }
             try tx.execute(JobsTable.jobRescheduleMany(ids: rescheduled.map(\.0), nextRunTimes: next))
         }
-        return followUps
+        return committed
     }
 
     private func submit(_ followUps: [(CommittedFiring, @Sendable (CommittedFiring) -> Void)]) {

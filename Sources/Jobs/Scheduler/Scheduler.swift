@@ -22,11 +22,17 @@ public final class Scheduler: @unchecked Sendable {
         /// Short, so that firing resumes within moments of the database's return; a pool's
         /// connection attempt (a couple of seconds at most) bounds how often it is really tried.
         public var retryDelay: Duration = .milliseconds(500)
+        /// How often the loop looks for pending runs that nobody settled (see ``tidyRuns()``).
+        public var settleSweepInterval: Duration = .seconds(10)
 
-        public init(batchSize: Int = 500, maximumSleep: Duration = .seconds(30), retryDelay: Duration = .milliseconds(500)) {
+        public init(
+            batchSize: Int = 500, maximumSleep: Duration = .seconds(30), retryDelay: Duration = .milliseconds(500),
+            settleSweepInterval: Duration = .seconds(10)
+        ) {
             self.batchSize = batchSize
             self.maximumSleep = maximumSleep
             self.retryDelay = retryDelay
+            self.settleSweepInterval = settleSweepInterval
         }
     }
 
@@ -47,6 +53,8 @@ public final class Scheduler: @unchecked Sendable {
     private let logger: Logger
     private let onEvent: @Sendable (Event) -> Void
     private var listener: PostgresListener?
+    /// When the loop last swept for unsettled runs; touched only by the loop's thread.
+    private var lastSweep: ContinuousClock.Instant?
 
     private let condition = NSCondition()
     private var wakeRequested = false
@@ -125,6 +133,7 @@ public final class Scheduler: @unchecked Sendable {
                 onEvent(.batch(report))
                 // A full batch means more may be due: go again at once.
                 if report.claimed == configuration.batchSize { continue }
+                try tidyRuns()
                 // Due but nothing claimed: another scheduler holds those jobs. Give it a moment
                 // to commit rather than spin.
                 sleep = max(try timeUntilNextDue(), report.claimed == 0 ? .milliseconds(2) : .zero)
@@ -136,6 +145,17 @@ public final class Scheduler: @unchecked Sendable {
             onEvent(.sleeping(sleep))
             sleepUnlessWoken(for: sleep)
         }
+    }
+
+    /// Between bursts of firing: carries out the firings `buffer_one` held whose previous work
+    /// has ended (a run settled by a worker's last verb wakes the loop for it), and now and then
+    /// settles runs whose last flow ended in a process that died before it could settle them.
+    private func tidyRuns() throws {
+        while try firer.releaseBuffered(limit: 100) == 100 {}
+        let now = ContinuousClock.now
+        guard lastSweep.map({ now - $0 >= configuration.settleSweepInterval }) ?? true else { return }
+        lastSweep = now
+        while try firer.settlePendingRuns(limit: 1000) == 1000 {}
     }
 
     /// Time until the earliest `next_run_time` by the firer's clock, at most the maximum

@@ -129,5 +129,43 @@ public enum KairosSchema {
             CREATE INDEX flows_claimable ON flows (priority, available_at, id) WHERE state = 'unclaimed';
             CREATE INDEX flows_leases ON flows (lease_expires_at, id) WHERE state = 'claimed';
             """),
+        Migration(version: 6, name: "runs follow their flows; a job's work policy", sql: """
+            -- The job keys the board and the overlap policies read (priority 0 is very_high).
+            ALTER TABLE jobs
+                ADD COLUMN priority smallint NOT NULL DEFAULT 2 CHECK (priority BETWEEN 0 AND 4),
+                ADD COLUMN max_attempts integer NOT NULL DEFAULT 1 CHECK (max_attempts BETWEEN 1 AND 100),
+                ADD COLUMN retry_delay_us bigint NOT NULL DEFAULT 10000000 CHECK (retry_delay_us >= 0),
+                ADD COLUMN overlap text NOT NULL DEFAULT 'allow_all'
+                    CHECK (overlap IN ('allow_all', 'skip', 'buffer_one', 'cancel_other'));
+
+            -- outcome is what the firing did; status where its work stands, following its flows.
+            -- finished_at is when the status became final (NULL while pending or buffered).
+            ALTER TABLE runs DROP CONSTRAINT runs_outcome_check;
+            ALTER TABLE runs ADD CONSTRAINT runs_outcome_check
+                CHECK (outcome IN ('succeeded', 'failed', 'missed', 'skipped', 'buffered'));
+            ALTER TABLE runs ADD COLUMN status text;
+            UPDATE runs SET status = CASE outcome WHEN 'succeeded' THEN 'succeeded' ELSE outcome END;
+            UPDATE runs SET status = 'pending', finished_at = NULL
+            WHERE status = 'succeeded' AND EXISTS (
+                SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
+                                        AND f.state IN ('unclaimed', 'claimed'));
+            UPDATE runs SET status = 'failed'
+            WHERE status = 'succeeded' AND EXISTS (
+                SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for AND f.state = 'failed');
+            UPDATE runs SET status = 'cancelled'
+            WHERE status = 'succeeded' AND EXISTS (
+                SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for AND f.state = 'trashed');
+            ALTER TABLE runs ALTER COLUMN status SET NOT NULL,
+                ADD CONSTRAINT runs_status_check
+                    CHECK (status IN ('pending', 'succeeded', 'failed', 'cancelled', 'missed', 'skipped', 'buffered')),
+                ADD CONSTRAINT runs_finished_when_final
+                    CHECK ((status IN ('pending', 'buffered')) = (finished_at IS NULL));
+
+            -- Runs not final yet, for settling them and for buffered firings; and a job's
+            -- unfinished flows, for "is its previous work done?": both small, however many
+            -- runs and flows are final.
+            CREATE INDEX runs_open ON runs (job_id, scheduled_for) WHERE status IN ('pending', 'buffered');
+            CREATE INDEX flows_open ON flows (job_id, scheduled_for) WHERE state IN ('unclaimed', 'claimed');
+            """),
     ]
 }

@@ -31,7 +31,9 @@ public struct FlowBoard: Sendable {
     public func claimReporting(
         worker: String, flowNames: [String]?, limit: Int, lease: Duration
     ) throws -> (flows: [ClaimedFlow], leasesExpired: Int) {
-        try pool.withTransaction { tx in
+        var ended: [Flow] = []
+        defer { settleRuns(of: ended) }
+        return try pool.withTransaction { tx in
             // Leases that ran out go back on the board (or fail, when too many have), so that
             // what is offered next is in one order: priority, availability, age.
             var swept: [(id: Int64, lease: FlowLease)] = []
@@ -39,6 +41,11 @@ public struct FlowBoard: Sendable {
                 var value = try FlowLeasesTable.decode(row)
                 if case .store(let next) = value.handle(.expire(now: try row.decode(Timestamp.self, column: "now"))) {
                     swept.append((try row.decode(Int64.self, column: "id"), next))
+                    if next.state.isFinal {
+                        var flow = try FlowsTable.decode(row)
+                        flow.state = next.state
+                        ended.append(flow)
+                    }
                 }
             }
             if !swept.isEmpty { try tx.execute(FlowLeasesTable.leaseUpdateMany(swept)) }
@@ -74,14 +81,18 @@ public struct FlowBoard: Sendable {
 
     /// ``act(on:_:)``, saying whether the call changed the flow (false for a repeat or a refusal).
     public func actReporting(on id: Int64, _ event: (Timestamp) -> FlowLease.Event) throws -> (outcome: VerbOutcome, changed: Bool) {
-        try pool.withTransaction { tx in try act(on: id, event, in: tx) }
+        let result = try pool.withTransaction { tx in try act(on: id, event, in: tx) }
+        if result.changed, case .done(let flow, _) = result.outcome { settleRuns(of: [flow]) }
+        return result
     }
 
     /// Completes many flows in one transaction, each as its own ``act(on:_:)`` would, in the
     /// order given: one refusal does not stop the others. The flows are locked in id order first,
     /// so two batches over the same flows cannot deadlock, and written in one statement.
     public func completeMany(_ completions: [(id: Int64, token: LeaseToken, result: JSONValue)]) throws -> [VerbOutcome] {
-        try pool.withTransaction { tx in
+        var ended: [Flow] = []
+        defer { settleRuns(of: ended) }
+        return try pool.withTransaction { tx in
             var current: [Int64: (flow: Flow, lease: FlowLease)] = [:]
             for row in try tx.query(FlowLeasesTable.leasesForUpdate(ids: completions.map(\.id), clock: clock)) {
                 let flow = try FlowsTable.decode(row)
@@ -100,7 +111,20 @@ public struct FlowBoard: Sendable {
             if !changed.isEmpty {
                 try tx.execute(FlowLeasesTable.leaseUpdateMany(changed.sorted().map { ($0, current[$0]!.lease) }))
             }
+            ended = changed.map { current[$0]!.flow }
             return outcomes
+        }
+    }
+
+    /// Settles the runs of flows a committed change ended (see ``RunsTable/runSettle(where:)``),
+    /// once per run. The change stands whatever this does: should it fail, the scheduler's
+    /// sweep settles those runs.
+    private func settleRuns(of flows: [Flow]) {
+        var seen: Set<FiringIdentity> = []
+        let firings = flows.filter(\.state.isFinal).map { FiringIdentity(jobID: $0.jobID, scheduledFor: $0.scheduledFor) }.filter { seen.insert($0).inserted }
+        guard !firings.isEmpty else { return }
+        _ = try? pool.withConnection { connection in
+            try connection.query(RunsTable.runSettleFirings(jobIDs: firings.map(\.jobID), slots: firings.map(\.scheduledFor)))
         }
     }
 

@@ -31,13 +31,27 @@ enum FlowsTable {
             state: try row.decode(FlowState.self, column: "state"))
     }
 
-    /// Posts flows, many in one statement; a flow whose firing and position exist is left out.
-    static func flowInsertMany(_ flows: FlowColumns) -> SQL {
+    /// Posts flows, many in one statement, claimable from `availableAt` (the firing's judging
+    /// time); a flow whose firing and position exist is left out.
+    static func flowInsertMany(_ flows: FlowColumns, availableAt: Timestamp) -> SQL {
         """
-        INSERT INTO flows (flow_name, arguments, task_names, run_subsequent, job_id, scheduled_for, position)
-        SELECT * FROM unnest(\(flows.names), \(flows.arguments), \(flows.taskNames), \(flows.runSubsequent),
-                             \(flows.jobIDs), \(flows.slots), \(flows.positions))
+        INSERT INTO flows (flow_name, arguments, task_names, run_subsequent, job_id, scheduled_for, position,
+                           priority, max_attempts, retry_delay_us, available_at)
+        SELECT *, \(availableAt)::timestamptz FROM unnest(\(flows.names), \(flows.arguments), \(flows.taskNames), \(flows.runSubsequent),
+                             \(flows.jobIDs), \(flows.slots), \(flows.positions), \(flows.priorities), \(flows.maxAttempts),
+                             \(flows.retryDelays))
         ON CONFLICT (job_id, scheduled_for, position) DO NOTHING
+        """
+    }
+
+    /// Trashes the unclaimed flows of these jobs (`cancel_other`), locking them in id order as a
+    /// batch completion does, so the two cannot deadlock. Flows being claimed at that moment are
+    /// waited for and, claimed by then, left to their workers.
+    static func flowCancelUnclaimed(jobIDs: [String]) -> SQL {
+        """
+        UPDATE flows SET state = 'trashed', error = 'cancelled: a later firing of the job replaced this work (overlap cancel_other)'
+        WHERE id IN (SELECT id FROM flows WHERE job_id = ANY(\(jobIDs)) AND state = 'unclaimed' ORDER BY id FOR UPDATE)
+          AND state = 'unclaimed'
         """
     }
 
@@ -75,6 +89,9 @@ struct FlowColumns {
     var jobIDs: [String] = []
     var slots: [Timestamp] = []
     var positions: [Int32] = []
+    var priorities: [Int32] = []
+    var maxAttempts: [Int32] = []
+    var retryDelays: [Int64] = []
 
     var isEmpty: Bool { jobIDs.isEmpty }
     var count: Int { jobIDs.count }
@@ -108,11 +125,14 @@ struct FlowColumns {
         part.jobIDs = Array(jobIDs[range])
         part.slots = Array(slots[range])
         part.positions = Array(positions[range])
+        part.priorities = Array(priorities[range])
+        part.maxAttempts = Array(maxAttempts[range])
+        part.retryDelays = Array(retryDelays[range])
         part.argumentBytes = Array(argumentBytes[range])
         return part
     }
 
-    mutating func append(_ flow: FlowRequest, job: String, slot: Timestamp, position: Int) {
+    mutating func append(_ flow: FlowRequest, job: String, slot: Timestamp, position: Int, policy: WorkPolicy = WorkPolicy()) {
         names.append(flow.flowName)
         arguments.append(flow.arguments)
         argumentBytes.append(flow.arguments.compactByteCount)
@@ -121,5 +141,8 @@ struct FlowColumns {
         jobIDs.append(job)
         slots.append(slot)
         positions.append(Int32(position))
+        priorities.append(Int32(policy.priority.rank))
+        maxAttempts.append(Int32(policy.maxAttempts))
+        retryDelays.append(policy.retryDelay.microseconds)
     }
 }

@@ -43,7 +43,7 @@ public struct JobStore: Sendable {
     }
 
     /// Registers default jobs, each with its own outcome: a new id is created; an existing one
-    /// gets the file's handler, kwargs and grace time, and its schedule (state, next run) is
+    /// gets the file's handler, kwargs, grace time and work policy, and its schedule (state, next run) is
     /// reset only if its trigger (`when`, `periodically`) changed. One transaction and a few
     /// statements for all of them; if that fails, each is tried alone so one bad job cannot
     /// keep the others out. Ids must be distinct.
@@ -85,7 +85,8 @@ public struct JobStore: Sendable {
                         return .rescheduled
                     }
                     guard job.handler == definition.handler.name && job.kwargs == definition.kwargs
-                        && job.misfireGraceTime == definition.misfireGraceTime && job.origin == .defaultJobs
+                        && job.misfireGraceTime == definition.misfireGraceTime && job.policy == definition.policy
+                        && job.origin == .defaultJobs
                     else {
                         updates.append(definition)
                         return .updated
@@ -169,10 +170,20 @@ public struct JobStore: Sendable {
 
     // MARK: Runs
 
-    /// A page of the job's runs, newest scheduled time first, and how many there are in all.
+    /// A page of the job's runs, newest scheduled time first, each with its flows by state, and
+    /// how many runs there are in all.
     public func runs(of jobID: String, limit: Int, offset: Int) throws -> (runs: [Run], total: Int) {
         try pool.withConnection { connection in
-            let runs = try connection.query(RunsTable.runPage(jobID: jobID, limit: limit, offset: offset)).map(RunsTable.decode)
+            var runs = try connection.query(RunsTable.runPage(jobID: jobID, limit: limit, offset: offset)).map(RunsTable.decode)
+            let withFlows = runs.filter { $0.flowsPosted > 0 }.map(\.scheduledFor)
+            if !withFlows.isEmpty {
+                var counts: [Timestamp: [FlowState: Int]] = [:]
+                for row in try connection.query(RunsTable.runFlowCounts(jobID: jobID, slots: withFlows)) {
+                    counts[try row.decode(Timestamp.self, column: "scheduled_for"), default: [:]][try row.decode(FlowState.self, column: "state")] =
+                        try row.decode(Int.self, column: "n")
+                }
+                for index in runs.indices { runs[index].flows = counts[runs[index].scheduledFor] ?? [:] }
+            }
             let total = try connection.query(RunsTable.runCount(jobID: jobID))[0].decode(Int.self, column: "n")
             return (runs, total)
         }

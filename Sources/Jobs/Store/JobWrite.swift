@@ -13,6 +13,7 @@ struct JobWrite: Sendable {
     var state: JobState
     var nextRunTime: Timestamp?
     var origin: JobOrigin
+    var policy: WorkPolicy
 
     /// - Parameter now: the store's judging time (``JobClock``), never the process clock.
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past or a zero interval.
@@ -28,5 +29,6 @@ struct JobWrite: Sendable {
         // (APScheduler's rule: a start in the past does not count as missed runs).
         nextRunTime = definition.state == .running ? trigger.firstSlot(atOrAfter: now) ?? trigger.start : nil
         self.origin = origin
+        policy = definition.policy
     }
 }

@@ -6,13 +6,16 @@ import Scheduling
 
 extension JobState: PostgresTextEnum {}
 extension JobOrigin: PostgresTextEnum {}
+extension OverlapPolicy: PostgresTextEnum {}
+extension RunStatus: PostgresTextEnum {}
 
 /// The `jobs` table: its columns, its one row decoder and every statement on it. Failure
 /// records are rows of it too; their own statements are ``FailureRecords``'.
 enum JobsTable {
     static let columns: SQL = """
         job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state, next_run_time,
-        origin, created_at, updated_at
+        origin, created_at, updated_at, priority, max_attempts, retry_delay_us, overlap,
+        (SELECT status FROM runs WHERE runs.job_id = jobs.job_id ORDER BY scheduled_for DESC, id DESC LIMIT 1) AS last_status
         """
 
     /// Every change that can move a `next_run_time` sends this in its transaction, so every
@@ -24,6 +27,10 @@ enum JobsTable {
         let trigger = try row.decode(Int64?.self, column: "interval_us").map { Trigger.every(Period(microseconds: $0), from: start) }
             ?? .once(at: start)
         let kwargs = try row.decode(JSONValue.self, column: "kwargs")
+        let rank = try row.decode(Int.self, column: "priority")
+        guard let priority = FlowPriority(rank: rank) else {
+            throw PostgresError(kind: .decoding, message: "column \"priority\" holds \(rank), not a priority rank 0 to 4")
+        }
         guard let kwargs = kwargs.objectValue else {
             throw PostgresError(kind: .decoding, message: "column \"kwargs\" holds \(kwargs.kindDescription), not an object")
         }
@@ -38,7 +45,12 @@ enum JobsTable {
             nextRunTime: try row.decode(Timestamp?.self, column: "next_run_time"),
             origin: try row.decode(JobOrigin.self, column: "origin"),
             createdAt: try row.decode(Timestamp.self, column: "created_at"),
-            updatedAt: try row.decode(Timestamp.self, column: "updated_at"))
+            updatedAt: try row.decode(Timestamp.self, column: "updated_at"),
+            policy: WorkPolicy(
+                priority: priority, maxAttempts: try row.decode(Int.self, column: "max_attempts"),
+                retryDelay: Period(microseconds: try row.decode(Int64.self, column: "retry_delay_us")),
+                overlap: try row.decode(OverlapPolicy.self, column: "overlap")),
+            lastStatus: try row.decode(RunStatus?.self, column: "last_status"))
     }
 
     // MARK: Reading
@@ -75,27 +87,35 @@ enum JobsTable {
     static func jobUpsertMany(_ writes: [JobWrite]) -> SQL {
         """
         INSERT INTO jobs (job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state,
-                          next_run_time, origin)
+                          next_run_time, origin, priority, max_attempts, retry_delay_us, overlap)
         SELECT * FROM unnest(\(writes.map(\.id)), \(writes.map(\.handler)), \(writes.map(\.kwargs)), \(writes.map(\.requestedWhen)),
                              \(writes.map(\.trigger.start)), \(writes.map(\.trigger.period?.microseconds)),
                              \(writes.map(\.misfireGraceTime?.microseconds)), \(writes.map(\.state.rawValue)),
-                             \(writes.map(\.nextRunTime)), \(writes.map(\.origin.rawValue)))
+                             \(writes.map(\.nextRunTime)), \(writes.map(\.origin.rawValue)),
+                             \(writes.map(\.policy.priority.rank)), \(writes.map { Int32($0.policy.maxAttempts) }),
+                             \(writes.map(\.policy.retryDelay.microseconds)), \(writes.map(\.policy.overlap.rawValue)))
         ON CONFLICT (job_id) DO UPDATE SET
             handler = excluded.handler, kwargs = excluded.kwargs, requested_when = excluded.requested_when,
             start_at = excluded.start_at, interval_us = excluded.interval_us,
             misfire_grace_us = excluded.misfire_grace_us, state = excluded.state,
-            next_run_time = excluded.next_run_time, origin = excluded.origin, updated_at = clock_timestamp()
+            next_run_time = excluded.next_run_time, origin = excluded.origin, priority = excluded.priority,
+            max_attempts = excluded.max_attempts, retry_delay_us = excluded.retry_delay_us, overlap = excluded.overlap,
+            updated_at = clock_timestamp()
         RETURNING \(columns), (xmax = 0) AS created
         """
     }
 
-    /// A default job's handler, kwargs and grace time, its schedule left as it is.
+    /// A default job's handler, kwargs, grace time and work policy, its schedule left as it is.
     static func jobUpdateDefinitionMany(_ definitions: [JobDefinition]) -> SQL {
         """
         UPDATE jobs SET handler = u.handler, kwargs = u.kwargs, misfire_grace_us = u.misfire_grace_us,
+            priority = u.priority, max_attempts = u.max_attempts, retry_delay_us = u.retry_delay_us, overlap = u.overlap,
             origin = 'default_jobs', updated_at = clock_timestamp()
         FROM unnest(\(definitions.map(\.id)), \(definitions.map(\.handler.name)), \(definitions.map { JSONValue.object($0.kwargs) }),
-                    \(definitions.map(\.misfireGraceTime?.microseconds))) AS u(job_id, handler, kwargs, misfire_grace_us)
+                    \(definitions.map(\.misfireGraceTime?.microseconds)), \(definitions.map(\.policy.priority.rank)),
+                    \(definitions.map { Int32($0.policy.maxAttempts) }), \(definitions.map(\.policy.retryDelay.microseconds)),
+                    \(definitions.map(\.policy.overlap.rawValue)))
+             AS u(job_id, handler, kwargs, misfire_grace_us, priority, max_attempts, retry_delay_us, overlap)
         WHERE jobs.job_id = u.job_id
         """
     }

@@ -8,7 +8,7 @@ extension RunOutcome: PostgresTextEnum {}
 /// The `runs` table: one row per firing, unique per job and scheduled time.
 enum RunsTable {
     static let columns: SQL = """
-        id, job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at, finished_at, flows_posted, error
+        id, job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at, finished_at, flows_posted, error, status
         """
 
     static func decode(_ row: PostgresRow) throws -> Run {
@@ -23,32 +23,127 @@ enum RunsTable {
             startedAt: try row.decode(Timestamp?.self, column: "started_at"),
             finishedAt: try row.decode(Timestamp?.self, column: "finished_at"),
             flowsPosted: try row.decode(Int.self, column: "flows_posted"),
-            error: try row.decode(String?.self, column: "error"))
+            error: try row.decode(String?.self, column: "error"),
+            status: try row.decode(RunStatus.self, column: "status"))
     }
 
     /// Records a batch of firings judged at `claimedAt`, whose handlers started at `startedAt`
-    /// (the database's clock); each is finished by ``runFinishMany(ids:)`` once what it posts is
-    /// written. A firing whose (job, scheduled time) already has a run is left out: its identity
-    /// is taken. Returns `job_id` and `id` of each run recorded.
+    /// (the database's clock). A run final at once (no flows to wait for) is finished now. A
+    /// firing whose (job, scheduled time) already has a run is left out: its identity is taken.
+    /// Returns `job_id` and `id` of each run recorded.
     static func runRecordMany(_ records: [RunRow], claimedAt: Timestamp, startedAt: Timestamp) -> SQL {
         """
         INSERT INTO runs (job_id, scheduled_for, coalesced_slots, cause, outcome, claimed_at, started_at,
-                          flows_posted, error)
+                          flows_posted, error, status, finished_at)
         SELECT r.job_id, r.scheduled_for, r.coalesced_slots, r.cause, r.outcome, \(claimedAt),
-               CASE WHEN r.outcome = 'missed' THEN NULL ELSE \(startedAt)::timestamptz END,
-               r.flows_posted, r.error
+               CASE WHEN r.outcome IN ('missed', 'skipped', 'buffered') THEN NULL ELSE \(startedAt)::timestamptz END,
+               r.flows_posted, r.error, r.status,
+               CASE WHEN r.status IN ('pending', 'buffered') THEN NULL ELSE clock_timestamp() END
         FROM unnest(\(records.map(\.jobID)), \(records.map(\.scheduledFor)), \(records.map(\.coalescedSlots)),
                     \(records.map(\.cause.rawValue)), \(records.map(\.outcome.rawValue)),
-                    \(records.map(\.flowsPosted)), \(records.map(\.error)))
-             AS r(job_id, scheduled_for, coalesced_slots, cause, outcome, flows_posted, error)
+                    \(records.map(\.flowsPosted)), \(records.map(\.error)), \(records.map(\.status.rawValue)))
+             AS r(job_id, scheduled_for, coalesced_slots, cause, outcome, flows_posted, error, status)
         ON CONFLICT (job_id, scheduled_for) DO NOTHING
         RETURNING job_id, id
         """
     }
 
-    /// Stamps runs finished now, by the database's clock: after their flows and failure records.
-    static func runFinishMany(ids: [Int64]) -> SQL {
-        "UPDATE runs SET finished_at = clock_timestamp() WHERE id = ANY(\(ids))"
+    /// Buffered runs now carried out: what their firing did, started at `startedAt`.
+    static func runReleaseMany(_ releases: [(id: Int64, row: RunRow)], startedAt: Timestamp) -> SQL {
+        let rows = releases.map(\.row)
+        return """
+            UPDATE runs SET outcome = u.outcome, status = u.status, flows_posted = u.flows_posted, error = u.error,
+                started_at = \(startedAt), finished_at = CASE WHEN u.status = 'pending' THEN NULL ELSE clock_timestamp() END
+            FROM unnest(\(releases.map(\.id)), \(rows.map(\.outcome.rawValue)), \(rows.map(\.status.rawValue)),
+                        \(rows.map(\.flowsPosted)), \(rows.map(\.error)))
+                 AS u(id, outcome, status, flows_posted, error)
+            WHERE runs.id = u.id AND runs.status = 'buffered'
+            """
+    }
+
+    // MARK: Runs that follow their flows
+
+    /// A run's flows that are not final yet, by the run's identity.
+    private static func openFlows(of run: SQL) -> SQL {
+        "SELECT 1 FROM flows f WHERE f.job_id = \(run).job_id AND f.scheduled_for = \(run).scheduled_for AND f.state IN ('unclaimed', 'claimed')"
+    }
+
+    /// Whether any flow of job `jobID` (an SQL expression) is not final yet: the job's previous
+    /// work is not done. One probe of `flows_open`.
+    static func jobIsBusy(_ jobID: SQL) -> SQL {
+        "EXISTS (SELECT 1 FROM flows f WHERE f.job_id = \(jobID) AND f.state IN ('unclaimed', 'claimed'))"
+    }
+
+    /// For each of `jobIDs`: `busy` (see ``jobIsBusy(_:)``) and `buffered` (a firing waits).
+    static func jobWorkOpen(ids: [String]) -> SQL {
+        """
+        SELECT j.id AS job_id, \(jobIsBusy("j.id")) AS busy,
+               EXISTS (SELECT 1 FROM runs r WHERE r.job_id = j.id AND r.status = 'buffered') AS buffered
+        FROM unnest(\(ids)) AS j(id)
+        """
+    }
+
+    /// Settles pending runs in `scope` (a condition on `runs`) whose flows are all final: `failed`
+    /// if any failed, else `cancelled` if any was trashed, else `succeeded`, finished now. Run
+    /// after the transaction that ended a flow has committed, it cannot miss the last one: of
+    /// two that end a run's last two flows at once, the later to commit sees both. When a
+    /// settled run's job has a buffered firing, schedulers are woken to carry it out. Returns
+    /// the number settled as `n`.
+    static func runSettle(where scope: SQL) -> SQL {
+        """
+        WITH settled AS (
+            UPDATE runs SET finished_at = clock_timestamp(), status = CASE
+                WHEN EXISTS (SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
+                                                     AND f.state = 'failed') THEN 'failed'
+                WHEN EXISTS (SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
+                                                     AND f.state = 'trashed') THEN 'cancelled'
+                ELSE 'succeeded' END
+            WHERE runs.status = 'pending' AND (\(scope)) AND NOT EXISTS (\(openFlows(of: "runs")))
+            RETURNING job_id),
+        woken AS (
+            SELECT pg_notify(\(JobsTable.changesChannel), '') FROM runs
+            WHERE status = 'buffered' AND job_id IN (SELECT job_id FROM settled) LIMIT 1)
+        SELECT (SELECT count(*) FROM settled) AS n, (SELECT count(*) FROM woken) AS woken
+        """
+    }
+
+    /// The runs of these firings (job and scheduled time, pairwise).
+    static func runSettleFirings(jobIDs: [String], slots: [Timestamp]) -> SQL {
+        runSettle(where: "(runs.job_id, runs.scheduled_for) IN (SELECT * FROM unnest(\(jobIDs), \(slots)))")
+    }
+
+    static func runSettleJobs(ids: [String]) -> SQL {
+        runSettle(where: "runs.job_id = ANY(\(ids))")
+    }
+
+    /// Up to `limit` of any pending runs, skipping those being settled: the scheduler's sweep,
+    /// for a run whose last flow ended in a process that died before it could settle the run.
+    static func runSettleAny(limit: Int) -> SQL {
+        runSettle(where: "runs.id IN (SELECT id FROM runs WHERE status = 'pending' ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)")
+    }
+
+    /// Jobs with a buffered firing whose previous work is done, locked with that run (skipping
+    /// any a firing holds), with the judging time: the firings `buffer_one` held, to carry out now.
+    /// Not while the job or the service is paused. (`USING`: the job columns name `job_id` bare.
+    /// Both rows are locked, so the run's state is checked again once its lock is held.)
+    static func bufferedReleasable(limit: Int, clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT \(JobsTable.columns), clock.now, clock_timestamp() AS claimed_clock, r.id AS run_id, r.scheduled_for AS buffered_slot
+        FROM jobs JOIN runs r USING (job_id), clock
+        WHERE r.status = 'buffered' AND jobs.state = 'running' AND NOT \(jobIsBusy("r.job_id"))
+          AND (SELECT state FROM service_state) = 'running'
+        ORDER BY r.scheduled_for, r.id LIMIT \(limit)
+        FOR UPDATE OF jobs, r SKIP LOCKED
+        """
+    }
+
+    /// How many flows of each of these runs (of job `jobID`, by scheduled time) are in each state.
+    static func runFlowCounts(jobID: String, slots: [Timestamp]) -> SQL {
+        """
+        SELECT scheduled_for, state, count(*)::bigint AS n FROM flows
+        WHERE job_id = \(jobID) AND scheduled_for = ANY(\(slots)) GROUP BY scheduled_for, state
+        """
     }
 
     /// A page of a job's runs, newest scheduled time first.
@@ -77,4 +172,5 @@ struct RunRow: Sendable {
     var outcome: RunOutcome
     var flowsPosted: Int64
     var error: String?
+    var status: RunStatus
 }
