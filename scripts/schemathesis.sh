@@ -13,6 +13,9 @@ seconds=${KAIROS_SCHEMATHESIS_SECONDS:-150}
 say "schemathesis for ${seconds}s"
 # One worker: with two threads, hypothesis parses lambda sources concurrently and CPython 3.11
 # intermittently fails with "AST constructor recursion depth mismatch" (seen in CI).
+# Waiting claims answer within a second: an empty board would otherwise hold each generated
+# claim with a `wait` for up to a minute, and the run's time would go to waiting.
+export KAIROS_CLAIM_WAIT_LIMIT=1s
 # A minute per request, not schemathesis's 10 s: CI hosts have frozen for ten seconds at a time.
 # shellcheck disable=SC2016
 exec "$KAIROS_ROOT/scripts/with-kairos.sh" schemathesis bash -c '

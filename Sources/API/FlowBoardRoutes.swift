@@ -7,8 +7,12 @@ import JSON
 struct FlowBoardRoutes {
     let board: FlowBoard
     let metrics: ServiceMetrics
+    let waiters: ClaimWaiters
+    /// The operator's cap on waits (``longestWait`` or less): a claim asking more waits this long.
+    let waitLimit: Duration
 
     static let longestLease: Duration = .seconds(3600)
+    static let longestWait: Duration = .seconds(60)
     static let mostPerCall = 1000
 
     func add(to router: inout Router) {
@@ -20,15 +24,30 @@ struct FlowBoardRoutes {
         }
     }
 
-    /// `{"worker", "flow_names"?, "limit"?, "lease"?}` → `{"flows": [flow + lease, with its token]}`.
+    /// `{"worker", "flow_names"?, "limit"?, "lease"?, "wait"?}` → `{"flows": [flow + lease, with
+    /// its token]}`. With a `wait` and nothing to claim, the request is parked (no thread, no
+    /// connection) until a notice says flows it could take became claimable, one of them is due
+    /// by itself (a retry's delay, a lease running out), or the wait is over; then it claims again.
     func claim(_ request: HTTPRequest) throws -> HTTPResponse {
-        let fields = try BodyFields(try request.jsonObjectBody(), known: ["worker", "flow_names", "limit", "lease"])
-        let (claimed, expired) = try board.claimReporting(
-            worker: try fields.requiredString("worker"), flowNames: try fields.stringList("flow_names", maximumCount: 100),
-            limit: try fields.integer("limit", fallback: 1, range: 1...Self.mostPerCall),
-            lease: try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease))
-        metrics.recordClaim(claimed: claimed.count, leasesExpired: expired)
-        return .json(["flows": .array(claimed.map { .object(Self.describe($0.flow, $0.lease, showingToken: true)) })])
+        let fields = try BodyFields(try request.jsonObjectBody(), known: ["worker", "flow_names", "limit", "lease", "wait"])
+        let worker = try fields.requiredString("worker")
+        let names = try fields.stringList("flow_names", maximumCount: 100)
+        let limit = try fields.integer("limit", fallback: 1, range: 1...Self.mostPerCall)
+        let lease = try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease)
+        let wait = min(try fields.duration("wait", fallback: .zero, range: .zero...Self.longestWait), waitLimit)
+        // Read before looking: a notice between the look and the registration then wakes it.
+        let epoch = waiters.epoch
+        let left = wait - (ContinuousClock.now - request.receivedAt)
+        let report = try board.claimReporting(worker: worker, flowNames: names, limit: limit, lease: lease, lookingAhead: left > .zero)
+        metrics.recordClaim(claimed: report.flows.count, leasesExpired: report.leasesExpired)
+        let answer = HTTPResponse.json(["flows": .array(report.flows.map { .object(Self.describe($0.flow, $0.lease, showingToken: true)) })])
+        guard report.flows.isEmpty, left > .zero else { return answer }
+        // A flow due by itself soon is claimed when it is, a moment after (not before: too soon
+        // would find it not yet due, and park again).
+        let until = report.nextChance.map { min(left, $0 + .milliseconds(5)) } ?? left
+        let waiters = waiters
+        let nameSet = names.map(Set.init)
+        return .park(for: until, fallback: { answer }) { wake in waiters.register(names: nameSet, since: epoch, wake: wake) }
     }
 
     /// `POST /flows/{id}/heartbeat|complete|fail|abandon|trash` with the lease token.

@@ -17,11 +17,14 @@ public enum KairosAPI {
     /// - Parameter specification: `openapi.yaml`, for the spec routes and the docs page; without it they answer 503.
     /// - Parameter metrics: what `GET /metrics` reports; give the same one to ``middleware(logger:tokens:metrics:)``.
     /// - Parameter healthTimeout: how long readiness's check may take per statement (see ``DatabaseHealth``).
+    /// - Parameter claimWaiters: where waiting claims wait (a listener on `database`'s server);
+    ///   one of its own when nil.
+    /// - Parameter claimWaitLimit: the longest a waiting claim is held, whatever it asks.
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
         metrics: ServiceMetrics = ServiceMetrics(), specification: APISpecification? = nil,
         clock: JobClock = .database, afterCommit: AfterCommitExecutor = AfterCommitExecutor(), logger: Logger = Logger(label: "kairos.api"),
-        healthTimeout: Duration = .milliseconds(900)
+        healthTimeout: Duration = .milliseconds(900), claimWaiters: ClaimWaiters? = nil, claimWaitLimit: Duration = .seconds(60)
     ) -> Router {
         var router = Router()
         let store = JobStore(pool: database, clock: clock)
@@ -35,9 +38,10 @@ public enum KairosAPI {
             handlers: handlers, share: share
         ).add(to: &router)
         FlowRoutes(board: board).add(to: &router)
-        FlowBoardRoutes(board: FlowBoard(pool: database, clock: clock), metrics: metrics).add(to: &router)
+        let waiters = claimWaiters ?? ClaimWaiters(configuration: database.configuration, logger: logger)
+        FlowBoardRoutes(board: FlowBoard(pool: database, clock: clock), metrics: metrics, waiters: waiters, waitLimit: claimWaitLimit).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters, share: share).add(to: &router)
-        MetricsRoutes(metrics: metrics, pool: database, board: board, store: store, health: health).add(to: &router)
+        MetricsRoutes(metrics: metrics, pool: database, board: board, store: store, health: health, waiters: waiters).add(to: &router)
         SpecRoutes(specification: specification).add(to: &router)
         return router
     }

@@ -28,6 +28,7 @@ import Scheduling
 /// | most bytes one expansion or firing may produce | `--filter-max-bytes` | `KAIROS_FILTER_MAX_BYTES` (`32MiB`, `500KiB`, `1000000`) | 32 MiB |
 /// | open connections from one client address | `--max-connections-per-client` | `KAIROS_MAX_CONNECTIONS_PER_CLIENT` | 256 |
 /// | longest one database statement of an API call may run | `--database-timeout` | `KAIROS_DATABASE_TIMEOUT` (a duration) | 1 s |
+/// | longest a claim waits for work, whatever it asks (up to 60 s) | `--claim-wait-limit` | `KAIROS_CLAIM_WAIT_LIMIT` (a duration) | 60 s |
 public struct ServiceConfiguration: Sendable, Equatable {
     public var databaseURL: String
     public var host: String
@@ -46,12 +47,17 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// own, ``FilterPolicy/statementTimeout``). An API call waits for the database about this
     /// long at most, so an unreachable database costs a caller a quick 503, not a hang.
     public var databaseTimeout: Duration
+    /// A waiting claim (`POST /flows/claim` with `wait`) is answered after at most this long: for
+    /// a proxy in front that closes quiet connections sooner than a minute.
+    public var claimWaitLimit: Duration
 
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
         logLevel: Logger.Level, filters: FilterPolicy = .standard, allowUnauthenticated: Bool = false,
-        openapiFile: String = "openapi.yaml", httpLimits: HTTPLimits = HTTPLimits(), databaseTimeout: Duration = .seconds(1)
+        openapiFile: String = "openapi.yaml", httpLimits: HTTPLimits = HTTPLimits(), databaseTimeout: Duration = .seconds(1),
+        claimWaitLimit: Duration = .seconds(60)
     ) {
+        self.claimWaitLimit = claimWaitLimit
         self.httpLimits = httpLimits
         self.databaseTimeout = databaseTimeout
         self.databaseURL = databaseURL
@@ -84,14 +90,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var openapiFile: String?
         public var maximumConnectionsPerClient: String?
         public var databaseTimeout: String?
+        public var claimWaitLimit: String?
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
             defaultJobsDirectory: String? = nil, logLevel: String? = nil, filterTables: String? = nil,
             filterSchemas: String? = nil, filterTimeout: String? = nil, filterMaximumRows: String? = nil, allowUnauthenticated: Bool = false,
             openapiFile: String? = nil, maximumConnectionsPerClient: String? = nil, filterMaximumBytes: String? = nil,
-            filterConcurrency: String? = nil, databaseTimeout: String? = nil
+            filterConcurrency: String? = nil, databaseTimeout: String? = nil, claimWaitLimit: String? = nil
         ) {
+            self.claimWaitLimit = claimWaitLimit
             self.databaseTimeout = databaseTimeout
             self.filterConcurrency = filterConcurrency
             self.filterMaximumBytes = filterMaximumBytes
@@ -168,6 +176,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
         if let (text, source) = pick(flags.databaseTimeout, flagName: "--database-timeout", "KAIROS_DATABASE_TIMEOUT") {
             databaseTimeout = try statementTimeout(text, source: source)
         }
+        var claimWaitLimit = Duration.seconds(60)
+        if let (text, source) = pick(flags.claimWaitLimit, flagName: "--claim-wait-limit", "KAIROS_CLAIM_WAIT_LIMIT") {
+            guard let period = try? Period(parsing: text), (0...60_000_000).contains(period.microseconds) else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a duration from 0s to 60s, such as \"25s\"")
+            }
+            claimWaitLimit = .microseconds(period.microseconds)
+        }
         if let (text, source) = pick(flags.filterMaximumRows, flagName: "--filter-max-rows", "KAIROS_FILTER_MAX_ROWS") {
             guard let rows = Int(text), rows > 0 else {
                 throw ConfigurationError("\(source): \"\(text)\" is not a positive number of rows")
@@ -221,7 +236,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
                 ?? "default_jobs",
             logLevel: level, filters: filters, allowUnauthenticated: allowUnauthenticated,
             openapiFile: pick(flags.openapiFile, flagName: "--openapi-file", "KAIROS_OPENAPI_FILE")?.value ?? "openapi.yaml",
-            httpLimits: httpLimits, databaseTimeout: databaseTimeout)
+            httpLimits: httpLimits, databaseTimeout: databaseTimeout, claimWaitLimit: claimWaitLimit)
     }
 }
 
@@ -289,6 +304,7 @@ public protocol ServiceFlags {
     var openapiFile: String? { get }
     var maximumConnectionsPerClient: String? { get }
     var databaseTimeout: String? { get }
+    var claimWaitLimit: String? { get }
 }
 
 /// A setting that cannot be used; the message names it and says what would be accepted.

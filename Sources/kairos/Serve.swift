@@ -64,6 +64,10 @@ struct Serve: ParsableCommand, ServiceFlags {
         help: "Longest one database statement of an API call may run, such as 1s or 0.5s; the call then answers 503 (env: KAIROS_DATABASE_TIMEOUT; default 1s).")
     var databaseTimeout: String?
 
+    @Option(
+        help: "Longest a waiting claim (POST /flows/claim with wait) is held before it is answered, whatever it asks, such as 25s for a proxy that closes quiet connections sooner (env: KAIROS_CLAIM_WAIT_LIMIT; default 60s).")
+    var claimWaitLimit: String?
+
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -91,7 +95,7 @@ struct Serve: ParsableCommand, ServiceFlags {
             HTTPServer.Configuration(host: configuration.host, port: configuration.port, limits: configuration.httpLimits),
             router: KairosAPI.router(
                 database: pool, startup: startup, handlers: handlers, metrics: metrics, specification: specification,
-                afterCommit: afterCommit, logger: logger),
+                afterCommit: afterCommit, logger: logger, claimWaitLimit: configuration.claimWaitLimit),
             middleware: KairosAPI.middleware(logger: logger, tokens: configuration.apiTokens, metrics: metrics), logger: logger)
         do {
             try server.start()

@@ -18,12 +18,12 @@ struct APIFixture: Sendable {
 
     static func with<T: Sendable>(
         handlers: HandlerRegistry = .standard, tokens: [String] = [], metrics: ServiceMetrics = ServiceMetrics(),
-        specification: APISpecification? = nil,
+        specification: APISpecification? = nil, poolSize: Int = 8, claimWaitLimit: Duration = .seconds(60),
         _ body: @escaping @Sendable (APIFixture) throws -> T
     ) async throws -> T {
         try await TestDatabase.withSchema { configuration in
             try await onThread {
-                let pool = PostgresPool(configuration, maximumConnections: 8)
+                let pool = PostgresPool(configuration, maximumConnections: poolSize)
                 defer { pool.close() }
                 try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
                 let clock = TestClock(now)
@@ -36,7 +36,7 @@ struct APIFixture: Sendable {
                         clock: .test { clock.now }, logger: logger,
                         // Readiness's own bound is the partition test's to check; here, with the
                         // whole suite on two cores, opening its connection can take seconds.
-                        healthTimeout: .seconds(10)),
+                        healthTimeout: .seconds(10), claimWaitLimit: claimWaitLimit),
                     middleware: KairosAPI.middleware(logger: logger, tokens: tokens, metrics: metrics), logger: logger)
                 try server.start()
                 defer { server.shutdown(gracePeriod: .seconds(2)) }

@@ -84,6 +84,9 @@ import Testing
         (#"{"worker": "w", "flow_names": []}"#, "'flow_names' must be a list of 1 to 100"),
         (#"{"worker": "w", "flow_names": ["a", 1]}"#, "'flow_names' must be a list"),
         (#"{"worker": "w", "wiat": "10s"}"#, "'wiat' is not a field here"),
+        (#"{"worker": "w", "wait": "61s"}"#, "'wait' must be from"),
+        (#"{"worker": "w", "wait": "later"}"#, "'wait' must be a duration"),
+        (#"{"worker": "w", "wait": -1}"#, "'wait' must be a duration"),
     ])
     func badClaimsAre400NamingTheField(body: String, message: String) async throws {
         try await APIFixture.with { api in

@@ -38,6 +38,8 @@ import Testing
         (["KAIROS_DATABASE_TIMEOUT": "never"], "KAIROS_DATABASE_TIMEOUT: \"never\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
         (["KAIROS_DATABASE_TIMEOUT": "0s"], "KAIROS_DATABASE_TIMEOUT: \"0s\" is not a positive duration; try \"30s\", \"2 minutes\" or \"1:00\""),
         (["KAIROS_DATABASE_TIMEOUT": "30 days"], "KAIROS_DATABASE_TIMEOUT: \"30 days\" is longer than PostgreSQL's longest statement timeout, 24 days"),
+        (["KAIROS_CLAIM_WAIT_LIMIT": "61s"], "KAIROS_CLAIM_WAIT_LIMIT: \"61s\" is not a duration from 0s to 60s, such as \"25s\""),
+        (["KAIROS_CLAIM_WAIT_LIMIT": "soon"], "KAIROS_CLAIM_WAIT_LIMIT: \"soon\" is not a duration from 0s to 60s, such as \"25s\""),
         (["KAIROS_FILTER_MAX_ROWS": "0"], "KAIROS_FILTER_MAX_ROWS: \"0\" is not a positive number of rows"),
         (["KAIROS_FILTER_MAX_ROWS": "lots"], "KAIROS_FILTER_MAX_ROWS: \"lots\" is not a positive number of rows"),
         (["KAIROS_FILTER_MAX_BYTES": "lots"], "KAIROS_FILTER_MAX_BYTES: \"lots\" is not a positive size; try \"32MiB\", \"500KiB\" or a number of bytes"),
@@ -67,6 +69,11 @@ import Testing
         #expect(
             try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(databaseTimeout: "0.25"), environment: slowDatabase).databaseTimeout
                 == .milliseconds(250))
+        // Waiting claims: a minute unless capped lower.
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).claimWaitLimit == .seconds(60))
+        let proxied = ["KAIROS_CLAIM_WAIT_LIMIT": "25s"]
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: proxied).claimWaitLimit == .seconds(25))
+        #expect(try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(claimWaitLimit: "0"), environment: proxied).claimWaitLimit == .zero)
         let standard = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).filters
         #expect(standard == .standard)
         #expect(standard.limits.allowedTables == nil)

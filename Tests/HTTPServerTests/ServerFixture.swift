@@ -14,6 +14,10 @@ enum ServerFixture {
     /// The `tag` of every `/until-cancelled` request whose client went away.
     static let cancelledRequests = Arrivals<String>()
 
+    /// Wakes of parked `/parked` requests by tag, and the tags whose registration was cancelled.
+    static let parkedWakes = LockedBox([String: @Sendable () -> Void]())
+    static let parkCancelled = Arrivals<String>()
+
     /// A tag no other test uses.
     static func newTag() -> String { UUID().uuidString }
 
@@ -50,6 +54,17 @@ enum ServerFixture {
             reachedSlowHandler.append(tag)
             _ = gone.wait(timeout: .now() + 10)
             return .text("not cancelled")
+        }
+        // Parks for `ms` (10 s by default) until woken through `parkedWakes`; answers "resumed"
+        // when handled again, "fallback" when the server drains it.
+        router.add(.get, "/parked") { request in
+            let tag = request.queryValue("tag") ?? ""
+            guard !request.isResumed else { return .text("resumed") }
+            let milliseconds = Int(request.queryValue("ms") ?? "") ?? 10_000
+            return .park(for: .milliseconds(milliseconds), fallback: { .text("fallback") }) { wake in
+                parkedWakes.update { $0[tag] = wake }
+                return { parkCancelled.append(tag) }
+            }
         }
         router.add(.get, "/fail") { _ in throw TestFailure() }
         router.add(.get, "/conflict") { _ in throw HTTPError(.conflict, "already there") }

@@ -12,6 +12,7 @@ struct MetricsRoutes {
     let store: JobStore
     /// Whether the database answers, over a connection of its own: a busy pool is not an outage.
     let health: DatabaseHealth
+    let waiters: ClaimWaiters
 
     /// What the database said at scrape time; nil fields when it could not say.
     struct DatabaseFacts {
@@ -105,6 +106,8 @@ struct MetricsRoutes {
         out.sample("kairos_db_pool_connections", [("state", "idle")], Double(pool.idle))
         out.family("kairos_db_pool_waiting", type: "gauge", help: "Callers waiting for a database connection.")
         out.sample("kairos_db_pool_waiting", [], Double(pool.waiting))
+        out.family("kairos_flow_claims_waiting", type: "gauge", help: "Claims parked until work comes (long polls), in this process.")
+        out.sample("kairos_flow_claims_waiting", [], Double(waiters.count))
         out.family("process_start_time_seconds", type: "gauge", help: "When this process started, in seconds since the Unix epoch.")
         out.sample("process_start_time_seconds", [], metrics.processStartTime)
         return out.text

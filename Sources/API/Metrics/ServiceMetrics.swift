@@ -117,11 +117,13 @@ public final class ServiceMetrics: Sendable {
     }
 
     /// Middleware that records every request; put it outside the token check so refusals count.
+    /// A parked request (a long poll) is recorded once, when answered, with its whole wait.
     public var middleware: Middleware {
         { request, next in
-            let started = DispatchTime.now().uptimeNanoseconds
             let response = next(request)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            guard !response.isParked else { return response }
+            let elapsed = ContinuousClock.now - request.receivedAt
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             self.recordRequest(route: request.route, method: request.method.name, status: response.status.code, seconds: seconds)
             return response
         }

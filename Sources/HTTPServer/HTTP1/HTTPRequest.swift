@@ -25,6 +25,10 @@ public struct HTTPRequest: Sendable {
     /// Cancelled when the client goes away before its answer: the server watches for that while
     /// a handler runs.
     public let cancellation = RequestCancellation()
+    /// When the request was read, by the monotonic clock: latencies and long-poll waits count from it.
+    public let receivedAt = ContinuousClock.now
+    /// Handled again after its handler parked it (see `Parking`).
+    public var isResumed = false
 
     public init(
         method: HTTPMethod, target: String, path: String, pathSegments: [String],

@@ -8,14 +8,16 @@ import Logging
 public typealias Middleware = @Sendable (HTTPRequest, _ next: (HTTPRequest) -> HTTPResponse) throws -> HTTPResponse
 
 public enum Middlewares {
-    /// One log line per request at `info`: method, path, status and latency in milliseconds,
-    /// with the request id in the metadata.
+    /// One log line per request at `info`: method, path, status and latency in milliseconds
+    /// (from when the request was read, long-poll waits included), with the request id in the
+    /// metadata. A parked request is logged once, when it is answered.
     public static func accessLog(_ logger: Logger) -> Middleware {
         { request, next in
-            let started = DispatchTime.now().uptimeNanoseconds
             let response = next(request)
+            guard !response.isParked else { return response }
             // Microsecond steps: three decimals of milliseconds, as a number.
-            let milliseconds = Double((DispatchTime.now().uptimeNanoseconds - started) / 1_000) / 1_000
+            let elapsed = ContinuousClock.now - request.receivedAt
+            let milliseconds = Double(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000) / 1_000
             logger.info(
                 "\(request.method) \(request.path) \(response.status.code)",
                 metadata: [

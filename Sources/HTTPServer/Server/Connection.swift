@@ -51,6 +51,21 @@ final class Connection: @unchecked Sendable {
 
     private enum Deadline {
         case idle, header, body, write, linger
+        /// A parked request's wait (see ``Parking``).
+        case parked
+    }
+
+    /// A request its handler parked: what handles it again, and what cancels its registration.
+    private struct Parked {
+        let prepared: Responder.Prepared
+        let parking: Parking
+        let cancel: @Sendable () -> Void
+        /// Which park this is, so a late wake of an earlier one does nothing.
+        let generation: UInt64
+    }
+
+    private enum Unpark {
+        case woken, waitOver, draining, clientLeft
     }
 
     /// What the client's request asked of the response: needed once the handler is done.
@@ -93,6 +108,8 @@ final class Connection: @unchecked Sendable {
     private var hangUpWatch: RequestCancellation?
     /// How deep `written` → `process` → `complete` has recursed through pipelined requests.
     private var pipelineDepth = 0
+    private var parked: Parked?
+    private var parkGeneration: UInt64 = 0
 
     init(fd: Int32, peer: PeerAddress, context: ConnectionContext) {
         self.fd = fd
@@ -129,6 +146,7 @@ final class Connection: @unchecked Sendable {
     func drain() {
         queue.async { [self] in
             isDraining = true
+            if let parked { return unpark(parked.generation, .draining) }
             if phase == .active && answering == nil && parser.isIdle && outbound.isEmpty { close() }
         }
     }
@@ -156,6 +174,7 @@ final class Connection: @unchecked Sendable {
             }
             hangUpWatch = nil
             pauseReading()
+            if peerClosed, let parked { unpark(parked.generation, .clientLeft) }
             return
         }
         var received = 0
@@ -223,26 +242,76 @@ final class Connection: @unchecked Sendable {
         let prepared = context.responder.prepare(request)
         switch prepared.execution {
         case .inline:
-            complete(prepared.run())
+            let response = prepared.run()
+            if let parking = response.parking { park(prepared, parking) } else { complete(response) }
         case .worker:
             // Reading stays on to notice a hang-up; the parser holds what was already read.
             if peerClosed { request.cancellation.cancel() }
             hangUpWatch = request.cancellation
             resumeReading()
-            context.workers.submit { [self] in
-                // A request whose client left while it waited for a worker is not worth running.
-                let response = request.cancellation.isCancelled ? nil : prepared.run()
-                queue.async { self.finishedOnWorker(response) }
-            }
+            runOnWorker(prepared, prepared.run)
+        }
+    }
+
+    private func runOnWorker(_ prepared: Responder.Prepared, _ work: @escaping @Sendable () -> HTTPResponse) {
+        context.workers.submit { [self] in
+            // A request whose client left while it waited for a worker is not worth running.
+            let response = prepared.request.cancellation.isCancelled ? nil : work()
+            queue.async { self.finishedOnWorker(response, prepared) }
         }
     }
 
     /// A worker's answer, back on the connection's queue; nil when its client had gone.
-    private func finishedOnWorker(_ response: HTTPResponse?) {
+    private func finishedOnWorker(_ response: HTTPResponse?, _ prepared: Responder.Prepared) {
+        guard let response else {
+            hangUpWatch = nil
+            pauseReading()
+            return close()
+        }
+        if let parking = response.parking {
+            // Nobody is left to wait for.
+            guard !prepared.request.cancellation.isCancelled else { return close() }
+            return park(prepared, parking)
+        }
         hangUpWatch = nil
         pauseReading()
-        guard let response else { return close() }
         complete(response)
+    }
+
+    // MARK: Parked requests
+
+    /// Keeps the request, with no thread, until its wake, its wait's end, the client's hang-up
+    /// (still watched for, as while a worker runs) or the server's drain.
+    private func park(_ prepared: Responder.Prepared, _ parking: Parking) {
+        guard !isDraining else { return complete(prepared.conclude(parking.fallback())) }
+        parkGeneration += 1
+        let generation = parkGeneration
+        let cancel = parking.register { [weak self] in
+            guard let self else { return }
+            self.queue.async { self.unpark(generation, .woken) }
+        }
+        parked = Parked(prepared: prepared, parking: parking, cancel: cancel, generation: generation)
+        disarm()
+        arm(.parked, after: parking.wait)
+        if hangUpWatch != nil { resumeReading() }
+    }
+
+    private func unpark(_ generation: UInt64, _ reason: Unpark) {
+        guard let parked, parked.generation == generation else { return }
+        self.parked = nil
+        parked.cancel()
+        if deadline == .parked { disarm() }
+        guard phase == .active else { return }
+        switch reason {
+        case .clientLeft:
+            close()
+        case .draining:
+            hangUpWatch = nil
+            pauseReading()
+            complete(parked.prepared.conclude(parked.parking.fallback()))
+        case .woken, .waitOver:
+            runOnWorker(parked.prepared, parked.prepared.resume)
+        }
     }
 
     private func complete(_ response: HTTPResponse) {
@@ -324,7 +393,7 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Deadlines
 
-    private func arm(_ kind: Deadline) {
+    private func arm(_ kind: Deadline, after wait: Duration = .zero) {
         // Re-arming the same kind would let a trickling client extend its own deadline.
         guard deadline != kind else { return }
         deadline = kind
@@ -336,6 +405,7 @@ final class Connection: @unchecked Sendable {
         case .body: interval = limits.bodyTimeout
         case .write: interval = limits.writeTimeout
         case .linger: interval = .seconds(2)
+        case .parked: interval = max(wait, .zero)
         }
         let nanoseconds = UInt64(interval.components.seconds) * 1_000_000_000 + UInt64(interval.components.attoseconds / 1_000_000_000)
         deadlineAt = DispatchTime.now().uptimeNanoseconds + nanoseconds
@@ -364,6 +434,8 @@ final class Connection: @unchecked Sendable {
             let what = kind == .header ? "the request head" : "the request body"
             let limit = kind == .header ? context.limits.headerTimeout : context.limits.bodyTimeout
             refuse(.requestTimeout, "\(what) did not arrive within \(limit)", log: "request timed out")
+        case .parked:
+            if let parked { unpark(parked.generation, .waitOver) }
         case .idle, .write, .linger:
             close()
         }
@@ -386,6 +458,10 @@ final class Connection: @unchecked Sendable {
     private func close() {
         guard phase != .closed else { return }
         phase = .closed
+        if let parked {
+            self.parked = nil
+            parked.cancel()
+        }
         timer.cancel()
         // A suspended source must be resumed before it is cancelled, or its cancel handler never runs.
         if isReadPaused { readSource?.resume() }

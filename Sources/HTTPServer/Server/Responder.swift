@@ -11,7 +11,12 @@ struct Responder: Sendable {
     /// A resolved request: where it must run, and the work that answers it.
     struct Prepared: Sendable {
         let execution: Execution
+        let request: HTTPRequest
         let run: @Sendable () -> HTTPResponse
+        /// Handles it again after its handler parked it.
+        let resume: @Sendable () -> HTTPResponse
+        /// Answers a parked request with `response`, through the middleware, without its handler.
+        let conclude: @Sendable (HTTPResponse) -> HTTPResponse
     }
 
     func prepare(_ request: HTTPRequest) -> Prepared {
@@ -41,7 +46,11 @@ struct Responder: Sendable {
             terminal = { _ in HTTPResponse(status: .noContent, headers: ["Allow": list]) }
         }
         let prepared = request
-        return Prepared(execution: execution) { respond(prepared, terminal) }
+        var resumed = request
+        resumed.isResumed = true
+        return Prepared(
+            execution: execution, request: prepared, run: { respond(prepared, terminal) }, resume: { [resumed] in respond(resumed, terminal) },
+            conclude: { [resumed] response in respond(resumed) { _ in response } })
     }
 
     private func respond(_ request: HTTPRequest, _ terminal: HTTPHandler) -> HTTPResponse {

@@ -262,6 +262,7 @@ public struct JobFirer: Sendable {
             try tx.execute(FlowsTable.flowInsertMany(chunk, availableAt: now))
             report.flowsPosted += chunk.count
         }
+        if !flows.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: flows.names))) }
         if !failures.isEmpty {
             try tx.execute(FailureRecords.failureRecordInsertMany(failures))
         }

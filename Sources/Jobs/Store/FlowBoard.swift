@@ -27,20 +27,32 @@ public struct FlowBoard: Sendable {
         try claimReporting(worker: worker, flowNames: flowNames, limit: limit, lease: lease).flows
     }
 
-    /// ``claim(worker:flowNames:limit:lease:)``, with how many run-out leases it swept back first.
+    /// What a claim did.
+    public struct ClaimReport: Sendable {
+        public var flows: [ClaimedFlow] = []
+        /// Run-out leases it swept back to the board (or failed) first.
+        public var leasesExpired = 0
+        /// When it claimed nothing and was asked to look ahead: how soon a flow it could take
+        /// becomes claimable by itself (a retry's delay ends, a lease runs out); nil if none will.
+        public var nextChance: Duration?
+    }
+
+    /// ``claim(worker:flowNames:limit:lease:)``, reporting what else it did and saw.
     public func claimReporting(
-        worker: String, flowNames: [String]?, limit: Int, lease: Duration
-    ) throws -> (flows: [ClaimedFlow], leasesExpired: Int) {
+        worker: String, flowNames: [String]?, limit: Int, lease: Duration, lookingAhead: Bool = false
+    ) throws -> ClaimReport {
         var ended: [Flow] = []
         defer { settleRuns(of: ended) }
         return try pool.withTransaction { tx in
             // Leases that ran out go back on the board (or fail, when too many have), so that
             // what is offered next is in one order: priority, availability, age.
             var swept: [(id: Int64, lease: FlowLease)] = []
+            var returned: [String] = []
             for row in try tx.query(FlowLeasesTable.expiredForUpdate(limit: limit, clock: clock)) {
                 var value = try FlowLeasesTable.decode(row)
                 if case .store(let next) = value.handle(.expire(now: try row.decode(Timestamp.self, column: "now"))) {
                     swept.append((try row.decode(Int64.self, column: "id"), next))
+                    if next.state == .unclaimed { returned.append(try row.decode(String.self, column: "flow_name")) }
                     if next.state.isFinal {
                         var flow = try FlowsTable.decode(row)
                         flow.state = next.state
@@ -49,6 +61,7 @@ public struct FlowBoard: Sendable {
                 }
             }
             if !swept.isEmpty { try tx.execute(FlowLeasesTable.leaseUpdateMany(swept)) }
+            if !returned.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: returned))) }
 
             var claimed: [ClaimedFlow] = []
             for row in try tx.query(FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock)) {
@@ -60,9 +73,15 @@ public struct FlowBoard: Sendable {
                 flow.state = next.state
                 claimed.append(ClaimedFlow(flow: flow, lease: next))
             }
-            guard !claimed.isEmpty else { return ([], swept.count) }
+            guard !claimed.isEmpty else {
+                var report = ClaimReport(leasesExpired: swept.count)
+                if lookingAhead, let micros = try tx.query(FlowLeasesTable.nextChance(names: flowNames, clock: clock))[0].decode(Int64?.self, column: "micros") {
+                    report.nextChance = .microseconds(max(0, micros))
+                }
+                return report
+            }
             try tx.execute(FlowLeasesTable.leaseUpdateMany(claimed.map { ($0.flow.id, $0.lease) }))
-            return (claimed, swept.count)
+            return ClaimReport(flows: claimed, leasesExpired: swept.count)
         }
     }
 
@@ -157,7 +176,11 @@ public struct FlowBoard: Sendable {
         guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return (.unknownFlow, false) }
         let decision = Self.decide(
             try FlowsTable.decode(row), try FlowLeasesTable.decode(row), event(try row.decode(Timestamp.self, column: "now")))
-        if let stored = decision.stored { try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, stored.lease)])) }
+        if let stored = decision.stored {
+            try tx.execute(FlowLeasesTable.leaseUpdateMany([(id, stored.lease)]))
+            // Given back, or to be retried: a waiting claim looks again (and, for a retry, learns when).
+            if stored.lease.state == .unclaimed { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: [stored.flow.flowName]))) }
+        }
         return (decision.outcome, decision.stored != nil)
     }
 

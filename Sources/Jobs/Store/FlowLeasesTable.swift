@@ -65,6 +65,19 @@ enum FlowLeasesTable {
         """
     }
 
+    /// In microseconds from the judging time, how soon a flow of `names` (any, when nil) becomes
+    /// claimable without anyone acting: a retry's wait ends, or a lease runs out. NULL if none will.
+    static func nextChance(names: [String]?, clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT (extract(epoch FROM least(
+            (SELECT min(available_at) FROM flows WHERE state = 'unclaimed' AND available_at > (SELECT now FROM clock)
+                AND (\(names)::text[] IS NULL OR flow_name = ANY(\(names)::text[]))),
+            (SELECT min(lease_expires_at) FROM flows WHERE state = 'claimed'
+                AND (\(names)::text[] IS NULL OR flow_name = ANY(\(names)::text[])))) - (SELECT now FROM clock)) * 1000000)::bigint AS micros
+        """
+    }
+
     /// Flows `ids`, locked in id order (so that two batches over the same flows cannot deadlock),
     /// with the judging time.
     static func leasesForUpdate(ids: [Int64], clock: JobClock) -> SQL {

@@ -55,6 +55,11 @@ enum FlowsTable {
         """
     }
 
+    /// Tells waiting claims, when the transaction commits, that flows became claimable.
+    static func flowNotify(_ notice: FlowNotice) -> SQL {
+        "SELECT pg_notify(\(FlowNotice.channel), \(notice.payload))"
+    }
+
     /// A NULL parameter matches everything, so one statement serves every combination.
     private static func matching(_ query: FlowBoard.Query) -> SQL {
         """
