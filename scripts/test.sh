@@ -31,6 +31,9 @@ say "linting the Dockerfile (hadolint)"
 say "schemathesis against a running kairos"
 "$KAIROS_ROOT/scripts/schemathesis.sh"
 
+say "examples/worker.py: real workers drain, take over from a killed one, give back on SIGTERM, retry"
+"$KAIROS_ROOT/scripts/with-kairos.sh" worker_check python3 "$KAIROS_ROOT/scripts/worker-check.py"
+
 say "the docs page in headless Chromium"
 "$KAIROS_ROOT/scripts/docs-browser-check.sh"
 
