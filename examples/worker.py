@@ -8,7 +8,8 @@ and on SIGTERM or Ctrl-C gives back whatever it still holds and exits 0.
     KAIROS_URL=http://127.0.0.1:34000 KAIROS_TOKEN=... python3 examples/worker.py --flow-name bayesianFlow
 
 The demo `work()` understands two arguments, so you can watch the board's rules: `{"sleep": 5}`
-works five seconds (heartbeating), `{"fail": "why"}` fails (`"final": true` asks for no retry).
+works five seconds (heartbeating), `{"fail": "why"}` fails (`"final": true` asks for no retry),
+`{"crash": true}` raises an unexpected error (which fails the flow, and the worker goes on).
 """
 
 import argparse
@@ -19,8 +20,9 @@ import socket
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+import http.client
+import traceback
+import urllib.parse
 
 
 class Stopping(Exception):
@@ -32,25 +34,49 @@ class LeaseLost(Exception):
 
 
 class Board:
-    """The flow board's HTTP calls."""
+    """The flow board's HTTP calls, over one keep-alive connection. Not shared between threads:
+    the heartbeat thread has a board of its own."""
 
     def __init__(self, url, token, timeout=90):
-        self.base = url.rstrip("/") + "/api/v1/flows"
+        self.url = url
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port, self.https = parts.hostname, parts.port, parts.scheme == "https"
+        self.prefix = parts.path.rstrip("/") + "/api/v1/flows"
         self.token = token
         self.timeout = timeout
+        self.connection = None
 
     def call(self, path, body):
-        request = urllib.request.Request(
-            self.base + path, data=json.dumps(body).encode(), method="POST",
-            headers={"Content-Type": "application/json", **({"auth-token": self.token} if self.token else {})})
+        if self.connection is None:
+            kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+            self.connection = kind(self.host, self.port, timeout=self.timeout)
+        headers = {"Content-Type": "application/json", **({"auth-token": self.token} if self.token else {})}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as error:
-            detail = error.read().decode(errors="replace")
-            if error.code == 409:
-                raise LeaseLost(detail) from None
-            raise RuntimeError(f"POST {path}: {error.code} {detail}") from None
+            self.connection.request("POST", self.prefix + path, json.dumps(body), headers)
+            response = self.connection.getresponse()
+            detail = response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+        if response.status == 409:
+            raise LeaseLost(detail.decode(errors="replace"))
+        if response.status != 200:
+            raise Unavailable(f"POST {path}: {response.status} {detail.decode(errors='replace')}")
+        return json.loads(detail)
+
+    def interrupt(self):
+        """Ends a call under way at once (from a signal handler): the server gives back what a
+        claim it interrupts had taken."""
+        if self.connection is not None and self.connection.sock is not None:
+            try:
+                self.connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
     def claim(self, worker, flow_names, limit, lease, wait):
         body = {"worker": worker, "limit": limit, "lease": lease, "wait": wait}
@@ -74,12 +100,17 @@ class Board:
         return self.call(f"/{flow['id']}/abandon", {"lease_token": flow["lease_token"]})
 
 
+class Unavailable(Exception):
+    """Kairos did not answer 200 (a 503 while it restarts, say); worth trying again later."""
+
+
 class Heartbeats(threading.Thread):
     """Extends the lease of the flow being worked on, every third of its length."""
 
     def __init__(self, board, flow, every):
         super().__init__(daemon=True)
-        self.board, self.flow, self.every = board, flow, every
+        # A connection of its own: the main thread's may be in the middle of a call.
+        self.board, self.flow, self.every = Board(board.url, board.token), flow, every
         self.done = threading.Event()
         self.lost = threading.Event()
 
@@ -92,6 +123,7 @@ class Heartbeats(threading.Thread):
                 return
             except Exception as error:  # the next beat may get through
                 print(f"heartbeat for flow {self.flow['id']} failed: {error}", file=sys.stderr)
+        self.board.close()
 
 
 def work(flow, stopping):
@@ -104,6 +136,8 @@ def work(flow, stopping):
         time.sleep(0.05)
     if "fail" in arguments:
         raise WorkFailed(str(arguments["fail"]), retry=not arguments.get("final", False))
+    if "crash" in arguments:
+        return {}["a bug in the work"]  # any exception fails the flow, not the worker
     return {"arguments": flow["arguments"]}
 
 
@@ -135,59 +169,74 @@ def main():
 
     board = Board(options.url, options.token)
     stopping = threading.Event()
+    polling = threading.Event()
 
     def stop(signum, frame):
         stopping.set()
-        if waiting_for_work.is_set():
-            raise Stopping()  # interrupts the long poll at once
+        if polling.is_set():
+            board.interrupt()  # a long poll ends now; Kairos gives back what it had just claimed
 
-    waiting_for_work = threading.Event()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
     held = []  # claimed and not reported on yet
     completed = 0
-    try:
-        while not stopping.is_set():
-            waiting_for_work.set()
+    backoff = 0.5
+    while not stopping.is_set():
+        polling.set()
+        try:
+            held = board.claim(options.worker, options.flow_names, options.batch, options.lease,
+                               "0s" if options.exit_when_idle else options.wait)
+            backoff = 0.5
+        except (OSError, http.client.HTTPException, Unavailable) as error:
+            if stopping.is_set():
+                break
+            print(f"claim failed, trying again in {backoff:.1f} s: {error}", file=sys.stderr)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 10)
+            continue
+        finally:
+            polling.clear()
+        for flow in held if options.verbose else []:
+            print(json.dumps({"claimed": flow["id"], "attempt": flow["attempt"], "lease_token": flow["lease_token"]}),
+                  file=sys.stderr, flush=True)
+        if not held and options.exit_when_idle:
+            break
+        while held and not stopping.is_set():
+            flow = held[0]
+            beats = Heartbeats(board, flow, seconds(options.lease) / 3)
+            beats.start()
             try:
-                held = board.claim(options.worker, options.flow_names, options.batch, options.lease,
-                                   "0s" if options.exit_when_idle else options.wait)
+                outcome = ("complete", work(flow, stopping))
+            except Stopping:
+                break  # given back below
+            except WorkFailed as failure:
+                outcome = ("fail", str(failure), failure.retry)
+            except Exception:
+                # Any other error in the work fails the flow (retried if the job allows), rather
+                # than the worker: a flow that crashes workers would otherwise crash them all.
+                outcome = ("fail", traceback.format_exc(limit=5), True)
             finally:
-                waiting_for_work.clear()
-            for flow in held if options.verbose else []:
-                print(json.dumps({"claimed": flow["id"], "attempt": flow["attempt"], "lease_token": flow["lease_token"]}),
-                      file=sys.stderr, flush=True)
-            if not held:
-                if options.exit_when_idle:
-                    break
-                continue
-            while held and not stopping.is_set():
-                flow = held[0]
-                beats = Heartbeats(board, flow, seconds(options.lease) / 3)
-                beats.start()
-                try:
-                    result = work(flow, stopping)
-                    if not beats.lost.is_set():
-                        board.complete(flow, result)
-                        completed += 1
-                except WorkFailed as failure:
-                    if not beats.lost.is_set():
-                        board.fail(flow, str(failure), retry=failure.retry)
-                except LeaseLost:
-                    pass  # it ran out and another worker has it: its outcome is theirs
-                finally:
-                    beats.done.set()
-                held.pop(0)
-    except Stopping:
-        pass
-    finally:
-        # Whatever is still held goes back on the board at once, without using an attempt.
-        for flow in held:
+                beats.done.set()
             try:
-                board.abandon(flow)
-            except (LeaseLost, RuntimeError, OSError) as error:
-                print(f"could not give back flow {flow['id']}: {error}", file=sys.stderr)
+                if not beats.lost.is_set():
+                    if outcome[0] == "complete":
+                        board.complete(flow, outcome[1])
+                        completed += 1
+                    else:
+                        board.fail(flow, outcome[1], retry=outcome[2])
+            except LeaseLost:
+                pass  # it ran out and another worker has it: its outcome is theirs
+            except (OSError, http.client.HTTPException, Unavailable) as error:
+                # Its lease runs out and another worker takes it: at least once, never lost.
+                print(f"could not report on flow {flow['id']}: {error}", file=sys.stderr)
+            held.pop(0)
+    # Whatever is still held goes back on the board at once, without using an attempt.
+    for flow in held:
+        try:
+            board.abandon(flow)
+        except (LeaseLost, Unavailable, OSError, http.client.HTTPException) as error:
+            print(f"could not give back flow {flow['id']}: {error}", file=sys.stderr)
     print(json.dumps({"worker": options.worker, "completed": completed, "given_back": len(held)}), flush=True)
     return 0
 

@@ -7,7 +7,8 @@ real firings posted. Checks, through the API only:
 2. a worker killed with SIGKILL while holding flows: after its lease another worker takes them
    over (attempt 2) and completes each once; the dead worker's tokens are refused;
 3. SIGTERM: a worker exits 0 at once, its flows back on the board without using an attempt;
-4. a flow that keeps failing is retried after its delay, then failed, and so is its run.
+4. a flow that keeps failing is retried after its delay, then failed, and so is its run; an
+   unexpected error in the work fails its flow, not the worker; SIGTERM mid long-poll is prompt.
 """
 
 import json
@@ -136,14 +137,23 @@ def give_back():
 
 def retries():
     fire("flaky", [{"fail": "upstream down"}], max_attempts=2, retry_delay="1s")
-    persistent = worker("--flow-name", "flaky", "--wait", "5s", "--worker", "persistent")
+    persistent = worker("--flow-name", "flaky", "--flow-name", "buggy", "--wait", "5s", "--worker", "persistent")
     eventually("the flaky flow failed after two attempts", lambda: len(flows("flaky", state="failed")) == 1, timeout=60)
     failed = flow(flows("flaky")[0]["id"])
     assert failed["attempt"] == 2 and failed["error"] == "upstream down", failed
+    # A bug in the work fails its flow, not the worker, which goes on to the next.
+    fire("buggy", [{"crash": True}, {"n": 1}])
+    eventually("the buggy flows ended", lambda: len(flows("buggy", state="failed")) == 1 and len(flows("buggy", state="completed")) == 1)
+    assert "KeyError" in flow(flows("buggy", state="failed")[0]["id"])["error"]
+    assert persistent.poll() is None, "the worker died of the bug"
+    # SIGTERM while it waits for work: it leaves at once, not at the end of its wait.
+    started = time.monotonic()
     persistent.send_signal(signal.SIGTERM)
     report(persistent, timeout=20)
+    assert time.monotonic() - started < 3, time.monotonic() - started
     eventually("the flaky run failed", lambda: run_status("flaky") == "failed")
-    print("retries: failed, retried after its delay, failed for good; the run failed")
+    print("retries: failed, retried after its delay, failed for good; the run failed; a bug in the work failed its flow,"
+          " not the worker; SIGTERM during a long poll left at once")
 
 
 if __name__ == "__main__":

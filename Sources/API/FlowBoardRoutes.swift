@@ -35,19 +35,33 @@ struct FlowBoardRoutes {
         let limit = try fields.integer("limit", fallback: 1, range: 1...Self.mostPerCall)
         let lease = try fields.duration("lease", fallback: .seconds(30), range: .seconds(1)...Self.longestLease)
         let wait = min(try fields.duration("wait", fallback: .zero, range: .zero...Self.longestWait), waitLimit)
-        // Read before looking: a notice between the look and the registration then wakes it.
-        let epoch = waiters.epoch
+        let nameSet = names.map(Set.init)
+        // Taken before looking: a notice between the look and the registration then wakes it.
+        let ticket = waiters.ticket(for: nameSet)
         let left = wait - (ContinuousClock.now - request.receivedAt)
         let report = try board.claimReporting(worker: worker, flowNames: names, limit: limit, lease: lease, lookingAhead: left > .zero)
         metrics.recordClaim(claimed: report.flows.count, leasesExpired: report.leasesExpired)
+        // Its client left while it claimed (a worker stopping, say): nobody will work on these.
+        if request.cancellation.isCancelled, !report.flows.isEmpty {
+            try giveBack(report.flows)
+            throw HTTPError(.serviceUnavailable, "the client left before its claim was answered; its flows went back on the board")
+        }
         let answer = HTTPResponse.json(["flows": .array(report.flows.map { .object(Self.describe($0.flow, $0.lease, showingToken: true)) })])
         guard report.flows.isEmpty, left > .zero else { return answer }
         // A flow due by itself soon is claimed when it is, a moment after (not before: too soon
-        // would find it not yet due, and park again).
-        let until = report.nextChance.map { min(left, $0 + .milliseconds(5)) } ?? left
+        // would find it not yet due, and park again). At least 50 ms: a lease that has run out
+        // but that another claim holds locked is "due now" until that claim commits.
+        let until = report.nextChance.map { min(left, max($0 + .milliseconds(5), .milliseconds(50))) } ?? left
         let waiters = waiters
-        let nameSet = names.map(Set.init)
-        return .park(for: until, fallback: { answer }) { wake in waiters.register(names: nameSet, since: epoch, wake: wake) }
+        return .park(for: until, fallback: { answer }) { wake in waiters.register(names: nameSet, ticket: ticket, wake: wake) }
+    }
+
+    /// Abandons flows just claimed, with their new tokens.
+    private func giveBack(_ flows: [FlowBoard.ClaimedFlow]) throws {
+        for claimed in flows {
+            guard let token = claimed.lease.holder?.token else { continue }
+            _ = try board.act(on: claimed.flow.id) { _ in .abandon(token) }
+        }
     }
 
     /// `POST /flows/{id}/heartbeat|complete|fail|abandon|trash` with the lease token.

@@ -53,6 +53,22 @@ import Testing
         }
     }
 
+    /// A client that sends its next request behind a parked one gets the parked one's fallback
+    /// at once, then the next answer: the next request is not held for the wait.
+    @Test func aPipelinedRequestEndsTheWaitWithTheFallback() async throws {
+        try await ServerFixture.with { _, port in
+            let tag = ServerFixture.newTag()
+            let client = try Self.park(port, tag: tag)
+            #expect(eventually { ServerFixture.parkedWakes.get()[tag] != nil })
+            let stopwatch = Stopwatch()
+            try client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().text == "fallback")
+            #expect(try client.readResponse().text == "hello")
+            #expect(stopwatch.elapsed < 5)
+            #expect(ServerFixture.parkCancelled.wait(timeout: 10) { $0 == tag } != nil)
+        }
+    }
+
     @Test func aDrainingServerAnswersParkedRequestsWithTheirFallback() async throws {
         let server = try ServerFixture.start()
         let tag = ServerFixture.newTag()

@@ -127,6 +127,22 @@ import Testing
         }
     }
 
+    /// A flow whose leases keep running out is failed by the claim that sweeps it, and that
+    /// claim settles its run.
+    @Test func aRunWhoseFlowIsFailedByLostLeasesIsFailed() async throws {
+        try await JobsFixture.with { db in
+            try db.save(Self.job("deadly"), now: t(0))
+            _ = try db.fireDue(at: t(0))
+            var claims = 0
+            for round in 1...10 where try Self.run(db, "deadly", at: 0).status == .pending {
+                db.clock.now = t(Int64(round) * 1000)
+                claims += try Self.claim(db).count
+            }
+            #expect(try Self.run(db, "deadly", at: 0).status == .failed)
+            #expect(claims == 1 + FlowLease.lostLeasesForgiven)
+        }
+    }
+
     @Test func aJobsPriorityAndAttemptsGoWithEveryFlowItPosts() async throws {
         try await JobsFixture.with { db in
             try db.save(Self.job("urgent", ["priority": "very_high", "max_attempts": 5, "retry_delay": "2m"]), now: t(0))

@@ -66,6 +66,8 @@ final class Connection: @unchecked Sendable {
 
     private enum Unpark {
         case woken, waitOver, draining, clientLeft
+        /// The client sent another request behind the parked one.
+        case pipelined
     }
 
     /// What the client's request asked of the response: needed once the handler is done.
@@ -174,7 +176,9 @@ final class Connection: @unchecked Sendable {
             }
             hangUpWatch = nil
             pauseReading()
-            if peerClosed, let parked { unpark(parked.generation, .clientLeft) }
+            // A parked request whose client hung up is dropped; one whose client sent its next
+            // request is answered now (it can no longer be watched, and the next one waits).
+            if let parked { unpark(parked.generation, peerClosed ? .clientLeft : .pipelined) }
             return
         }
         var received = 0
@@ -283,7 +287,11 @@ final class Connection: @unchecked Sendable {
     /// Keeps the request, with no thread, until its wake, its wait's end, the client's hang-up
     /// (still watched for, as while a worker runs) or the server's drain.
     private func park(_ prepared: Responder.Prepared, _ parking: Parking) {
-        guard !isDraining else { return complete(prepared.conclude(parking.fallback())) }
+        guard !isDraining else {
+            hangUpWatch = nil
+            pauseReading()
+            return complete(prepared.conclude(parking.fallback()))
+        }
         parkGeneration += 1
         let generation = parkGeneration
         let cancel = parking.register { [weak self] in
@@ -293,7 +301,10 @@ final class Connection: @unchecked Sendable {
         parked = Parked(prepared: prepared, parking: parking, cancel: cancel, generation: generation)
         disarm()
         arm(.parked, after: parking.wait)
-        if hangUpWatch != nil { resumeReading() }
+        // Watched while parked, whatever watched it before (an inline route, or a watch that
+        // already saw a pipelined byte: then reading sees it again and answers at once).
+        hangUpWatch = prepared.request.cancellation
+        resumeReading()
     }
 
     private func unpark(_ generation: UInt64, _ reason: Unpark) {
@@ -305,7 +316,7 @@ final class Connection: @unchecked Sendable {
         switch reason {
         case .clientLeft:
             close()
-        case .draining:
+        case .draining, .pipelined:
             hangUpWatch = nil
             pauseReading()
             complete(parked.prepared.conclude(parked.parking.fallback()))

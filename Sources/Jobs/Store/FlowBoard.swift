@@ -63,6 +63,10 @@ public struct FlowBoard: Sendable {
             if !swept.isEmpty { try tx.execute(FlowLeasesTable.leaseUpdateMany(swept)) }
             if !returned.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: returned))) }
 
+            // The claim must read `flows_claimable` in its order and stop at the limit. With flows of
+            // a name the statistics have not seen yet (a firing just posted 50,000 of them), the
+            // planner would rather sort every unclaimed flow: measured, 300 ms a claim instead of 1.
+            try tx.execute(FlowLeasesTable.preferIndexOrder)
             var claimed: [ClaimedFlow] = []
             for row in try tx.query(FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock)) {
                 var value = try FlowLeasesTable.decode(row)

@@ -53,6 +53,9 @@ enum FlowLeasesTable {
         """
     }
 
+    /// For the rest of the transaction, a plan that sorts is a last resort.
+    static let preferIndexOrder: SQL = "SET LOCAL enable_sort = off"
+
     /// Flows a claim may take now, locked, skipping any another claim has locked: unclaimed ones
     /// by priority, availability and age, one scan of `flows_claimable` that stops at `limit`.
     static func claimCandidates(names: [String]?, limit: Int, clock: JobClock) -> SQL {

@@ -86,25 +86,31 @@ enum RunsTable {
     /// Settles pending runs in `scope` (a condition on `runs`) whose flows are all final: `failed`
     /// if any failed, else `cancelled` if any was trashed, else `succeeded`, finished now. Run
     /// after the transaction that ended a flow has committed, it cannot miss the last one: of
-    /// two that end a run's last two flows at once, the later to commit sees both. When a
-    /// settled run's job has a buffered firing, schedulers are woken to carry it out. Returns
-    /// the number settled as `n`.
-    static func runSettle(where scope: SQL) -> SQL {
-        """
-        WITH settled AS (
-            UPDATE runs SET finished_at = clock_timestamp(), status = CASE
-                WHEN EXISTS (SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
-                                                     AND f.state = 'failed') THEN 'failed'
-                WHEN EXISTS (SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
-                                                     AND f.state = 'trashed') THEN 'cancelled'
-                ELSE 'succeeded' END
-            WHERE runs.status = 'pending' AND (\(scope)) AND NOT EXISTS (\(openFlows(of: "runs")))
-            RETURNING job_id),
-        woken AS (
-            SELECT pg_notify(\(JobsTable.changesChannel), '') FROM runs
-            WHERE status = 'buffered' AND job_id IN (SELECT job_id FROM settled) LIMIT 1)
-        SELECT (SELECT count(*) FROM settled) AS n, (SELECT count(*) FROM woken) AS woken
-        """
+    /// two that end a run's last two flows at once, the later to commit sees both. The runs are
+    /// locked in id order (two settles over the same runs cannot deadlock); `limit` and
+    /// `skippingLocked` make it a sweep. When a settled run's job has a buffered firing,
+    /// schedulers are woken to carry it out. Returns the number settled as `n`.
+    private static func runSettle(where scope: SQL, limit: Int? = nil, skippingLocked: Bool = false) -> SQL {
+        let lock: SQL = skippingLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE"
+        let bound: SQL = limit.map { "LIMIT \($0)" } ?? ""
+        return """
+            WITH settled AS (
+                UPDATE runs SET finished_at = clock_timestamp(), status = CASE
+                    WHEN EXISTS (SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
+                                                         AND f.state = 'failed') THEN 'failed'
+                    WHEN EXISTS (SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
+                                                         AND f.state = 'trashed') THEN 'cancelled'
+                    ELSE 'succeeded' END
+                WHERE runs.id IN (
+                    SELECT runs.id FROM runs WHERE runs.status = 'pending' AND (\(scope)) AND NOT EXISTS (\(openFlows(of: "runs")))
+                    ORDER BY runs.id \(bound) \(lock))
+                  AND runs.status = 'pending'
+                RETURNING job_id),
+            woken AS (
+                SELECT pg_notify(\(JobsTable.changesChannel), '') FROM runs
+                WHERE status = 'buffered' AND job_id IN (SELECT job_id FROM settled) LIMIT 1)
+            SELECT (SELECT count(*) FROM settled) AS n, (SELECT count(*) FROM woken) AS woken
+            """
     }
 
     /// The runs of these firings (job and scheduled time, pairwise).
@@ -116,10 +122,11 @@ enum RunsTable {
         runSettle(where: "runs.job_id = ANY(\(ids))")
     }
 
-    /// Up to `limit` of any pending runs, skipping those being settled: the scheduler's sweep,
-    /// for a run whose last flow ended in a process that died before it could settle the run.
+    /// Up to `limit` of any pending runs that can be settled, skipping those being settled: the
+    /// scheduler's sweep, for a run whose last flow ended in a process that died before it could
+    /// settle the run. Runs still open are not counted against the limit, however many there are.
     static func runSettleAny(limit: Int) -> SQL {
-        runSettle(where: "runs.id IN (SELECT id FROM runs WHERE status = 'pending' ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)")
+        runSettle(where: "true", limit: limit, skippingLocked: true)
     }
 
     /// Jobs with a buffered firing whose previous work is done, locked with that run (skipping
