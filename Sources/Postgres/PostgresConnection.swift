@@ -38,6 +38,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// A `statement_timeout` set for the current transaction or savepoint (`set_config(..., true)`),
     /// which the server drops when that ends; nil when none is in effect.
     var localStatementTimeout: Duration?
+    /// Statements prepared on this connection, and those seen once (see ``query(_:deadline:)``).
+    private var prepared: [StatementKey: String] = [:]
+    private var seenOnce: Set<StatementKey> = []
 
     /// How long past its `statement_timeout` a statement's answer may take to arrive before the
     /// server counts as unreachable: the cancel's error is one small message away, but a loaded
@@ -184,12 +187,52 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// `deadline` nil: the statement's own (its timeout and the margin).
+    ///
+    /// A statement seen a second time on this connection (same text, same parameter types) is
+    /// prepared, and from then on only executed: the server parses and analyses it once, not
+    /// at every call (on the flow board's short statements, most of the server's work). Up to
+    /// ``mostPrepared`` per connection; one-off texts (`$filter` queries) stay unnamed.
     func query(_ sql: SQL, deadline: ContinuousClock.Instant?) throws(PostgresError) -> PostgresRows {
         let (text, parameters) = sql.rendered()
+        let key = StatementKey(text: text, types: parameters.map(\.type.oid))
+        if let name = try preparedName(for: key, deadline: deadline) {
+            let sent = try withParameters(parameters, sql: text) { _, values in
+                PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
+            }
+            return try awaitAnswer(sent: sent == 1, sql: text, deadline: deadline)
+        }
         let sent = try withParameters(parameters, sql: text) { types, values in
             PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
         }
         return try awaitAnswer(sent: sent == 1, sql: text, deadline: deadline)
+    }
+
+    struct StatementKey: Hashable {
+        let text: String
+        let types: [UInt32]
+    }
+
+    /// The most statements one connection prepares.
+    public static let mostPrepared = 256
+
+    /// The name `key` is prepared under, preparing it now if it was seen before; nil to send it
+    /// unnamed. A statement the server refuses to prepare fails here, as it would have unnamed.
+    private func preparedName(for key: StatementKey, deadline: ContinuousClock.Instant?) throws(PostgresError) -> String? {
+        if let name = prepared[key] { return name }
+        guard prepared.count < Self.mostPrepared, seenOnce.contains(key) else {
+            if seenOnce.count >= 4 * Self.mostPrepared { seenOnce.removeAll() }
+            seenOnce.insert(key)
+            return nil
+        }
+        let name = "kairos_\(prepared.count + 1)"
+        let types = key.types.map { Oid($0) }
+        let sent = types.withUnsafeBufferPointer { buffer in
+            PQsendPrepare(handle, name, key.text, Int32(types.count), buffer.baseAddress)
+        }
+        _ = try awaitAnswer(sent: sent == 1, sql: key.text, deadline: deadline)
+        prepared[key] = name
+        seenOnce.remove(key)
+        return name
     }
 
     /// What ``forEachRow(_:stopping:_:)`` does with the rest of a result when its body stops it.

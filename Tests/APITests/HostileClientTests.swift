@@ -14,6 +14,7 @@ import Testing
         try await APIFixture.with { api throws in
             // Probed before, as an orchestrator does, so the check's own connection is open.
             #expect(try api.call("GET", "/api/v1/readiness").status == 200)
+            try ManyDescriptors.exclusively {
             var silent: [RawHTTPConnection] = []
             silent.reserveCapacity(5000)
             for _ in 0..<5000 {
@@ -24,6 +25,7 @@ import Testing
             #expect(ready.status == 200, "\(ready.text)")
             #expect(stopwatch.elapsed < 1, "readiness took \(stopwatch.elapsed) s")
             withExtendedLifetime(silent) {}
+            }
         }
     }
 

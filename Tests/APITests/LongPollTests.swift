@@ -112,7 +112,7 @@ import Testing
     /// threads: they hold none of either, so readiness and the jobs list answer as usual; then
     /// five hundred flows posted at once go one to each.
     @Test func fiveHundredWaitersHoldNoConnectionAndNoThread() async throws {
-        try await APIFixture.with(poolSize: 16) { api in
+        try await APIFixture.with(poolSize: 16) { api in try ManyDescriptors.exclusively {
             // From four loopback addresses, as many hosts would (one address may hold 256).
             let clients = try (0..<500).map { index in
                 try Self.startClaim(api, Self.claimBody("w\(index)", wait: "60s"), source: "127.0.0.\(2 + index % 4)")
@@ -136,7 +136,7 @@ import Testing
             }
             #expect(ids.count == 500)
             #expect(Self.waiting(api) == 0)
-        }
+        } }
     }
 }
 

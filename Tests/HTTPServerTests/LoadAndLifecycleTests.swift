@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test func clientsDisconnectingMidBodyLeaveNoLeak() async throws {
-        try await ServerFixture.with { server, port in
+        try await ServerFixture.with { server, port in try ManyDescriptors.exclusively {
             #expect(try RawHTTPConnection(port: port).get("/hello").status == 200)
             #expect(eventually { server.openConnections == 0 })
             let before = openFileDescriptorCount()
@@ -99,7 +99,7 @@ import Testing
             }
             #expect(eventually { server.openConnections == 0 }, "still open: \(server.openConnections)")
             #expect(eventually { openFileDescriptorCount() <= before }, "descriptors: \(before) before, \(openFileDescriptorCount()) after")
-        }
+        } }
     }
 
     @Test func shutdownDrainsAnInFlightRequestThenReturns() async throws {

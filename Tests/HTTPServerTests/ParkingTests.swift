@@ -87,7 +87,7 @@ import Testing
     /// Two worker threads and two hundred parked requests: other requests are still answered,
     /// since a parked request holds no thread; each parked one is answered once woken.
     @Test func parkedRequestsHoldNoWorkerThread() async throws {
-        try await ServerFixture.with(workerThreads: 2) { _, port in
+        try await ServerFixture.with(workerThreads: 2) { _, port in try ManyDescriptors.exclusively {
             let tags = (0..<200).map { _ in ServerFixture.newTag() }
             let clients = try tags.map { try Self.park(port, tag: $0) }
             #expect(eventually(timeout: 30) { Set(ServerFixture.parkedWakes.get().keys).isSuperset(of: tags) })
@@ -97,7 +97,7 @@ import Testing
             #expect(stopwatch.elapsed < 5, "answered after \(stopwatch.elapsed) s")
             for tag in tags { #expect(Self.wake(tag)) }
             #expect(try clients.allSatisfy { try $0.readResponse().text == "resumed" })
-        }
+        } }
     }
 
     /// Middleware sees the parked pass go by, but the request is answered, and logged, once.

@@ -14,3 +14,15 @@ public final class LockedBox<Value>: @unchecked Sendable {
     @discardableResult
     public func update<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
 }
+
+/// Tests that open hundreds of descriptors, and the one that counts the process's descriptors
+/// to find a leak, take turns: the count is of the whole test process, which the others would
+/// change while it looks.
+public enum ManyDescriptors {
+    private static let lock = NSLock()
+
+    /// Runs `body` (on a thread that may block) while no other such test runs.
+    public static func exclusively<T>(_ body: () throws -> T) rethrows -> T {
+        try lock.withLock { try body() }
+    }
+}

@@ -163,9 +163,11 @@ public enum KairosSchema {
 
             -- Runs not final yet, for settling them and for buffered firings; and a job's
             -- unfinished flows, for "is its previous work done?": both small, however many
-            -- runs and flows are final.
+            -- runs and flows are final. With id last, a firing's flows are one key each, not one
+            -- posting list: entries of flows that ended are then skipped without a heap visit, and
+            -- a look from the newest end finds an unfinished one at once.
             CREATE INDEX runs_open ON runs (job_id, scheduled_for) WHERE status IN ('pending', 'buffered');
-            CREATE INDEX flows_open ON flows (job_id, scheduled_for) WHERE state IN ('unclaimed', 'claimed');
+            CREATE INDEX flows_open ON flows (job_id, scheduled_for, id) WHERE state IN ('unclaimed', 'claimed');
             """),
     ]
 }

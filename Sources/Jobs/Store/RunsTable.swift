@@ -63,15 +63,24 @@ enum RunsTable {
 
     // MARK: Runs that follow their flows
 
-    /// A run's flows that are not final yet, by the run's identity.
-    private static func openFlows(of run: SQL) -> SQL {
-        "SELECT 1 FROM flows f WHERE f.job_id = \(run).job_id AND f.scheduled_for = \(run).scheduled_for AND f.state IN ('unclaimed', 'claimed')"
+    /// Whether a run (an SQL row of `runs`) has a flow not final yet. One probe of `flows_open`
+    /// from its newest end: flows are claimed and end mostly in id order, so an unfinished one is
+    /// there (an EXISTS would scan from the oldest, past every flow that already ended).
+    private static func hasOpenFlows(_ run: SQL) -> SQL {
+        """
+        (SELECT f.id FROM flows f WHERE f.job_id = \(run).job_id AND f.scheduled_for = \(run).scheduled_for
+                                    AND f.state IN ('unclaimed', 'claimed')
+         ORDER BY f.job_id DESC, f.scheduled_for DESC, f.id DESC LIMIT 1) IS NOT NULL
+        """
     }
 
     /// Whether any flow of job `jobID` (an SQL expression) is not final yet: the job's previous
-    /// work is not done. One probe of `flows_open`.
+    /// work is not done. One probe of `flows_open`, from its newest end (see ``hasOpenFlows(_:)``).
     static func jobIsBusy(_ jobID: SQL) -> SQL {
-        "EXISTS (SELECT 1 FROM flows f WHERE f.job_id = \(jobID) AND f.state IN ('unclaimed', 'claimed'))"
+        """
+        ((SELECT f.id FROM flows f WHERE f.job_id = \(jobID) AND f.state IN ('unclaimed', 'claimed')
+          ORDER BY f.job_id DESC, f.scheduled_for DESC, f.id DESC LIMIT 1) IS NOT NULL)
+        """
     }
 
     /// For each of `jobIDs`: `busy` (see ``jobIsBusy(_:)``) and `buffered` (a firing waits).
@@ -102,7 +111,7 @@ enum RunsTable {
                                                          AND f.state = 'trashed') THEN 'cancelled'
                     ELSE 'succeeded' END
                 WHERE runs.id IN (
-                    SELECT runs.id FROM runs WHERE runs.status = 'pending' AND (\(scope)) AND NOT EXISTS (\(openFlows(of: "runs")))
+                    SELECT runs.id FROM runs WHERE runs.status = 'pending' AND (\(scope)) AND NOT \(hasOpenFlows("runs"))
                     ORDER BY runs.id \(bound) \(lock))
                   AND runs.status = 'pending'
                 RETURNING job_id),
