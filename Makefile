@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board
 
 run:
 	scripts/run.sh
@@ -35,3 +35,6 @@ bench-scheduler:
 
 bench-filter:
 	scripts/bench-filter.sh
+
+bench-board:
+	scripts/bench-board.sh
