@@ -126,12 +126,15 @@ import Testing
             try locker.execute("BEGIN")
             try locker.execute("LOCK TABLE ecosystems IN ACCESS EXCLUSIVE MODE")
             defer { _ = try? locker.execute("ROLLBACK") }
+            // Blocked by this test's lock (other tests lock tables of the same name in their
+            // schemas), counted from a connection outside any transaction: a transaction keeps
+            // one snapshot of pg_stat_activity.
             let waiting: SQL = """
                 SELECT count(*)::bigint AS n FROM pg_stat_activity
-                WHERE wait_event_type = 'Lock' AND query LIKE '%ecosystems%' AND pg_backend_pid() = ANY(pg_blocking_pids(pid))
+                WHERE wait_event_type = 'Lock' AND query LIKE '%ecosystems%' AND \(locker.backendPID) = ANY(pg_blocking_pids(pid))
                 """
-            // Blocked by this test's lock: other tests lock tables of the same name in their schemas.
-            let count = { try locker.query(waiting)[0].decode(Int.self, column: "n") }
+            let watcher = try PostgresConnection.connect(api.pool.configuration)
+            let count = { try watcher.query(waiting)[0].decode(Int.self, column: "n") }
             let client = try RawHTTPConnection(port: api.port)
             let body = #"{"$filter": {"table": "ecosystems"}}"#
             try client.send("POST /api/v1/debug-expand-filter HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
