@@ -41,6 +41,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Statements prepared on this connection, and those seen once (see ``query(_:deadline:)``).
     private var prepared: [StatementKey: String] = [:]
     private var seenOnce: Set<StatementKey> = []
+    /// Names handed out, so one dropped is never reused.
+    private var preparedCount = 0
 
     /// How long past its `statement_timeout` a statement's answer may take to arrive before the
     /// server counts as unreachable: the cancel's error is one small message away, but a loaded
@@ -191,15 +193,30 @@ public final class PostgresConnection: @unchecked Sendable {
     /// A statement seen a second time on this connection (same text, same parameter types) is
     /// prepared, and from then on only executed: the server parses and analyses it once, not
     /// at every call (on the flow board's short statements, most of the server's work). Up to
-    /// ``mostPrepared`` per connection; one-off texts (`$filter` queries) stay unnamed.
+    /// ``mostPrepared`` per connection; one-off texts (`$filter` queries) stay unnamed. After
+    /// five runs PostgreSQL may plan it once for all values (a generic plan): so a statement
+    /// whose best plan depends on which values are NULL is written as one text per case
+    /// instead (forcing a plan per run was measured: a quarter of the flow board's throughput).
     func query(_ sql: SQL, deadline: ContinuousClock.Instant?) throws(PostgresError) -> PostgresRows {
         let (text, parameters) = sql.rendered()
         let key = StatementKey(text: text, types: parameters.map(\.type.oid))
         if let name = try preparedName(for: key, deadline: deadline) {
+            let outsideTransaction = isIdle
             let sent = try withParameters(parameters, sql: text) { _, values in
                 PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
             }
-            return try awaitAnswer(sent: sent == 1, sql: text, deadline: deadline)
+            do {
+                return try awaitAnswer(sent: sent == 1, sql: text, deadline: deadline)
+            } catch let error where Self.invalidatesPrepared(error) {
+                // A replica migrated a column's type under it, say: forgotten, and outside a
+                // transaction (which the error would have aborted) run again unnamed at once.
+                prepared[key] = nil
+                guard outsideTransaction else { throw error }
+                let sent = try withParameters(parameters, sql: text) { types, values in
+                    PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
+                }
+                return try awaitAnswer(sent: sent == 1, sql: text, deadline: deadline)
+            }
         }
         let sent = try withParameters(parameters, sql: text) { types, values in
             PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
@@ -215,6 +232,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The most statements one connection prepares.
     public static let mostPrepared = 256
 
+    /// "cached plan must not change result type" (DDL changed what the statement returns) and
+    /// "prepared statement does not exist": the name no longer stands for the statement.
+    private static func invalidatesPrepared(_ error: PostgresError) -> Bool {
+        error.sqlState == "0A000" || error.sqlState == "26000"
+    }
+
     /// The name `key` is prepared under, preparing it now if it was seen before; nil to send it
     /// unnamed. A statement the server refuses to prepare fails here, as it would have unnamed.
     private func preparedName(for key: StatementKey, deadline: ContinuousClock.Instant?) throws(PostgresError) -> String? {
@@ -224,7 +247,8 @@ public final class PostgresConnection: @unchecked Sendable {
             seenOnce.insert(key)
             return nil
         }
-        let name = "kairos_\(prepared.count + 1)"
+        preparedCount += 1
+        let name = "kairos_\(preparedCount)"
         let types = key.types.map { Oid($0) }
         let sent = types.withUnsafeBufferPointer { buffer in
             PQsendPrepare(handle, name, key.text, Int32(types.count), buffer.baseAddress)

@@ -40,6 +40,26 @@ import Testing
         }
     }
 
+    /// A column's type changed under a prepared statement (another replica migrated): outside a
+    /// transaction the call still answers, with the new type; the statement is prepared anew.
+    @Test func aStatementWhoseResultChangedTypeIsRunAgainUnnamed() async throws {
+        try await withSchemaConnection { connection throws in
+            try connection.execute("CREATE TABLE widened (a integer)")
+            try connection.execute("INSERT INTO widened VALUES (\(Int32(7)))")
+            for _ in 0..<3 { #expect(try connection.query("SELECT a FROM widened")[0].decode(Int.self, column: "a") == 7) }
+            #expect(try Self.preparedCount(connection) >= 1)
+            try connection.execute("ALTER TABLE widened ALTER COLUMN a TYPE text")
+            #expect(try connection.query("SELECT a FROM widened")[0].decode(String.self, column: "a") == "7")
+            // Inside a transaction the error is the statement's: the transaction is aborted.
+            for _ in 0..<2 { _ = try connection.query("SELECT a FROM widened") }
+            try connection.execute("BEGIN")
+            try connection.execute("ALTER TABLE widened ALTER COLUMN a TYPE bigint USING a::bigint")
+            #expect { try connection.query("SELECT a FROM widened") } throws: { ($0 as? PostgresError)?.sqlState == "0A000" }
+            try connection.execute("ROLLBACK")
+            #expect(try connection.query("SELECT a FROM widened")[0].decode(String.self, column: "a") == "7")
+        }
+    }
+
     @Test func theNumberPreparedIsBounded() async throws {
         try await withConnection { connection throws in
             for index in 0..<(PostgresConnection.mostPrepared + 20) {

@@ -60,14 +60,15 @@ enum FlowsTable {
         "SELECT pg_notify(\(FlowNotice.channel), \(notice.payload))"
     }
 
-    /// A NULL parameter matches everything, so one statement serves every combination.
+    /// Only the filters given, so each combination is a statement of its own whose plan (a
+    /// prepared one too) can use the index for the filters it has; nothing given matches all.
     private static func matching(_ query: FlowBoard.Query) -> SQL {
-        """
-        (\(query.state)::text IS NULL OR state = \(query.state))
-        AND (\(query.jobID)::text IS NULL OR job_id = \(query.jobID))
-        AND (\(query.flowName)::text IS NULL OR flow_name = \(query.flowName))
-        AND (\(query.worker)::text IS NULL OR holder = \(query.worker))
-        """
+        var conditions: [SQL] = []
+        if let state = query.state { conditions.append("state = \(state)") }
+        if let jobID = query.jobID { conditions.append("job_id = \(jobID)") }
+        if let flowName = query.flowName { conditions.append("flow_name = \(flowName)") }
+        if let worker = query.worker { conditions.append("holder = \(worker)") }
+        return conditions.isEmpty ? "true" : SQL.joined(conditions, separator: " AND ")
     }
 
     static func flowPage(_ query: FlowBoard.Query) -> SQL {
