@@ -163,6 +163,31 @@ import Testing
         }
     }
 
+    /// Two batches over the same flows, given in opposite orders, at once: both lock in id order,
+    /// so neither deadlocks; each flow is completed once and the other batch gets repeats.
+    @Test func batchesInOppositeOrdersAtOnceNeitherDeadlockNorCompleteTwice() async throws {
+        try await JobsFixture.with { db in
+            _ = try Self.post(db, count: 200)
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            let claimed = try board.claim(worker: "w", flowNames: nil, limit: 200, lease: .seconds(300))
+            let forward = claimed.map { ($0.flow.id, $0.lease.holder!.token, JSONValue.string("forward")) }
+            let failures = Arrivals<String>()
+            let done = Arrivals<Int>()
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                do {
+                    let outcomes = try board.completeMany(index == 0 ? forward : forward.reversed())
+                    done.append(outcomes.filter { if case .done = $0 { true } else { false } }.count)
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+            #expect(failures.all.isEmpty)
+            #expect(done.all == [200, 200])
+            #expect(try db.count("SELECT count(*) FROM flows WHERE state = 'completed' AND last_verb = 'complete'") == 200)
+        }
+    }
+
     @Test func aRepeatedCallIsAnsweredAsItWasEvenAfterAnotherWorkerClaimedTheFlow() async throws {
         try await JobsFixture.with { db in
             let id = try #require(try Self.post(db, count: 1).first)
