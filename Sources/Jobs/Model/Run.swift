@@ -57,9 +57,6 @@ public enum RunStatus: String, Sendable, CaseIterable {
     case skipped
     /// Held by the `buffer_one` policy until the job's previous work ends, then carried out.
     case buffered
-
-    /// No flow of the run will change it any more.
-    public var isFinal: Bool { self != .pending && self != .buffered }
 }
 
 /// What became of a firing. (A firing whose scheduled time had already fired leaves no run of
