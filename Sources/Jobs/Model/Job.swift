@@ -20,7 +20,8 @@ public struct Job: Sendable, Equatable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
     public var policy = WorkPolicy()
-    /// The status of its latest run (by scheduled time); nil before it has one.
+    /// The status of its latest run (by scheduled time); nil before it has one, and not read
+    /// where the job is read to fire it.
     public var lastStatus: RunStatus?
 
     /// The shape clients see, fabric8's: `periodically` is `false` for a one-shot, else the

@@ -203,7 +203,7 @@ public struct JobFirer: Sendable {
             },
             uniquingKeysWith: { first, _ in first })
         let releases = records.compactMap { record in record.releasing.map { (id: $0, row: record.runRow) } }
-        for (record, release) in zip(records.filter { $0.releasing != nil }, releases) { runIDs[record.job.id] = release.id }
+        for release in releases { runIDs[release.row.jobID] = release.id }
         if !releases.isEmpty { try tx.execute(RunsTable.runReleaseMany(releases, startedAt: startedAt)) }
 
         var flows = FlowColumns()

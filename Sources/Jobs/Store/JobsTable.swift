@@ -14,7 +14,13 @@ extension RunStatus: PostgresTextEnum {}
 enum JobsTable {
     static let columns: SQL = """
         job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state, next_run_time,
-        origin, created_at, updated_at, priority, max_attempts, retry_delay_us, overlap,
+        origin, created_at, updated_at, priority, max_attempts, retry_delay_us, overlap
+        """
+
+    /// ``columns`` and the status of the job's latest run: for jobs as the API shows them. Not
+    /// for firing, which has no use for it (a probe of `runs` per claimed job).
+    static let shownColumns: SQL = """
+        \(columns),
         (SELECT status FROM runs WHERE runs.job_id = jobs.job_id ORDER BY scheduled_for DESC, id DESC LIMIT 1) AS last_status
         """
 
@@ -50,13 +56,13 @@ enum JobsTable {
                 priority: priority, maxAttempts: try row.decode(Int.self, column: "max_attempts"),
                 retryDelay: Period(microseconds: try row.decode(Int64.self, column: "retry_delay_us")),
                 overlap: try row.decode(OverlapPolicy.self, column: "overlap")),
-            lastStatus: try row.decode(RunStatus?.self, column: "last_status"))
+            lastStatus: row.rows.position(ofColumn: "last_status") == nil ? nil : try row.decode(RunStatus?.self, column: "last_status"))
     }
 
     // MARK: Reading
 
     static func jobSelect(id: String) -> SQL {
-        "SELECT \(columns) FROM jobs WHERE job_id = \(id)"
+        "SELECT \(shownColumns) FROM jobs WHERE job_id = \(id)"
     }
 
     /// The job, locked until the transaction ends (a firing of it under way is waited for), with
@@ -78,7 +84,7 @@ enum JobsTable {
             case .user: "origin = 'api' AND state <> 'finished'"
             case .finished: "state = 'finished'"
             }
-        return "SELECT \(columns) FROM jobs WHERE \(condition) ORDER BY created_at, job_id"
+        return "SELECT \(shownColumns) FROM jobs WHERE \(condition) ORDER BY created_at, job_id"
     }
 
     // MARK: Writing
@@ -101,7 +107,7 @@ enum JobsTable {
             next_run_time = excluded.next_run_time, origin = excluded.origin, priority = excluded.priority,
             max_attempts = excluded.max_attempts, retry_delay_us = excluded.retry_delay_us, overlap = excluded.overlap,
             updated_at = clock_timestamp()
-        RETURNING \(columns), (xmax = 0) AS created
+        RETURNING \(shownColumns), (xmax = 0) AS created
         """
     }
 
@@ -123,7 +129,7 @@ enum JobsTable {
     static func jobSetState(id: String, state: JobState, nextRunTime: Timestamp?) -> SQL {
         """
         UPDATE jobs SET state = \(state), next_run_time = \(nextRunTime), updated_at = clock_timestamp()
-        WHERE job_id = \(id) RETURNING \(columns)
+        WHERE job_id = \(id) RETURNING \(shownColumns)
         """
     }
 

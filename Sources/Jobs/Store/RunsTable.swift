@@ -63,24 +63,27 @@ enum RunsTable {
 
     // MARK: Runs that follow their flows
 
-    /// Whether a run (an SQL row of `runs`) has a flow not final yet. One probe of `flows_open`
-    /// from its newest end: flows are claimed and end mostly in id order, so an unfinished one is
-    /// there (an EXISTS would scan from the oldest, past every flow that already ended).
+    /// Whether a flow of job `jobID` (of its firing at `scheduledFor`, when given), both SQL
+    /// expressions, is not final yet. One probe of `flows_open` from its newest end: flows are
+    /// claimed and end mostly in id order, so an unfinished one is there (an EXISTS would scan
+    /// from the oldest, past every flow that already ended).
+    private static func unfinishedFlow(job jobID: SQL, scheduledFor: SQL? = nil) -> SQL {
+        let slot: SQL = scheduledFor.map { "AND f.scheduled_for = \($0)" } ?? ""
+        return """
+            ((SELECT f.id FROM flows f WHERE f.job_id = \(jobID) \(slot) AND f.state IN ('unclaimed', 'claimed')
+              ORDER BY f.job_id DESC, f.scheduled_for DESC, f.id DESC LIMIT 1) IS NOT NULL)
+            """
+    }
+
+    /// Whether a run (an SQL row of `runs`) has a flow not final yet.
     private static func hasOpenFlows(_ run: SQL) -> SQL {
-        """
-        (SELECT f.id FROM flows f WHERE f.job_id = \(run).job_id AND f.scheduled_for = \(run).scheduled_for
-                                    AND f.state IN ('unclaimed', 'claimed')
-         ORDER BY f.job_id DESC, f.scheduled_for DESC, f.id DESC LIMIT 1) IS NOT NULL
-        """
+        unfinishedFlow(job: "\(run).job_id", scheduledFor: "\(run).scheduled_for")
     }
 
     /// Whether any flow of job `jobID` (an SQL expression) is not final yet: the job's previous
-    /// work is not done. One probe of `flows_open`, from its newest end (see ``hasOpenFlows(_:)``).
+    /// work is not done.
     static func jobIsBusy(_ jobID: SQL) -> SQL {
-        """
-        ((SELECT f.id FROM flows f WHERE f.job_id = \(jobID) AND f.state IN ('unclaimed', 'claimed')
-          ORDER BY f.job_id DESC, f.scheduled_for DESC, f.id DESC LIMIT 1) IS NOT NULL)
-        """
+        unfinishedFlow(job: jobID)
     }
 
     /// For each of `jobIDs`: `busy` (see ``jobIsBusy(_:)``) and `buffered` (a firing waits).
