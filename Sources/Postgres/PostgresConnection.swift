@@ -29,8 +29,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// A duplicate of libpq's socket, owned here: libpq closes its own descriptor when a read
     /// fails, and the number is then reused by the next socket opened, so waiting on it or
     /// shutting it down (``interrupt()``) could reach someone else's. The duplicate keeps this
-    /// connection's socket, and only it, until `deinit` closes it after `PQfinish`.
-    private let socket: Int32
+    /// connection's socket, and only it, until `deinit` closes it after `PQfinish`. What a
+    /// Dispatch source watches (``PostgresListener``), for the same reason.
+    let socket: Int32
     /// Set once the connection was closed from this side: by a deadline or ``interrupt()``.
     private let abandoned = Atomic<Bool>(false)
     /// The session's `statement_timeout`, from the configuration.
@@ -358,8 +359,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// terminated backend or a restarted server has sent its goodbye and closed the socket.
     /// Returns false when the connection turns out to be dead.
     func readPendingInput() -> Bool {
-        let socket = PQsocket(handle)
-        guard socket >= 0, isConnected else { return false }
+        guard isConnected else { return false }
         // A goodbye arrives as an error message and then end-of-file; libpq sees the end only on
         // the read after the message, so read while the socket stays readable (a few rounds at most).
         for _ in 0..<4 {

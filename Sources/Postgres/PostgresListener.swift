@@ -98,7 +98,7 @@ public final class PostgresListener: @unchecked Sendable {
     }
 
     private func watch(_ connection: PostgresConnection) {
-        let source = DispatchSource.makeReadSource(fileDescriptor: PQsocket(connection.handle), queue: ioQueue)
+        let source = DispatchSource.makeReadSource(fileDescriptor: connection.socket, queue: ioQueue)
         source.setEventHandler { [unowned self] in self.drain() }
         // The socket must stay open until Dispatch has stopped watching it: the connection is
         // released only in the cancel handler.

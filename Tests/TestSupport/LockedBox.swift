@@ -15,9 +15,8 @@ public final class LockedBox<Value>: @unchecked Sendable {
     public func update<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
 }
 
-/// Tests that open hundreds of descriptors, and the one that counts the process's descriptors
-/// to find a leak, take turns: the count is of the whole test process, which the others would
-/// change while it looks.
+/// Tests that open hundreds of descriptors take turns, so that together they stay well inside
+/// the process's limit and the host's loopback port range.
 public enum ManyDescriptors {
     private static let lock = NSLock()
 

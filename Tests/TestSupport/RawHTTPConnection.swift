@@ -20,7 +20,9 @@ public final class RawHTTPConnection: @unchecked Sendable {
             throw TestDatabaseError("cannot resolve \(host)")
         }
         defer { freeaddrinfo(results) }
-        fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, 0)
+        // Held in a local until connected: once `fd` is set, a throw runs deinit, which closes it
+        // (closing it here as well would close whatever has since been given that number).
+        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, 0)
         guard fd >= 0 else { throw TestDatabaseError("socket failed: errno \(errno)") }
         var time = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
@@ -46,6 +48,7 @@ public final class RawHTTPConnection: @unchecked Sendable {
             Glibc.close(fd)
             throw TestDatabaseError("connect to \(host):\(port) failed: errno \(code)")
         }
+        self.fd = fd
     }
 
     deinit { Glibc.close(fd) }
@@ -157,7 +160,43 @@ public struct RawHTTPResponse: Sendable {
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// Open file descriptors of this process, to check that nothing leaks.
-public func openFileDescriptorCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+/// Descriptors this process holds for the server side of connections to `port` (sockets whose
+/// local port it is, the listening one aside), to check that a server leaks none. Only that
+/// server's: a count of every descriptor would see the tests running beside it.
+public func serverSideDescriptorCount(port: Int) -> Int {
+    var inodes: Set<Substring> = []
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        guard let text = readProcFile(table) else { continue }
+        // Each row: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+        for row in text.split(separator: "\n").dropFirst() {
+            let fields = row.split(separator: " ")
+            guard fields.count > 9, let local = fields[1].split(separator: ":").last,
+                Int(local, radix: 16) == port, fields[3] != "0A"  // 0A: listening
+            else { continue }
+            inodes.insert(fields[9])
+        }
+    }
+    let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return descriptors.count { name in
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name),
+            target.hasPrefix("socket:["), target.hasSuffix("]")
+        else { return false }
+        return inodes.contains(target.dropFirst(8).dropLast())
+    }
+}
+
+/// A /proc file's text, read to its end (it reports a size of 0, which Foundation trusts).
+private func readProcFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { Glibc.close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { break }
+        bytes += chunk[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }

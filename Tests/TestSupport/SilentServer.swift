@@ -49,20 +49,25 @@ public final class SilentServer: @unchecked Sendable {
         let descriptors: [Int32] = lock.withLock {
             guard !closed else { return [] }
             closed = true
-            return accepted + [listener]
+            return accepted
         }
         for descriptor in descriptors {
             shutdown(descriptor, Int32(SHUT_RDWR))
             Glibc.close(descriptor)
         }
+        // Wakes the accept thread (accept fails with EINVAL), which closes the listener itself:
+        // closed here, its number could be reused by another test's listening socket before the
+        // thread's next accept, which would then take that server's connection and drop it.
+        shutdown(listener, Int32(SHUT_RDWR))
     }
 
     private func acceptForever() {
+        defer { Glibc.close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
                 if errno == EINTR { continue }
-                return  // closed
+                return  // shut down
             }
             let keep = lock.withLock {
                 guard !closed else { return false }
