@@ -17,6 +17,9 @@ let package = Package(
         // System libraries, found through pkg-config; apt names the Debian package that provides them.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // Outbound HTTP (webhooks) and the HMAC of their signatures: see README, "Webhooks".
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Libraries that know nothing of jobs.
         .target(name: "JSON"),
@@ -31,18 +34,22 @@ let package = Package(
             "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Calls out: an HTTP client on libcurl, the address guard, Standard Webhooks signatures.
+        .target(name: "Outbound", dependencies: ["CCurl", "CLibCrypto", "Chronology"]),
+
         // Kairos itself.
         .target(name: "Scheduling", dependencies: ["Chronology"]),
         // Pure: `$filter` JSON to a typed query to SQL.
         .target(name: "FilterQuery", dependencies: ["SQLBuilding", "JSON"]),
         .target(name: "Jobs", dependencies: [
-            "Postgres", "SQLBuilding", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Postgres", "SQLBuilding", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", "Outbound",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Jobs", "FilterQuery", "Scheduling", "YAML", "Postgres", "JSON", "HTTPServer", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Jobs", "FilterQuery", "Scheduling", "YAML", "Postgres", "JSON", "HTTPServer", "Chronology", "Outbound", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
-            "API", "Jobs", "Postgres", "HTTPServer", "Chronology",
+            "API", "Jobs", "Postgres", "HTTPServer", "Chronology", "Outbound",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -63,6 +70,7 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Chronology"]),
         .testTarget(name: "FilterQueryTests", dependencies: ["FilterQuery", "SQLBuilding", "Postgres", "JSON", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
+        .testTarget(name: "OutboundTests", dependencies: ["Outbound", "HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
     ],

@@ -14,6 +14,7 @@ public enum KairosAPI {
     /// - Parameter clock: "now" for everything it decides about jobs: the database's, or a test's.
     /// - Parameter afterCommit: where manual runs' after-commit work goes; give the scheduler's
     ///   firer the same one, so the process has one bound.
+    /// - Parameter deliveries: rung when a manual run recorded a webhook call: the dispatcher's.
     /// - Parameter specification: `openapi.yaml`, for the spec routes and the docs page; without it they answer 503.
     /// - Parameter metrics: what `GET /metrics` reports; give the same one to ``middleware(logger:tokens:metrics:)``.
     /// - Parameter healthTimeout: how long readiness's check may take per statement (see ``DatabaseHealth``).
@@ -23,7 +24,8 @@ public enum KairosAPI {
     public static func router(
         database: PostgresPool, startup: Startup = Startup(pending: nil), handlers: HandlerRegistry = .standard,
         metrics: ServiceMetrics = ServiceMetrics(), specification: APISpecification? = nil,
-        clock: JobClock = .database, afterCommit: AfterCommitExecutor = AfterCommitExecutor(), logger: Logger = Logger(label: "kairos.api"),
+        clock: JobClock = .database, afterCommit: AfterCommitExecutor = AfterCommitExecutor(), deliveries: DeliveryDoorbell = DeliveryDoorbell(),
+        logger: Logger = Logger(label: "kairos.api"),
         healthTimeout: Duration = .milliseconds(900), claimWaiters: ClaimWaiters? = nil, claimWaitLimit: Duration = .seconds(60)
     ) -> Router {
         var router = Router()
@@ -34,7 +36,8 @@ public enum KairosAPI {
         ServiceRoutes(store: store).add(to: &router)
         let share = ConnectionShare(size: handlers.filters.maximumConcurrentExpansions)
         JobRoutes(
-            store: store, firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, logger: logger),
+            store: store,
+            firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, deliveries: deliveries, logger: logger),
             handlers: handlers, share: share
         ).add(to: &router)
         FlowRoutes(board: board).add(to: &router)

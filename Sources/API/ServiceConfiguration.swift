@@ -5,6 +5,7 @@ import Glibc
 import HTTPServer
 import Jobs
 import Logging
+import Outbound
 import Scheduling
 
 /// Everything `kairos serve` needs to know, resolved from flags and the environment: a flag wins
@@ -29,6 +30,9 @@ import Scheduling
 /// | open connections from one client address | `--max-connections-per-client` | `KAIROS_MAX_CONNECTIONS_PER_CLIENT` | 256 |
 /// | longest one database statement of an API call may run | `--database-timeout` | `KAIROS_DATABASE_TIMEOUT` (a duration) | 1 s |
 /// | longest a claim waits for work, whatever it asks (up to 60 s) | `--claim-wait-limit` | `KAIROS_CLAIM_WAIT_LIMIT` (a duration) | 60 s |
+/// | hosts and networks beyond the public internet webhooks may call | `--webhook-allow` | `KAIROS_WEBHOOK_ALLOW` (names and CIDRs, comma-separated) | none |
+/// | webhook calls at once | `--webhook-concurrency` | `KAIROS_WEBHOOK_CONCURRENCY` (1 to 256) | 16 |
+/// | a webhook lease beyond the call's timeout | `--webhook-lease-margin` | `KAIROS_WEBHOOK_LEASE_MARGIN` (a duration, 1 s to 10 min) | 30 s |
 public struct ServiceConfiguration: Sendable, Equatable {
     public var databaseURL: String
     public var host: String
@@ -50,6 +54,18 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// A waiting claim (`POST /flows/claim` with `wait`) is answered after at most this long: for
     /// a proxy in front that closes quiet connections sooner than a minute.
     public var claimWaitLimit: Duration
+    /// Where webhooks may go, how many calls at once, and their leases.
+    public var webhooks = WebhookSettings()
+
+    public struct WebhookSettings: Sendable, Equatable {
+        public var policy = OutboundPolicy()
+        public var concurrency = 16
+        /// Added to a call's timeout for its lease: how soon another process takes up a call
+        /// whose process stopped, once its timeout has passed.
+        public var leaseMargin: Duration = .seconds(30)
+
+        public init() {}
+    }
 
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
@@ -91,6 +107,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var maximumConnectionsPerClient: String?
         public var databaseTimeout: String?
         public var claimWaitLimit: String?
+        public var webhookAllow: String?
+        public var webhookConcurrency: String?
+        public var webhookLeaseMargin: String?
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
@@ -227,7 +246,28 @@ public struct ServiceConfiguration: Sendable, Equatable {
             httpLimits.maximumConnectionsPerClient = number
         }
 
-        return ServiceConfiguration(
+        var webhooks = WebhookSettings()
+        if let (text, source) = pick(flags.webhookAllow, flagName: "--webhook-allow", "KAIROS_WEBHOOK_ALLOW") {
+            do {
+                webhooks.policy = try OutboundPolicy(parsing: text)
+            } catch {
+                throw ConfigurationError("\(source): \(error)")
+            }
+        }
+        if let (text, source) = pick(flags.webhookConcurrency, flagName: "--webhook-concurrency", "KAIROS_WEBHOOK_CONCURRENCY") {
+            guard let count = Int(text), (1...256).contains(count) else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a number of calls from 1 to 256")
+            }
+            webhooks.concurrency = count
+        }
+        if let (text, source) = pick(flags.webhookLeaseMargin, flagName: "--webhook-lease-margin", "KAIROS_WEBHOOK_LEASE_MARGIN") {
+            guard let period = try? Period(parsing: text), (1_000_000...600_000_000).contains(period.microseconds) else {
+                throw ConfigurationError("\(source): \"\(text)\" is not a duration from 1s to 10m, such as \"30s\"")
+            }
+            webhooks.leaseMargin = .microseconds(period.microseconds)
+        }
+
+        var configuration = ServiceConfiguration(
             databaseURL: pick(flags.databaseURL, flagName: "--database-url", "DATABASE_URL")?.value ?? "",
             host: host,
             port: port,
@@ -237,6 +277,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
             logLevel: level, filters: filters, allowUnauthenticated: allowUnauthenticated,
             openapiFile: pick(flags.openapiFile, flagName: "--openapi-file", "KAIROS_OPENAPI_FILE")?.value ?? "openapi.yaml",
             httpLimits: httpLimits, databaseTimeout: databaseTimeout, claimWaitLimit: claimWaitLimit)
+        configuration.webhooks = webhooks
+        return configuration
     }
 }
 
@@ -305,6 +347,9 @@ public protocol ServiceFlags {
     var maximumConnectionsPerClient: String? { get }
     var databaseTimeout: String? { get }
     var claimWaitLimit: String? { get }
+    var webhookAllow: String? { get }
+    var webhookConcurrency: String? { get }
+    var webhookLeaseMargin: String? { get }
 }
 
 /// A setting that cannot be used; the message names it and says what would be accepted.

@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import Jobs
 import Logging
+import Outbound
 import Postgres
 
 struct Serve: ParsableCommand, ServiceFlags {
@@ -68,6 +69,17 @@ struct Serve: ParsableCommand, ServiceFlags {
         help: "Longest a waiting claim (POST /flows/claim with wait) is held before it is answered, whatever it asks, such as 25s for a proxy that closes quiet connections sooner (env: KAIROS_CLAIM_WAIT_LIMIT; default 60s).")
     var claimWaitLimit: String?
 
+    @Option(
+        help: "Host names and CIDR blocks beyond the public internet that webhooks may call, comma-separated, such as hooks.internal,10.1.0.0/16; link-local and cloud metadata addresses are refused whatever this says (env: KAIROS_WEBHOOK_ALLOW; default none).")
+    var webhookAllow: String?
+
+    @Option(help: "Webhook calls at once, 1 to 256 (env: KAIROS_WEBHOOK_CONCURRENCY; default 16).")
+    var webhookConcurrency: String?
+
+    @Option(
+        help: "How long past a webhook call's timeout its lease lasts: a call whose process stopped is taken up by another this long after its timeout (env: KAIROS_WEBHOOK_LEASE_MARGIN; default 30s).")
+    var webhookLeaseMargin: String?
+
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -85,17 +97,22 @@ struct Serve: ParsableCommand, ServiceFlags {
         let pool = pools.api
         let schedulerPool = pools.scheduler
 
-        let handlers = HandlerRegistry.standard(filters: configuration.filters)
+        let handlers = HandlerRegistry.standard(filters: configuration.filters, outbound: configuration.webhooks.policy)
         let metrics = ServiceMetrics()
         let specification = loadSpecification(configuration.openapiFile, logger: logger)
         let startup = Startup(pending: "applying database migrations")
         // One bound on after-commit work for the whole process: manual runs' and the scheduler's.
         let afterCommit = AfterCommitExecutor()
+        // Webhook calls, after their firings commit; both firers ring it.
+        let deliveries = DeliveryDispatcher(
+            pool: pools.deliveries, client: HTTPClient(policy: configuration.webhooks.policy),
+            configuration: DeliveryDispatcher.Configuration(concurrency: configuration.webhooks.concurrency, leaseMargin: configuration.webhooks.leaseMargin),
+            logger: logger)
         let server = HTTPServer(
             HTTPServer.Configuration(host: configuration.host, port: configuration.port, limits: configuration.httpLimits),
             router: KairosAPI.router(
                 database: pool, startup: startup, handlers: handlers, metrics: metrics, specification: specification,
-                afterCommit: afterCommit, logger: logger, claimWaitLimit: configuration.claimWaitLimit),
+                afterCommit: afterCommit, deliveries: deliveries.doorbell, logger: logger, claimWaitLimit: configuration.claimWaitLimit),
             middleware: KairosAPI.middleware(logger: logger, tokens: configuration.apiTokens, metrics: metrics), logger: logger)
         do {
             try server.start()
@@ -125,7 +142,9 @@ struct Serve: ParsableCommand, ServiceFlags {
                     "directory": "\(configuration.defaultJobsDirectory)", "loaded": "\(outcomes.filter { $0.error == nil }.count)",
                     "failed": "\(outcomes.filter { $0.error != nil }.count)",
                 ])
-            scheduler = startScheduler(schedulerPool, handlers: handlers, afterCommit: afterCommit, metrics: metrics, logger: logger)
+            scheduler = startScheduler(
+                schedulerPool, handlers: handlers, afterCommit: afterCommit, deliveries: deliveries.doorbell, metrics: metrics, logger: logger)
+            deliveries.start()
             startup.markReady()
             logger.notice("ready")
         }
@@ -135,6 +154,11 @@ struct Serve: ParsableCommand, ServiceFlags {
         // Stop claiming first; the batch under way commits before the pool closes.
         scheduler?.stop()
         server.shutdown(gracePeriod: .seconds(shutdownGrace))
+        // A call cut short is taken up again once its lease runs out, by this process or another.
+        if !deliveries.stop(grace: .seconds(shutdownGrace)) {
+            logger.warning("webhook calls still under way at shutdown; another process takes them up when their leases run out",
+                           metadata: ["running": "\(deliveries.running)"])
+        }
         // Work already committed gets the same grace to finish before its connections go.
         if !afterCommit.waitUntilIdle(timeout: .seconds(shutdownGrace)) {
             let load = afterCommit.load
@@ -142,6 +166,7 @@ struct Serve: ParsableCommand, ServiceFlags {
         }
         pool.close()
         schedulerPool.close()
+        pools.deliveries.close()
         logger.notice("stopped")
     }
 }
@@ -158,10 +183,11 @@ extension Serve {
     }
 
     private func startScheduler(
-        _ pool: PostgresPool, handlers: HandlerRegistry, afterCommit: AfterCommitExecutor, metrics: ServiceMetrics, logger: Logger
+        _ pool: PostgresPool, handlers: HandlerRegistry, afterCommit: AfterCommitExecutor, deliveries: DeliveryDoorbell, metrics: ServiceMetrics,
+        logger: Logger
     ) -> Scheduler? {
         let scheduler = Scheduler(
-            firer: JobFirer(pool: pool, handlers: handlers, afterCommit: afterCommit, logger: logger),
+            firer: JobFirer(pool: pool, handlers: handlers, afterCommit: afterCommit, deliveries: deliveries, logger: logger),
             configuration: Scheduler.Configuration(maximumSleep: .seconds(max(1, schedulerMaxSleep))), logger: logger,
             onEvent: { event in
                 switch event {
@@ -193,6 +219,9 @@ struct ServicePools {
     /// The scheduler's own connections: no amount of API traffic can take them. Its statements
     /// may write a firing's flows (up to 64 MiB a statement), so they get a minute.
     let scheduler: PostgresPool
+    /// The webhook dispatcher's: taking deliveries up and recording attempts, apart from both
+    /// (a call holds no connection while it waits for its target).
+    let deliveries: PostgresPool
     /// For migrations at boot, which wait for another replica's and may rewrite tables: no timeout.
     let migrations: PostgresConfiguration
 
@@ -203,6 +232,9 @@ struct ServicePools {
         var scheduler = database
         scheduler.statementTimeout = .seconds(60)
         self.scheduler = PostgresPool(scheduler, maximumConnections: 2, acquireTimeout: .seconds(10))
+        var deliveries = database
+        deliveries.statementTimeout = .seconds(10)
+        self.deliveries = PostgresPool(deliveries, maximumConnections: 4, acquireTimeout: .seconds(10))
         var migrations = database
         migrations.statementTimeout = nil
         self.migrations = migrations

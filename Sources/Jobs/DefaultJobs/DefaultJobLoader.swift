@@ -95,7 +95,12 @@ public struct DefaultJobLoader: Sendable {
                 "'job_id' must be a string, not \(id.kindDescription) (YAML reads unquoted yes, no, on, off and numbers "
                     + "as such); quote it, as in job_id: \"\(example)\"", at: [.key("job_id")])
         }
-        return try JobDefinition.parse(object, handlers: handlers, kwargsAtTopLevel: true)
+        let definition = try JobDefinition.parse(object, handlers: handlers, kwargsAtTopLevel: true)
+        // The file is the whole truth about a default job: nothing stored is kept.
+        for key in definition.handler.writeOnlyKwargs.sorted() where definition.kwargs[key] == .string(WriteOnlyKwargs.keep) {
+            throw JobDefinitionError("'\(key)': \"keep\" is for replacing a job through the API; a default job file gives the \(key) itself", at: [.key(key)])
+        }
+        return definition
     }
 
     /// `path:line: message` for a definition error, the line being that of the key or element

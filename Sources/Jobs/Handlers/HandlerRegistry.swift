@@ -1,3 +1,5 @@
+import Outbound
+
 /// The handlers Kairos knows, by name and by slug.
 public struct HandlerRegistry: Sendable {
     public let handlers: [any JobHandler]
@@ -9,13 +11,17 @@ public struct HandlerRegistry: Sendable {
         self.filters = filters
     }
 
-    /// The built-in handlers: `FlowScheduling`, `SelectiveFlowScheduling` and `ErrorHandler`.
+    /// The built-in handlers: `FlowScheduling`, `SelectiveFlowScheduling`, `Webhook` and `ErrorHandler`.
     public static let standard = standard(filters: .standard)
 
-    /// The built-in handlers, checking and running `$filter` arguments under `filters`.
-    public static func standard(filters: FilterPolicy) -> HandlerRegistry {
+    /// The built-in handlers, checking and running `$filter` arguments under `filters`, webhooks
+    /// going where `outbound` allows.
+    public static func standard(filters: FilterPolicy, outbound: OutboundPolicy = OutboundPolicy()) -> HandlerRegistry {
         HandlerRegistry(
-            [FlowScheduling(filterLimits: filters.limits), SelectiveFlowScheduling(filterLimits: filters.limits), ErrorHandler()],
+            [
+                FlowScheduling(filterLimits: filters.limits), SelectiveFlowScheduling(filterLimits: filters.limits), Webhook(policy: outbound),
+                ErrorHandler(),
+            ],
             filters: filters)
     }
 

@@ -14,11 +14,18 @@ public protocol JobHandler: Sendable {
     func work(from kwargs: JSONObject) throws(KwargsError) -> any JobWork
     /// A job's `overlap` when it gives none.
     var defaultOverlap: OverlapPolicy { get }
+    /// Kwargs it takes that no answer shows (``WriteOnlyKwargs``).
+    var writeOnlyKwargs: Set<String> { get }
+    /// False for a handler whose work is not flows: the job keys for flows (`priority`,
+    /// `max_attempts`, `retry_delay`) are refused on its jobs rather than ignored.
+    var postsFlows: Bool { get }
 }
 
 extension JobHandler {
     /// Every firing posts, as fabric8's flow handlers did.
     public var defaultOverlap: OverlapPolicy { .allowAll }
+    public var writeOnlyKwargs: Set<String> { [] }
+    public var postsFlows: Bool { true }
 }
 
 /// A job's kwargs, read: what each of its firings does, in two stages.
@@ -51,12 +58,27 @@ public struct FiringIdentity: Sendable, Hashable {
 public struct FiringDecision: Sendable {
     /// The flows to post, in order; their positions make them unique within the firing.
     public var flows: [FlowRequest]
-    /// Work for after the commit, given the run that was recorded; nil for none.
+    /// Outside work recorded with the run and carried out after the commit at least once, under
+    /// a lease (``DeliveryDispatcher``); the run stays pending until it ends.
+    public var delivery: DeliveryRequest?
+    /// Work for after the commit, given the run that was recorded, at most once; nil for none.
     public var afterCommit: (@Sendable (CommittedFiring) -> Void)?
 
-    public init(flows: [FlowRequest] = [], afterCommit: (@Sendable (CommittedFiring) -> Void)? = nil) {
+    public init(flows: [FlowRequest] = [], delivery: DeliveryRequest? = nil, afterCommit: (@Sendable (CommittedFiring) -> Void)? = nil) {
         self.flows = flows
+        self.delivery = delivery
         self.afterCommit = afterCommit
+    }
+}
+
+/// A firing's outside work as recorded: what to send, and how many attempts it gets.
+public struct DeliveryRequest: Sendable, Equatable {
+    public var request: JSONObject
+    public var maxAttempts: Int
+
+    public init(request: JSONObject, maxAttempts: Int) {
+        self.request = request
+        self.maxAttempts = maxAttempts
     }
 }
 

@@ -25,7 +25,8 @@ public struct FailureRecord: Sendable, Equatable {
         self.trace = trace
         self.failedJobID = failedJobID
         self.failedHandler = failedHandler
-        self.failedKwargs = failedKwargs
+        // A record is a job anyone may read: a secret of the failed job stays behind.
+        self.failedKwargs = WriteOnlyKwargs.redacted(failedKwargs)
         self.scheduledFor = scheduledFor
     }
 

@@ -244,9 +244,7 @@ public struct FlowLease: Sendable, Equatable {
 
     /// `retryDelay` doubled for each attempt before this one, with the jitter, in microseconds.
     private func retryWait(jitter: Double) -> Int64 {
-        let base = Double(retryDelay.microseconds) * Double(1 << min(max(attempt - 1, 0), 30))
-        let wait = base * (1 + min(max(jitter, -0.1), 0.1))
-        return Int64(min(wait, Double(Self.longestRetryWait.microseconds)))
+        RetryBackoff.wait(base: retryDelay.microseconds, afterAttempt: attempt, jitter: jitter, longest: Self.longestRetryWait.microseconds)
     }
 }
 

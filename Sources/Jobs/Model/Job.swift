@@ -30,7 +30,7 @@ public struct Job: Sendable, Equatable {
         var object: JSONObject = [
             "job_id": .string(id),
             "handler": .string(handler),
-            "kwargs": .object(kwargs),
+            "kwargs": .object(WriteOnlyKwargs.redacted(kwargs)),
             "state": .string(state.rawValue),
             "when": .string(trigger.start.iso8601),
             "periodically": trigger.period.map { .string($0.description) } ?? false,

@@ -13,6 +13,8 @@ public struct JobDefinition: Sendable {
     public var handler: any JobHandler
     /// As given, for storing and showing.
     public var kwargs: JSONObject
+    /// Where the kwargs were in the job's document (`["kwargs"]`, or `[]` beside `job_id`), for errors.
+    public var kwargsPath: JSONPath
     /// The kwargs as the handler read them: their check when the job is defined. Storage keeps
     /// ``kwargs``; a firing reads them back with the same ``JobHandler/work(from:)``.
     public var work: any JobWork
@@ -85,6 +87,7 @@ public struct JobDefinition: Sendable {
         self.id = id
         self.handler = handler
         self.kwargs = kwargs
+        self.kwargsPath = kwargsPath
         when = try Self.field("when", in: fields) { (text) throws(SchedulingError) in try LooseDate(parsing: text) }
         periodically = try Self.field("periodically", in: fields) { (text) throws(SchedulingError) in try Period(parsing: text) }
         misfireGraceTime = try Self.field("misfire_grace_time", in: fields) { (text) throws(SchedulingError) in try Period(parsing: text) }
@@ -94,6 +97,11 @@ public struct JobDefinition: Sendable {
             }
             return state
         } ?? .running
+        if !handler.postsFlows, let key = ["priority", "max_attempts", "retry_delay"].first(where: { fields[$0].map { !$0.isNull } ?? false }) {
+            throw JobDefinitionError(
+                "'\(key)' is for the flows a job posts, and \(handler.name) posts none; \(key == "priority" ? "leave it out" : "give it in 'kwargs', for the handler's calls")",
+                at: [.key(key)])
+        }
         policy = try Self.policy(in: fields, defaultOverlap: handler.defaultOverlap)
     }
 

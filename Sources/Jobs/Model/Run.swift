@@ -19,6 +19,8 @@ public struct Run: Sendable, Equatable {
     public var status: RunStatus
     /// The run's flows by state, as they are now.
     public var flows: [FlowState: Int] = [:]
+    /// Its outside work (a webhook call) and each attempt; nil for a run that has none.
+    public var delivery: JSONObject?
 
     public var json: JSONValue {
         [
@@ -35,6 +37,7 @@ public struct Run: Sendable, Equatable {
             "error": error.map { .string($0) } ?? .null,
             "status": .string(status.rawValue),
             "flows": .object(JSONObject(FlowState.allCases.map { ($0.rawValue, .int(Int64(flows[$0] ?? 0))) })),
+            "delivery": delivery.map(JSONValue.object) ?? .null,
         ]
     }
 }

@@ -84,3 +84,14 @@ public enum OverlapDecision: Sendable, Equatable {
         }
     }
 }
+
+/// How long a retry waits: the base delay doubled for each attempt before the one that failed,
+/// spread by `jitter` (drawn by the caller, clamped to ±10 %) so that work that failed together
+/// does not come back together, and at most `longest`. In microseconds.
+enum RetryBackoff {
+    static func wait(base: Int64, afterAttempt attempt: Int, jitter: Double, longest: Int64) -> Int64 {
+        let doubled = Double(base) * Double(1 << min(max(attempt - 1, 0), 30))
+        let wait = doubled * (1 + min(max(jitter, -0.1), 0.1))
+        return Int64(min(wait, Double(longest)))
+    }
+}

@@ -15,6 +15,8 @@ struct FiringRecord: Sendable {
     /// The error's chain, outermost first, for the failure record.
     var errorTrace: [String] = []
     var flows: [FlowRequest]
+    /// Outside work to record with the run, carried out after the commit at least once.
+    var delivery: DeliveryRequest?
     var afterCommit: (@Sendable (CommittedFiring) -> Void)?
     /// How the job's schedule moves on; nil for a manual run, which leaves it as it is.
     var schedule: NextSchedule?
@@ -36,10 +38,11 @@ struct FiringRecord: Sendable {
             flowsPosted: Int64(flows.count), error: error, status: status)
     }
 
-    /// Where the run's work stands when it is recorded: pending while it has flows to wait for.
+    /// Where the run's work stands when it is recorded: pending while it has flows or a delivery
+    /// to wait for.
     var status: RunStatus {
         switch outcome {
-        case .succeeded: flows.isEmpty ? .succeeded : .pending
+        case .succeeded: flows.isEmpty && delivery == nil ? .succeeded : .pending
         case .failed: .failed
         case .missed: .missed
         case .skipped: .skipped
@@ -103,6 +106,7 @@ enum FiringPlan {
             let work = try handlers.handler(named: job.handler).work(from: job.kwargs)
             let decision = try work.fire(record.identity, context: context)
             record.flows = decision.flows
+            record.delivery = decision.delivery
             record.afterCommit = decision.afterCommit
         } catch {
             record.outcome = .failed

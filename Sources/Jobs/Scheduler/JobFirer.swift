@@ -15,16 +15,20 @@ public struct JobFirer: Sendable {
     public let handlers: HandlerRegistry
     public let clock: JobClock
     public let afterCommit: AfterCommitExecutor
+    /// Rung once a batch that recorded deliveries has committed: the dispatcher takes them up.
+    public let deliveries: DeliveryDoorbell
     let logger: Logger
 
     public init(
         pool: PostgresPool, handlers: HandlerRegistry = .standard, clock: JobClock = .database,
-        afterCommit: AfterCommitExecutor = AfterCommitExecutor(), logger: Logger = Logger(label: "kairos.firer")
+        afterCommit: AfterCommitExecutor = AfterCommitExecutor(), deliveries: DeliveryDoorbell = DeliveryDoorbell(),
+        logger: Logger = Logger(label: "kairos.firer")
     ) {
         self.pool = pool
         self.handlers = handlers
         self.clock = clock
         self.afterCommit = afterCommit
+        self.deliveries = deliveries
         self.logger = logger
     }
 
@@ -167,10 +171,12 @@ public struct JobFirer: Sendable {
         /// Jobs whose earlier runs lost their unclaimed flows to `cancel_other`: settled once
         /// the batch has committed (see ``RunsTable/runSettle(where:)``).
         var cancelled: [String] = []
+        var deliveriesRecorded = 0
     }
 
     private func finish(_ committed: Committed) {
         submit(committed.followUps)
+        if committed.deliveriesRecorded > 0 { deliveries.ring() }
         guard !committed.cancelled.isEmpty else { return }
         do {
             try pool.withConnection { connection in _ = try connection.query(RunsTable.runSettleJobs(ids: committed.cancelled)) }
@@ -207,6 +213,7 @@ public struct JobFirer: Sendable {
         if !releases.isEmpty { try tx.execute(RunsTable.runReleaseMany(releases, startedAt: startedAt)) }
 
         var flows = FlowColumns()
+        var deliveries: [(runID: Int64, job: String, slot: Timestamp, request: DeliveryRequest)] = []
         var failures: [FailureRecord] = []
         var committed = Committed()
         for record in records {
@@ -233,6 +240,7 @@ public struct JobFirer: Sendable {
             for (position, flow) in record.flows.enumerated() {
                 flows.append(flow, job: record.job.id, slot: record.slot, position: position, policy: record.job.policy)
             }
+            if let delivery = record.delivery { deliveries.append((runID, record.job.id, record.slot, delivery)) }
             if let failure = record.failureRecord {
                 logger.warning("job failed", metadata: ["job.id": "\(record.job.id)", "error": "\(failure.error)"])
                 failures.append(failure)
@@ -255,6 +263,11 @@ public struct JobFirer: Sendable {
         // Before this batch posts its own, which are not the earlier work to cancel.
         if !committed.cancelled.isEmpty {
             try tx.execute(FlowsTable.flowCancelUnclaimed(jobIDs: committed.cancelled))
+            try tx.execute(DeliveriesTable.deliveryCancelWaiting(jobIDs: committed.cancelled))
+        }
+        if !deliveries.isEmpty {
+            try tx.execute(DeliveriesTable.deliveryInsertMany(deliveries, dueAt: now))
+            committed.deliveriesRecorded = deliveries.count
         }
         // In statements of at most about 64 MiB of arguments: a batch of firings each near its
         // own byte cap must not make one parameter past PostgreSQL's 1 GB.

@@ -5,7 +5,7 @@ import Postgres
 public enum KairosSchema {
     /// Kairos's own tables, which no `$filter` may read (see ``FilterPolicy``).
     public static let tableNames: Set<String> = [
-        "jobs", "runs", "flows", "service_state", "schema_migrations",
+        "jobs", "runs", "flows", "deliveries", "service_state", "schema_migrations",
         // Their sequences, whose values tell how busy the service is.
         "runs_id_seq", "flows_id_seq",
     ]
@@ -168,6 +168,30 @@ public enum KairosSchema {
             -- a look from the newest end finds an unfinished one at once.
             CREATE INDEX runs_open ON runs (job_id, scheduled_for) WHERE status IN ('pending', 'buffered');
             CREATE INDEX flows_open ON flows (job_id, scheduled_for, id) WHERE state IN ('unclaimed', 'claimed');
+            """),
+        Migration(version: 7, name: "deliveries: outside work, at least once", sql: """
+            -- A run's outside work (a webhook call), recorded in the firing's transaction and
+            -- carried out after it commits, under a lease: 'due' waits for due_at (its first
+            -- attempt, or a retry's time); 'delivering' is leased to a process until due_at, after
+            -- which any process takes it up again. request is what the firing decided to send
+            -- (never the secret, which is read from the job at each attempt); attempts, what
+            -- each attempt met.
+            CREATE TABLE deliveries (
+                run_id bigint PRIMARY KEY REFERENCES runs ON DELETE CASCADE,
+                job_id text NOT NULL,
+                scheduled_for timestamptz NOT NULL,
+                state text NOT NULL CHECK (state IN ('due', 'delivering', 'succeeded', 'failed', 'cancelled')),
+                request jsonb NOT NULL,
+                max_attempts integer NOT NULL CHECK (max_attempts BETWEEN 1 AND 100),
+                attempt integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+                due_at timestamptz,
+                lease_token uuid,
+                attempts jsonb NOT NULL DEFAULT '[]',
+                CHECK ((state IN ('due', 'delivering')) = (due_at IS NOT NULL)),
+                CHECK ((state = 'delivering') = (lease_token IS NOT NULL))
+            );
+            CREATE INDEX deliveries_due ON deliveries (due_at) WHERE state IN ('due', 'delivering');
+            CREATE INDEX deliveries_open ON deliveries (job_id) WHERE state IN ('due', 'delivering');
             """),
     ]
 }

@@ -28,7 +28,15 @@ public struct JobStore: Sendable {
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past.
     public func save(_ definition: JobDefinition, origin: JobOrigin) throws -> (job: Job, created: Bool) {
         try pool.withTransaction { tx in
-            let write = try JobWrite(definition, origin: origin, now: try clock.now(on: tx))
+            var write = try JobWrite(definition, origin: origin, now: try clock.now(on: tx))
+            if !definition.handler.writeOnlyKwargs.isEmpty {
+                // Locked, so a concurrent replace cannot slip between the read and the write.
+                let existing = try tx.query(JobsTable.jobKwargsForUpdate(id: definition.id)).first.map { row in
+                    (handler: try row.decode(String.self, column: "handler"), kwargs: try row.decode(JSONValue.self, column: "kwargs").objectValue ?? [:])
+                }
+                write.kwargs = .object(try WriteOnlyKwargs.carried(
+                    definition.kwargs, handler: definition.handler, jobID: definition.id, replacing: existing, kwargsPath: definition.kwargsPath))
+            }
             let row = try tx.query(JobsTable.jobUpsertMany([write]))[0]
             try tx.execute(JobsTable.jobNotifyChanged)
             return (try JobsTable.decode(row), try row.decode(Bool.self, column: "created"))
@@ -183,6 +191,20 @@ public struct JobStore: Sendable {
                         try row.decode(Int.self, column: "n")
                 }
                 for index in runs.indices { runs[index].flows = counts[runs[index].scheduledFor] ?? [:] }
+            }
+            let withoutFlows = runs.filter { $0.flowsPosted == 0 && $0.status != .missed }.map(\.id)
+            if !withoutFlows.isEmpty {
+                var deliveries: [Int64: JSONObject] = [:]
+                for row in try connection.query(DeliveriesTable.deliveriesOf(runIDs: withoutFlows)) {
+                    deliveries[try row.decode(Int64.self, column: "run_id")] = [
+                        "state": .string(try row.decode(DeliveryState.self, column: "state").rawValue),
+                        "attempts_made": .int(try row.decode(Int64.self, column: "attempt")),
+                        "max_attempts": .int(try row.decode(Int64.self, column: "max_attempts")),
+                        "next_attempt_at": try row.decode(Timestamp?.self, column: "due_at").map { .string($0.iso8601) } ?? .null,
+                        "attempts": try row.decode(JSONValue.self, column: "attempts"),
+                    ]
+                }
+                for index in runs.indices { runs[index].delivery = deliveries[runs[index].id] }
             }
             let total = try connection.query(RunsTable.runCount(jobID: jobID))[0].decode(Int.self, column: "n")
             return (runs, total)

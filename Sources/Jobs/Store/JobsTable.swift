@@ -72,6 +72,10 @@ enum JobsTable {
         "SELECT \(columns), \(clock.sqlNow) AS now, clock_timestamp() AS claimed_clock FROM jobs WHERE job_id = \(id) FOR UPDATE"
     }
 
+    static func jobKwargsForUpdate(id: String) -> SQL {
+        "SELECT handler, kwargs FROM jobs WHERE job_id = \(id) FOR UPDATE"
+    }
+
     static func jobSelectManyForUpdate(ids: [String]) -> SQL {
         "SELECT \(columns) FROM jobs WHERE job_id = ANY(\(ids)) FOR UPDATE"
     }

@@ -80,10 +80,10 @@ enum RunsTable {
         unfinishedFlow(job: "\(run).job_id", scheduledFor: "\(run).scheduled_for")
     }
 
-    /// Whether any flow of job `jobID` (an SQL expression) is not final yet: the job's previous
-    /// work is not done.
+    /// Whether any flow or delivery of job `jobID` (an SQL expression) is not final yet: the
+    /// job's previous work is not done.
     static func jobIsBusy(_ jobID: SQL) -> SQL {
-        unfinishedFlow(job: jobID)
+        "(\(unfinishedFlow(job: jobID)) OR \(DeliveriesTable.jobHasOpenDelivery(jobID)))"
     }
 
     /// For each of `jobIDs`: `busy` (see ``jobIsBusy(_:)``) and `buffered` (a firing waits).
@@ -95,7 +95,8 @@ enum RunsTable {
         """
     }
 
-    /// Settles pending runs in `scope` (a condition on `runs`) whose flows are all final: `failed`
+    /// Settles pending runs in `scope` (a condition on `runs`) whose flows are all final (not those
+    /// with a delivery, which settles its run itself: ``DeliveriesTable``): `failed`
     /// if any failed, else `cancelled` if any was trashed, else `succeeded`, finished now. Run
     /// after the transaction that ended a flow has committed, it cannot miss the last one: of
     /// two that end a run's last two flows at once, the later to commit sees both. The runs are
@@ -114,7 +115,8 @@ enum RunsTable {
                                                          AND f.state = 'trashed') THEN 'cancelled'
                     ELSE 'succeeded' END
                 WHERE runs.id IN (
-                    SELECT runs.id FROM runs WHERE runs.status = 'pending' AND (\(scope)) AND NOT \(hasOpenFlows("runs"))
+                    SELECT runs.id FROM runs
+                    WHERE runs.status = 'pending' AND (\(scope)) AND NOT \(hasOpenFlows("runs")) AND NOT \(DeliveriesTable.runHasDelivery("runs"))
                     ORDER BY runs.id \(bound) \(lock))
                   AND runs.status = 'pending'
                 RETURNING job_id),

@@ -1,0 +1,275 @@
+import Chronology
+import Dispatch
+import Foundation
+import JSON
+import Logging
+import Outbound
+import Postgres
+import Synchronization
+
+/// What a firer rings once it has committed deliveries, so the dispatcher takes them up at once
+/// rather than at its next look. Rings before a dispatcher answers it are kept as one.
+public final class DeliveryDoorbell: Sendable {
+    private let state = Mutex<(answer: (@Sendable () -> Void)?, missed: Bool)>((nil, false))
+
+    public init() {}
+
+    public func ring() {
+        let answer: (@Sendable () -> Void)? = state.withLock { state in
+            if state.answer == nil { state.missed = true }
+            return state.answer
+        }
+        answer?()
+    }
+
+    func answer(with handler: @escaping @Sendable () -> Void) {
+        let missed = state.withLock { state in
+            state.answer = handler
+            defer { state.missed = false }
+            return state.missed
+        }
+        if missed { handler() }
+    }
+}
+
+/// Carries out deliveries (webhook calls) at least once. It takes a delivery only when one of its
+/// ``Configuration/concurrency`` slots is free, leased for the call's timeout and a margin (so
+/// a delivery never waits in a queue while its lease runs out); calls it outside any transaction;
+/// then records the attempt: done, due again after a backoff, or failed for good (then its run,
+/// and a failure record). A process killed mid-call leaves the lease to run out, and any process
+/// takes the delivery up again with the same `webhook-id`. Any number of dispatchers share one
+/// database; a slow target holds only its own slot.
+public final class DeliveryDispatcher: Sendable {
+    public struct Configuration: Sendable {
+        /// Calls at once (each on a thread of its own while it waits for the target).
+        public var concurrency: Int
+        /// Added to a call's timeout for its lease: the time to record its outcome.
+        public var leaseMargin: Duration
+        /// The longest the loop sleeps without looking (other processes' retries are due by time alone).
+        public var longestSleep: Duration
+
+        public init(concurrency: Int = 16, leaseMargin: Duration = .seconds(30), longestSleep: Duration = .seconds(5)) {
+            self.concurrency = max(1, concurrency)
+            self.leaseMargin = leaseMargin
+            self.longestSleep = longestSleep
+        }
+    }
+
+    public let configuration: Configuration
+    let pool: PostgresPool
+    let client: HTTPClient
+    let clock: JobClock
+    let logger: Logger
+    public let doorbell: DeliveryDoorbell
+
+    private struct State {
+        var running = 0
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let calls = DispatchQueue(label: "kairos.deliveries", attributes: .concurrent)
+    private let idle = DispatchGroup()
+
+    public init(
+        pool: PostgresPool, client: HTTPClient, clock: JobClock = .database, configuration: Configuration = Configuration(),
+        doorbell: DeliveryDoorbell = DeliveryDoorbell(), logger: Logger = Logger(label: "kairos.deliveries")
+    ) {
+        self.pool = pool
+        self.client = client
+        self.clock = clock
+        self.configuration = configuration
+        self.doorbell = doorbell
+        self.logger = logger
+        doorbell.answer { [weak self] in self?.wake.signal() }
+    }
+
+    /// Starts the loop: it takes up due deliveries when rung, when a slot frees, at the next
+    /// delivery's due time, and at least every ``Configuration/longestSleep``.
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "kairos.deliveries"
+        thread.start()
+    }
+
+    /// Stops taking deliveries; waits up to `grace` for calls under way to be recorded. False
+    /// when some were not (their leases run out, and another process takes them up).
+    @discardableResult
+    public func stop(grace: Duration) -> Bool {
+        state.withLock { $0.stopped = true }
+        wake.signal()
+        return waitUntilIdle(timeout: grace)
+    }
+
+    /// Blocks until no call is under way, or `timeout` passes; false then.
+    @discardableResult
+    public func waitUntilIdle(timeout: Duration) -> Bool {
+        idle.wait(timeout: .now() + timeout.timeInterval) == .success
+    }
+
+    /// Calls under way now.
+    public var running: Int { state.withLock { $0.running } }
+
+    /// Takes as many due deliveries as there are free slots and starts their calls. Returns how
+    /// many it started. (The loop calls it; a test with its own clock may call it directly.)
+    @discardableResult
+    public func dispatchDue() throws -> Int {
+        let free = state.withLock { state in state.stopped ? 0 : configuration.concurrency - state.running }
+        guard free > 0 else { return 0 }
+        let claimed = try pool.withConnection { connection in
+            try connection.query(DeliveriesTable.deliveryClaim(limit: free, clock: clock, margin: configuration.leaseMargin)).map(ClaimedDelivery.init)
+        }
+        for delivery in claimed {
+            state.withLock { $0.running += 1 }
+            idle.enter()
+            calls.async { [self] in
+                attempt(delivery)
+                state.withLock { $0.running -= 1 }
+                idle.leave()
+                wake.signal()  // a slot is free
+            }
+        }
+        return claimed.count
+    }
+
+    private func run() {
+        while !state.withLock({ $0.stopped }) {
+            var sleep = configuration.longestSleep
+            do {
+                try dispatchDue()
+                let next = try pool.withConnection { try $0.query(DeliveriesTable.deliveryNextDue(clock: clock))[0] }
+                if let due = try next.decode(Timestamp?.self, column: "next") {
+                    let wait = Duration.microseconds(max(0, due - (try next.decode(Timestamp.self, column: "now"))))
+                    sleep = min(sleep, wait)
+                }
+            } catch {
+                logger.warning("deliveries could not be taken up; trying again", metadata: ["error": "\(error)"])
+            }
+            // Woken early by a ring or a freed slot; a due time already passed is looked at again
+            // after a moment, not at once (its slots may all be taken).
+            _ = wake.wait(timeout: .now() + max(sleep, .milliseconds(10)).timeInterval)
+        }
+    }
+
+    // MARK: One attempt
+
+    /// A delivery just taken, with what its attempt needs.
+    struct ClaimedDelivery: Sendable {
+        var runID: Int64
+        var firing: FiringIdentity
+        var request: JSONObject
+        var maxAttempts: Int
+        var attempt: Int
+        var token: String
+        var now: Timestamp
+        /// The job's, now: nil when it was deleted meanwhile.
+        var kwargs: JSONObject?
+        var handler: String?
+
+        init(_ row: PostgresRow) throws {
+            runID = try row.decode(Int64.self, column: "run_id")
+            firing = FiringIdentity(jobID: try row.decode(String.self, column: "job_id"), scheduledFor: try row.decode(Timestamp.self, column: "scheduled_for"))
+            request = try row.decode(JSONValue.self, column: "request").objectValue ?? [:]
+            maxAttempts = try row.decode(Int.self, column: "max_attempts")
+            attempt = try row.decode(Int.self, column: "attempt")
+            token = try row.decode(String.self, column: "lease_token")
+            now = try row.decode(Timestamp.self, column: "now")
+            kwargs = try row.decode(JSONValue?.self, column: "kwargs")?.objectValue
+            handler = try row.decode(String?.self, column: "handler")
+        }
+    }
+
+    private func attempt(_ delivery: ClaimedDelivery) {
+        let outcome: AttemptOutcome
+        if delivery.attempt > delivery.maxAttempts {
+            // The process making the last attempt stopped before recording it.
+            outcome = AttemptOutcome(
+                error: "attempt \(delivery.attempt - 1) of \(delivery.maxAttempts) was under way in a process that stopped; no attempts are left")
+        } else if let request = WebhookRequest(stored: delivery.request) {
+            outcome = call(request, delivery)
+        } else {
+            outcome = AttemptOutcome(error: "the recorded request cannot be read by this version of Kairos")
+        }
+        record(outcome, of: delivery)
+    }
+
+    /// What one attempt met.
+    struct AttemptOutcome: Sendable {
+        var status: Int?
+        var latency: Duration = .zero
+        var error: String?
+        var answer: [UInt8] = []
+
+        var succeeded: Bool { status.map { (200..<300).contains($0) } ?? false }
+    }
+
+    private func call(_ request: WebhookRequest, _ delivery: ClaimedDelivery) -> AttemptOutcome {
+        let kwargs = delivery.kwargs ?? [:]
+        // Read at each attempt, so a rotated secret signs the retries; a job whose stored secret
+        // cannot be read sends unsigned rather than not at all (it was checked when posted).
+        let secret = kwargs["secret"]?.stringValue.flatMap { try? WebhookSecret($0) }
+        let message = WebhookMessage.outbound(
+            request, firing: delivery.firing, runID: delivery.runID, attempt: delivery.attempt, kwargs: kwargs, secret: secret,
+            timestamp: Int64(Date().timeIntervalSince1970))
+        let started = ContinuousClock.now
+        let result = client.send(message)
+        let latency = ContinuousClock.now - started
+        switch result {
+        case .success(let answer):
+            var outcome = AttemptOutcome(status: answer.status, latency: latency, answer: answer.head)
+            if !outcome.succeeded {
+                outcome.error = (300..<400).contains(answer.status)
+                    ? "answered \(answer.status), a redirect, which webhooks do not follow" : "answered \(answer.status)"
+            }
+            return outcome
+        case .failure(let failure):
+            return AttemptOutcome(latency: latency, error: failure.message)
+        }
+    }
+
+    private func record(_ outcome: AttemptOutcome, of delivery: ClaimedDelivery) {
+        let retryDelay = (delivery.request["retry_delay_us"]?.intValue).map { max(0, $0) } ?? 10_000_000
+        let final = outcome.succeeded || delivery.attempt >= delivery.maxAttempts
+        let state: DeliveryState = outcome.succeeded ? .succeeded : final ? .failed : .due
+        let retryAfter = final ? nil : RetryBackoff.wait(
+            base: retryDelay, afterAttempt: delivery.attempt, jitter: Double.random(in: -0.1...0.1), longest: WorkPolicy.longestRetryDelay.microseconds)
+        var entry: JSONObject = [
+            "attempt": .int(Int64(delivery.attempt)), "at": .string(delivery.now.iso8601),
+            "status_code": outcome.status.map { .int(Int64($0)) } ?? .null,
+            "latency_ms": .double((outcome.latency.timeInterval * 1000 * 10).rounded() / 10),
+            "error": outcome.error.map(JSONValue.string) ?? .null,
+        ]
+        entry["answer"] = outcome.answer.isEmpty ? .null : .string(String(decoding: outcome.answer, as: UTF8.self))
+        let error = state == .failed ? "webhook failed after \(delivery.attempt) attempt(s): \(outcome.error ?? "unknown error")" : nil
+        do {
+            try pool.withTransaction { tx in
+                let row = try tx.query(DeliveriesTable.deliveryRecord(
+                    runID: delivery.runID, token: delivery.token, attempt: .object(entry), state: state, retryAfter: retryAfter, error: error,
+                    clock: clock))[0]
+                guard try row.decode(Int.self, column: "recorded") == 1 else {
+                    logger.warning(
+                        "delivery attempt not recorded: its lease ran out and another process took it up",
+                        metadata: ["run.id": "\(delivery.runID)", "attempt": "\(delivery.attempt)"])
+                    return
+                }
+                if state == .failed, let error {
+                    try tx.execute(FailureRecords.failureRecordInsertMany([FailureRecord(
+                        error: error, trace: [], failedJobID: delivery.firing.jobID, failedHandler: delivery.handler ?? "Webhook",
+                        failedKwargs: delivery.kwargs ?? [:], scheduledFor: delivery.firing.scheduledFor)]))
+                }
+            }
+        } catch {
+            // The lease runs out and the delivery is taken up again: at least once.
+            logger.error("delivery attempt could not be recorded", metadata: ["run.id": "\(delivery.runID)", "error": "\(error)"])
+        }
+        let level: Logger.Level = state == .failed ? .warning : .info
+        logger.log(
+            level: level, "webhook attempt",
+            metadata: [
+                "job.id": "\(delivery.firing.jobID)", "run.id": "\(delivery.runID)", "attempt": "\(delivery.attempt)",
+                "status": "\(outcome.status.map(String.init) ?? "-")", "delivery": "\(state.rawValue)",
+                "error": "\(outcome.error ?? "-")",
+            ])
+    }
+}
