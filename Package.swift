@@ -61,7 +61,9 @@ let package = Package(
         ]),
 
         // Test support: a fresh schema per test on the PostgreSQL that scripts/postgres.sh starts.
-        .target(name: "TestSupport", dependencies: ["Postgres", "SQLBuilding", "Chronology"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            "Postgres", "SQLBuilding", "Chronology", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "SQLBuildingTests", dependencies: ["SQLBuilding"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ChronologyTests", dependencies: ["Chronology"]),
@@ -72,7 +74,7 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound", "HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "Outbound", "HTTPServer", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -27,6 +27,12 @@ public struct OutboundAnswer: Sendable, Equatable {
     public var head: [UInt8]
     /// True when the answer was longer than ``HTTPClient/answerLimit`` and reading stopped there.
     public var truncated: Bool
+
+    public init(status: Int, head: [UInt8], truncated: Bool) {
+        self.status = status
+        self.head = head
+        self.truncated = truncated
+    }
 }
 
 /// Why there is no answer.
