@@ -34,6 +34,10 @@ say "schemathesis against a running kairos"
 say "examples/worker.py: real workers drain, take over from a killed one, give back on SIGTERM, retry"
 "$KAIROS_ROOT/scripts/with-kairos.sh" worker_check python3 "$KAIROS_ROOT/scripts/worker-check.py"
 
+say "webhooks: signatures checked by the Standard Webhooks reference, retries, self-signed TLS refused, kill -9 mid-call, slow targets beside 100 jobs"
+ensure_packages openssl
+(eval "$("$KAIROS_ROOT/scripts/postgres.sh" env)" && "$venv/bin/python" "$KAIROS_ROOT/scripts/webhook-check.py" "$KAIROS_ROOT/.build/debug/kairos")
+
 say "the docs page in headless Chromium"
 "$KAIROS_ROOT/scripts/docs-browser-check.sh"
 
