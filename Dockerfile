@@ -1,5 +1,6 @@
 # Kairos in a container: built with the Swift 6 toolchain, run on a slim Debian with only the
-# two C libraries it links (libpq, libyaml), as a non-root user.
+# C libraries it links (libpq, libyaml, libcurl and libcrypto for webhooks; the CA store to
+# verify https targets), as a non-root user.
 #
 #   docker build -t kairos .
 #   docker run -e DATABASE_URL=postgresql://... -e KAIROS_API_TOKENS=... -p 34000:34000 kairos
@@ -10,7 +11,7 @@ FROM swift:6.0-bookworm AS build
 # Unpinned on purpose: Debian stable's packages change only for fixes, which a rebuild should take.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq-dev libyaml-dev pkg-config \
+    && apt-get install -y --no-install-recommends libpq-dev libyaml-dev libcurl4-openssl-dev libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The manifest first: the dependencies are fetched once, not on every source change.
@@ -25,7 +26,7 @@ RUN swift build -c release --product kairos --static-swift-stdlib \
 FROM debian:bookworm-slim
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 libyaml-0-2 \
+    && apt-get install -y --no-install-recommends libpq5 libyaml-0-2 libcurl4 libssl3 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin kairos
 WORKDIR /app

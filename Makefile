@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board bench-webhooks
 
 run:
 	scripts/run.sh
@@ -38,3 +38,6 @@ bench-filter:
 
 bench-board:
 	scripts/bench-board.sh
+
+bench-webhooks:
+	scripts/bench-webhooks.sh

@@ -108,7 +108,7 @@ public struct OutboundPolicy: Sendable, Equatable {
             } else if Self.isHostName(entry) {
                 hosts.insert(entry)
             } else {
-                throw OutboundPolicyError("KAIROS_WEBHOOK_ALLOW: \"\(entry)\" is neither a host name nor an address block such as 10.0.0.0/8")
+                throw OutboundPolicyError("\"\(entry)\" is neither a host name nor an address block such as 10.0.0.0/8")
             }
         }
         self.init(allowedHosts: hosts, allowedRanges: ranges)

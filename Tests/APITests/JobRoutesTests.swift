@@ -90,7 +90,7 @@ import Testing
 
     /// Bodies that must be refused, each with its message (nil: any message).
     static let badDefinitions: [(String, String?)] = [
-        (#"{"handler": "NoSuch"}"#, "unknown handler \"NoSuch\"; use one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
+        (#"{"handler": "NoSuch"}"#, "unknown handler \"NoSuch\"; use one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"Webhook\", \"ErrorHandler\""),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "periodically": "1 dya"}"#,
          "'periodically': \"1 dya\" is not a duration; try \"1 day\", \"5:00:00\", \"1h30m\" or \"90s\""),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "when": "2020-01-01"}"#,
@@ -112,7 +112,7 @@ import Testing
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": 7}"#, "'job_id' must be a string, not a number"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "colour": "red"}"#,
          "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"misfire_grace_time\", \"state\", \"priority\", \"max_attempts\", \"retry_delay\", \"overlap\""),
-        (#"{"kwargs": {}}"#, "'handler' is required; one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"ErrorHandler\""),
+        (#"{"kwargs": {}}"#, "'handler' is required; one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"Webhook\", \"ErrorHandler\""),
         (#"[1, 2]"#, "the body must be a JSON object, not an array"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "when": "9999-12-31T23:59:59-05:00"}"#,
          "'when': +010000-01-01T04:59:59Z is outside the times Kairos schedules, 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z (UTC)"),

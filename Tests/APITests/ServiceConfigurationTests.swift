@@ -1,5 +1,6 @@
 import API
 import Jobs
+import Outbound
 import Testing
 
 @Suite struct ServiceConfigurationTests {
@@ -48,9 +49,29 @@ import Testing
         (["KAIROS_FILTER_CONCURRENCY": "0"], "KAIROS_FILTER_CONCURRENCY: \"0\" is not a number of expansions from 1 to 12 (of the API's 16 connections)"),
         (["KAIROS_FILTER_CONCURRENCY": "13"], "KAIROS_FILTER_CONCURRENCY: \"13\" is not a number of expansions from 1 to 12 (of the API's 16 connections)"),
         (["KAIROS_MAX_CONNECTIONS_PER_CLIENT": "0"], "KAIROS_MAX_CONNECTIONS_PER_CLIENT: \"0\" is not a positive number of connections"),
+        (["KAIROS_WEBHOOK_ALLOW": "hooks.internal,10.0.0.0/33"], "KAIROS_WEBHOOK_ALLOW: \"10.0.0.0/33\" is neither a host name nor an address block such as 10.0.0.0/8"),
+        (["KAIROS_WEBHOOK_CONCURRENCY": "0"], "KAIROS_WEBHOOK_CONCURRENCY: \"0\" is not a number of calls from 1 to 256"),
+        (["KAIROS_WEBHOOK_CONCURRENCY": "257"], "KAIROS_WEBHOOK_CONCURRENCY: \"257\" is not a number of calls from 1 to 256"),
+        (["KAIROS_WEBHOOK_LEASE_MARGIN": "0.5s"], "KAIROS_WEBHOOK_LEASE_MARGIN: \"0.5s\" is not a duration from 1s to 10m, such as \"30s\""),
+        (["KAIROS_WEBHOOK_LEASE_MARGIN": "11m"], "KAIROS_WEBHOOK_LEASE_MARGIN: \"11m\" is not a duration from 1s to 10m, such as \"30s\""),
     ])
     func badSettingsAreNamed(environment: [String: String], message: String) {
         #expect(throws: ConfigurationError(message)) { try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment) }
+    }
+
+    @Test func webhookSettingsComeFromTheEnvironmentAndFlags() throws {
+        let standard = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: [:]).webhooks
+        #expect(standard == ServiceConfiguration.WebhookSettings() && standard.concurrency == 16 && standard.leaseMargin == .seconds(30))
+        #expect(standard.policy == OutboundPolicy())
+        let environment = ["KAIROS_WEBHOOK_ALLOW": "hooks.internal, 10.1.0.0/16", "KAIROS_WEBHOOK_CONCURRENCY": "256", "KAIROS_WEBHOOK_LEASE_MARGIN": "1s"]
+        let set = try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment).webhooks
+        #expect(set.policy == OutboundPolicy(allowedHosts: ["hooks.internal"], allowedRanges: [AddressRange("10.1.0.0/16")!]))
+        #expect(set.concurrency == 256 && set.leaseMargin == .seconds(1))
+        var flags = ServiceConfiguration.Flags()
+        flags.webhookConcurrency = "1"
+        flags.webhookAllow = ""
+        let flagged = try ServiceConfiguration.resolve(flags: flags, environment: environment).webhooks
+        #expect(flagged.concurrency == 1 && flagged.policy == OutboundPolicy())
     }
 
     @Test func thePerClientConnectionCapComesFromTheEnvironmentAndFlags() throws {

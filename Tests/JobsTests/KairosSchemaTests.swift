@@ -37,7 +37,7 @@ extension KairosSchemaTests {
                     ('f', 'null', 'old', '2026-01-01 02:00', 0, 'completed'), ('f', 'null', 'old', '2026-01-01 02:00', 1, 'trashed'),
                     ('f', 'null', 'old', '2026-01-01 03:00', 0, 'completed');
                 """)
-            #expect(try Migrator.migrate(KairosSchema.migrations, on: connection).map(\.version) == [6])
+            #expect(try Migrator.migrate(Array(KairosSchema.migrations.prefix(6)), on: connection).map(\.version) == [6])
             let rows = try connection.query("SELECT status, finished_at IS NULL AS open FROM runs ORDER BY scheduled_for")
             let statuses = try rows.map { try $0.decode(String.self, column: "status") }
             #expect(statuses == ["pending", "failed", "cancelled", "succeeded", "missed", "failed"])
