@@ -41,6 +41,20 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var isIPv4: Bool { bytes.count == 4 }
 
+    /// The IPv4 address an IPv6 one carries, where a translator or tunnel would deliver it:
+    /// NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16), IPv4-compatible (::/96).
+    var embeddedIPv4: IPAddress? {
+        guard bytes.count == 16 else { return nil }
+        if bytes[0..<12].elementsEqual([0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0])
+            || bytes[0..<6].elementsEqual([0x00, 0x64, 0xff, 0x9b, 0x00, 0x01])
+            || (bytes[0..<12].allSatisfy { $0 == 0 } && bytes[12...].contains { $0 != 0 } && !(bytes[12..<15].allSatisfy { $0 == 0 }))
+        {
+            return IPAddress(bytes: Array(bytes[12...]))
+        }
+        if bytes[0] == 0x20, bytes[1] == 0x02 { return IPAddress(bytes: Array(bytes[2..<6])) }
+        return nil
+    }
+
     public var description: String {
         var buffer = [UInt8](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         var copy = bytes
@@ -119,6 +133,8 @@ public struct OutboundPolicy: Sendable, Equatable {
     static let alwaysRefused: [AddressRange] = [
         "169.254.0.0/16", "fe80::/10", "100.100.100.200/32", "fd00:ec2::254/128", "0.0.0.0/8", "::/128",
         "224.0.0.0/4", "255.255.255.255/32", "ff00::/8",
+        // Azure's WireServer, GCP's metadata over IPv6, Oracle Cloud's metadata.
+        "168.63.129.16/32", "fd20:ce::254/128", "192.0.0.192/32",
     ].map { AddressRange($0)! }
 
     /// The cloud metadata services' names.
@@ -144,6 +160,10 @@ public struct OutboundPolicy: Sendable, Equatable {
 
     /// Why a webhook to `host` may not connect to `address`, one of the addresses it resolved to.
     public func refusal(connectingTo address: IPAddress, host: String) -> String? {
+        // An address that leads to an IPv4 one is judged as that one too.
+        if let inner = address.embeddedIPv4, let refusal = refusal(connectingTo: inner, host: host) {
+            return "\(address) carries \(inner): \(refusal)"
+        }
         if Self.alwaysRefused.contains(where: { $0.contains(address) }) {
             return "\(address) is a link-local, metadata or non-unicast address, which webhooks may never call"
         }

@@ -90,10 +90,14 @@ struct Serve: ParsableCommand, ServiceFlags {
         let configuration = try ServiceConfiguration.resolveOrExit(self)
         let logger = makeLogger(level: configuration.logLevel)
         let signals = ShutdownSignal()
+        // Writes to a closed peer fail with EPIPE rather than end the process: the server sends
+        // with MSG_NOSIGNAL, but libcurl (with CURLOPT_NOSIGNAL, as threads need) may not in
+        // every corner of its TLS layer.
+        signal(SIGPIPE, SIG_IGN)
 
         var database = PostgresConfiguration(configuration.databaseURL)
         database.logger = logger
-        let pools = ServicePools(database, apiTimeout: configuration.databaseTimeout)
+        let pools = ServicePools(database, apiTimeout: configuration.databaseTimeout, webhookConcurrency: configuration.webhooks.concurrency)
         let pool = pools.api
         let schedulerPool = pools.scheduler
 
@@ -225,7 +229,7 @@ struct ServicePools {
     /// For migrations at boot, which wait for another replica's and may rewrite tables: no timeout.
     let migrations: PostgresConfiguration
 
-    init(_ database: PostgresConfiguration, apiTimeout: Duration) {
+    init(_ database: PostgresConfiguration, apiTimeout: Duration, webhookConcurrency: Int) {
         var api = database
         api.statementTimeout = apiTimeout
         self.api = PostgresPool(api, maximumConnections: 16, acquireTimeout: apiTimeout)
@@ -234,7 +238,8 @@ struct ServicePools {
         self.scheduler = PostgresPool(scheduler, maximumConnections: 2, acquireTimeout: .seconds(10))
         var deliveries = database
         deliveries.statementTimeout = .seconds(10)
-        self.deliveries = PostgresPool(deliveries, maximumConnections: 4, acquireTimeout: .seconds(10))
+        // One connection per call slot at most: a slot holds one only to take or record a call.
+        self.deliveries = PostgresPool(deliveries, maximumConnections: min(max(webhookConcurrency, 2), 16), acquireTimeout: .seconds(30))
         var migrations = database
         migrations.statementTimeout = nil
         self.migrations = migrations

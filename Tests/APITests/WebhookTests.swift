@@ -176,6 +176,8 @@ import Testing
         (["url": "https://example.com/", "headers": ["webhook-id": "x"]], "written by Kairos"),
         (["url": "https://example.com/", "headers": ["Bad Name": "x"]], "not a valid HTTP header name"),
         (["url": "https://example.com/", "headers": ["X-A": "a\r\nX-B: b"]], "without control characters"),
+        (["url": "https://example.com/", "headers": .object(JSONObject((0..<3).map { ("X-\($0)", JSONValue.string(String(repeating: "v", count: 6000))) }))],
+         "'headers' come to 18021 bytes; at most 16384"),
         (["url": "https://example.com/", "timeout": "10m"], "'timeout' must be from"),
         (["url": "https://example.com/", "timeout": "0s"], "'timeout' must be from"),
         (["url": "https://example.com/", "max_attempts": 101], "'max_attempts' must be a whole number from 1 to 100"),
@@ -228,6 +230,63 @@ import Testing
             // Nothing to keep any more; and another handler's job of that id replaces it freely.
             #expect(try Self.create(api, kwargs: ["url": url, "secret": "keep"]).status == 400)
             #expect(try api.call("POST", "/api/v1/jobs", json: ["job_id": "hook", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"]]).status == 200)
+        }
+    }
+
+    /// A process that took a delivery and died before recording anything does not use up an
+    /// attempt: with max_attempts 1, the next process still calls (with the next attempt number).
+    @Test func aTakeoverAfterACrashDoesNotUseUpAnAttempt() async throws {
+        try await Self.with { api, receiver, dispatcher in
+            #expect(try Self.create(api, kwargs: ["url": .string(receiver.url()), "max_attempts": 1, "timeout": "1s"]).status == 201)
+            #expect(try api.call("POST", "/api/v1/jobs/hook/run").status == 201)
+            // What a process that took it and was killed mid-call leaves: a lease, no attempt recorded.
+            try api.pool.withConnection { connection in
+                try connection.execute("UPDATE deliveries SET state = 'delivering', attempt = attempt + 1, lease_token = gen_random_uuid(), due_at = \(APIFixture.now + 6_000_000)")
+            }
+            #expect(try Self.deliver(dispatcher) == 0)  // leased
+            api.clock.now = APIFixture.now + 6_000_000
+            #expect(try Self.deliver(dispatcher) == 1)
+            #expect(receiver.arrivals.all.count == 1)
+            #expect(try JSONValue(parsing: receiver.arrivals.all[0].body)["attempt"] == 2)
+            let latest = try Self.latestRun(api)
+            #expect(latest["status"] == "succeeded" && latest["delivery"]?["attempts_made"] == 2, "\(latest)")
+        }
+    }
+
+    /// An answer with U+0000 (binary, say) is still recorded, the bytes that jsonb cannot hold dropped.
+    @Test func anAnswerWithANulByteIsRecorded() async throws {
+        try await Self.with(answer: { _, _ in .init(200, body: "a\u{0}b") }) { api, receiver, dispatcher in
+            #expect(try Self.create(api, kwargs: ["url": .string(receiver.url())]).status == 201)
+            #expect(try api.call("POST", "/api/v1/jobs/hook/run").status == 201)
+            #expect(try Self.deliver(dispatcher) == 1)
+            let latest = try Self.latestRun(api)
+            #expect(latest["status"] == "succeeded" && latest["delivery"]?["attempts"]?.arrayValue?.first?["answer"] == "ab", "\(latest)")
+        }
+    }
+
+    /// A firing recorded with a secret is never sent unsigned, though its job's secret is gone since.
+    @Test func aSignedFiringIsNotSentUnsignedAfterItsSecretIsDropped() async throws {
+        try await Self.with { api, receiver, dispatcher in
+            let url = JSONValue.string(receiver.url())
+            #expect(try Self.create(api, kwargs: ["url": url, "secret": .string(Self.secret), "max_attempts": 1]).status == 201)
+            #expect(try api.call("POST", "/api/v1/jobs/hook/run").status == 201)
+            #expect(try Self.create(api, kwargs: ["url": url, "secret": .null]).status == 200)
+            #expect(try Self.deliver(dispatcher) == 1)
+            #expect(receiver.arrivals.all.isEmpty)
+            let runs = try #require(try api.call("GET", "/api/v1/jobs/hook/runs").json["runs"]?.arrayValue)
+            let error = runs.last?["delivery"]?["attempts"]?.arrayValue?.first?["error"]?.stringValue ?? ""
+            #expect(error.contains("not sent unsigned"), "\(runs)")
+        }
+    }
+
+    /// A body is copied into every firing's record: 64 KiB of compact JSON at most.
+    @Test func aBodyAtItsLimitIsTakenAndOneByteMoreIsNot() async throws {
+        try await APIFixture.with { api in
+            let atLimit = JSONValue.string(String(repeating: "x", count: 64 * 1024 - 2))  // with its quotes
+            #expect(try Self.create(api, kwargs: ["url": "https://example.com/", "body": atLimit]).status == 201)
+            let over = JSONValue.string(String(repeating: "x", count: 64 * 1024 - 1))
+            let reply = try Self.create(api, "other", kwargs: ["url": "https://example.com/", "body": over])
+            #expect(reply.status == 400 && reply.error?.contains("'body' is 65537 bytes") == true, "\(reply.text.prefix(200))")
         }
     }
 

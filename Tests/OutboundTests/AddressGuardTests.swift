@@ -4,7 +4,7 @@ import Testing
 /// Where webhooks may go: the rules as a table, at each block's edges.
 @Suite struct AddressGuardTests {
     static let closed = OutboundPolicy()
-    static let open = try! OutboundPolicy(parsing: "hooks.internal, 10.1.0.0/16 ,::1")
+    static let open = try! OutboundPolicy(parsing: "hooks.internal, 10.1.0.0/16 ,::1, fd00::/8")
 
     @Test(arguments: [
         // Public: allowed by default.
@@ -20,7 +20,13 @@ import Testing
         ("127.0.0.1", false, false), ("127.255.255.255", false, false), ("::1", false, true), ("::ffff:127.0.0.1", false, false),
         ("10.0.0.1", false, false), ("10.1.2.3", false, true), ("10.1.255.255", false, true), ("10.2.0.0", false, false),
         ("172.16.0.1", false, false), ("172.31.255.255", false, false), ("172.32.0.0", true, true),
-        ("192.168.1.1", false, false), ("100.64.0.1", false, false), ("fd12::1", false, false),
+        ("192.168.1.1", false, false), ("100.64.0.1", false, false), ("fd12::1", false, true),
+        // More metadata services: Azure's WireServer, GCP's over IPv6 (inside an allowed fd00::/8 too), Oracle's.
+        ("168.63.129.16", false, false), ("fd20:ce::254", false, false), ("192.0.0.192", false, false),
+        // IPv6 that leads to IPv4 is judged as the IPv4 it carries: NAT64, 6to4, IPv4-compatible.
+        ("64:ff9b::a9fe:a9fe", false, false), ("64:ff9b:1::a9fe:a9fe", false, false), ("2002:a9fe:a9fe::1", false, false),
+        ("::169.254.169.254", false, false), ("64:ff9b::a01:203", false, true), ("64:ff9b::808:808", true, true),
+        ("2002:0808:0808::1", true, true), ("64:ff9b::7f00:1", false, false),
     ])
     func addresses(address: String, closedAllows: Bool, openAllows: Bool) throws {
         let ip = try #require(IPAddress(address))

@@ -33,6 +33,8 @@ struct WebhookCall: JobWork {
     static let methods = ["POST", "PUT", "PATCH", "DELETE", "GET"]
     static let longestTimeout = Period(microseconds: 300_000_000)
     static let longestURL = 2048
+    static let largestBody = 64 * 1024
+    static let largestHeaders = 16 * 1024
     static let mostHeaders = 50
     /// Headers Kairos writes itself: a job may not set them.
     static let reservedHeaders: Set<String> = [
@@ -62,7 +64,13 @@ struct WebhookCall: JobWork {
             request.method = name
         }
         if let headers = reader["headers"], !headers.isNull { request.headers = try Self.headers(headers) }
-        if let body = reader["body"], !body.isNull { request.body = body }
+        if let body = reader["body"], !body.isNull {
+            // Copied into every firing's record: kept small, as webhook payloads are.
+            guard body.serializedBytes().count <= Self.largestBody else {
+                throw KwargsError("'body' is \(body.serializedBytes().count) bytes as compact JSON; at most \(Self.largestBody)", at: [.key("body")])
+            }
+            request.body = body
+        }
         request.timeout = try Self.period("timeout", reader, fallback: request.timeout, range: Period(microseconds: 1_000_000)...Self.longestTimeout)
         request.retryDelay = try Self.period(
             "retry_delay", reader, fallback: request.retryDelay, range: Period(microseconds: 1_000_000)...WorkPolicy.longestRetryDelay)
@@ -74,7 +82,10 @@ struct WebhookCall: JobWork {
             }
             maxAttempts = Int(number)
         }
-        if let secret = reader["secret"], !secret.isNull { try WriteOnlyKwargs.checkSecret(secret) }
+        if let secret = reader["secret"], !secret.isNull {
+            try WriteOnlyKwargs.checkSecret(secret)
+            request.signed = true
+        }
     }
 
     func fire(_ firing: FiringIdentity, context: FiringContext) throws -> FiringDecision {
@@ -101,6 +112,11 @@ struct WebhookCall: JobWork {
                 throw KwargsError("header \(name) must be a string of at most 8192 bytes without control characters", at: path)
             }
             headers.append((name, text))
+        }
+        // What most servers take in a request head, and what every firing's record copies.
+        let bytes = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        guard bytes <= largestHeaders else {
+            throw KwargsError("'headers' come to \(bytes) bytes; at most \(largestHeaders) in all", at: [.key("headers")])
         }
         return headers
     }
@@ -140,6 +156,8 @@ struct WebhookRequest: Sendable, Equatable {
     var headers: [(name: String, value: String)] = []
     /// Nil: the firing document (``WebhookMessage``).
     var body: JSONValue?
+    /// The job had a secret when it fired: every attempt must be signed.
+    var signed = false
     var timeout = Period(microseconds: 10_000_000)
     var retryDelay = Period(microseconds: 10_000_000)
 
@@ -152,6 +170,7 @@ struct WebhookRequest: Sendable, Equatable {
             "timeout_us": .int(timeout.microseconds), "retry_delay_us": .int(retryDelay.microseconds),
         ]
         if let body { object["body"] = body }
+        if signed { object["signed"] = true }
         return object
     }
 
@@ -164,6 +183,7 @@ struct WebhookRequest: Sendable, Equatable {
         self.method = method
         headers = (object["headers"]?.objectValue ?? [:]).compactMap { name, value in value.stringValue.map { (name, $0) } }
         body = object["body"]
+        signed = object["signed"]?.boolValue ?? false
         self.timeout = Period(microseconds: timeout)
         self.retryDelay = Period(microseconds: retryDelay)
     }

@@ -65,12 +65,20 @@ public final class DeliveryDispatcher: Sendable {
     private struct State {
         var running = 0
         var stopped = false
+        /// Inside ``dispatchDue()``: ``stop(grace:)`` waits for it, so no call starts after.
+        var dispatching = false
+        var loopStarted = false
     }
 
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
-    private let calls = DispatchQueue(label: "kairos.deliveries", attributes: .concurrent)
+    private let loopEnded = DispatchSemaphore(value: 0)
     private let idle = DispatchGroup()
+
+    /// Takeovers of a delivery with no attempt recorded (its process stopped mid-call each time)
+    /// beyond its attempts, after which it fails without another call: a row that kills every
+    /// process that takes it must not do so forever.
+    static let spareTakeovers = 3
 
     public init(
         pool: PostgresPool, client: HTTPClient, clock: JobClock = .database, configuration: Configuration = Configuration(),
@@ -88,7 +96,11 @@ public final class DeliveryDispatcher: Sendable {
     /// Starts the loop: it takes up due deliveries when rung, when a slot frees, at the next
     /// delivery's due time, and at least every ``Configuration/longestSleep``.
     public func start() {
-        let thread = Thread { [self] in run() }
+        state.withLock { $0.loopStarted = true }
+        let thread = Thread { [self] in
+            run()
+            loopEnded.signal()
+        }
         thread.name = "kairos.deliveries"
         thread.start()
     }
@@ -97,9 +109,14 @@ public final class DeliveryDispatcher: Sendable {
     /// when some were not (their leases run out, and another process takes them up).
     @discardableResult
     public func stop(grace: Duration) -> Bool {
-        state.withLock { $0.stopped = true }
+        let looping = state.withLock { state in
+            state.stopped = true
+            return state.loopStarted
+        }
         wake.signal()
-        return waitUntilIdle(timeout: grace)
+        let deadline = DispatchTime.now() + grace.timeInterval
+        if looping, loopEnded.wait(timeout: deadline) == .timedOut { return false }
+        return idle.wait(timeout: deadline) == .success
     }
 
     /// Blocks until no call is under way, or `timeout` passes; false then.
@@ -115,22 +132,36 @@ public final class DeliveryDispatcher: Sendable {
     /// many it started. (The loop calls it; a test with its own clock may call it directly.)
     @discardableResult
     public func dispatchDue() throws -> Int {
-        let free = state.withLock { state in state.stopped ? 0 : configuration.concurrency - state.running }
-        guard free > 0 else { return 0 }
-        let claimed = try pool.withConnection { connection in
-            try connection.query(DeliveriesTable.deliveryClaim(limit: free, clock: clock, margin: configuration.leaseMargin)).map(ClaimedDelivery.init)
+        let free = state.withLock { state -> Int in
+            guard !state.stopped, !state.dispatching else { return 0 }
+            state.dispatching = true
+            return configuration.concurrency - state.running
         }
-        for delivery in claimed {
+        defer { state.withLock { $0.dispatching = false } }
+        guard free > 0 else { return 0 }
+        let rows = try pool.withConnection { connection in
+            try connection.query(DeliveriesTable.deliveryClaim(limit: free, clock: clock, margin: configuration.leaseMargin))
+        }
+        for row in rows {
+            // A row this version cannot read is left to its lease (and logged), not the batch.
+            guard let delivery = try? ClaimedDelivery(row) else {
+                logger.error("a delivery cannot be read by this version of Kairos", metadata: ["run.id": "\((try? row.decode(Int64.self, column: "run_id")) ?? -1)"])
+                continue
+            }
             state.withLock { $0.running += 1 }
             idle.enter()
-            calls.async { [self] in
+            // A thread of its own, started at once: a call never waits in a queue while its
+            // lease runs out, and a slow target holds no thread anything else needs.
+            let thread = Thread { [self] in
                 attempt(delivery)
                 state.withLock { $0.running -= 1 }
                 idle.leave()
                 wake.signal()  // a slot is free
             }
+            thread.name = "kairos.webhook"
+            thread.start()
         }
-        return claimed.count
+        return rows.count
     }
 
     private func run() {
@@ -138,6 +169,11 @@ public final class DeliveryDispatcher: Sendable {
             var sleep = configuration.longestSleep
             do {
                 try dispatchDue()
+                // Every slot taken: only a freed slot (or a ring) can change anything.
+                guard state.withLock({ $0.running < configuration.concurrency }) else {
+                    _ = wake.wait(timeout: .now() + sleep.timeInterval)
+                    continue
+                }
                 let next = try pool.withConnection { try $0.query(DeliveriesTable.deliveryNextDue(clock: clock))[0] }
                 if let due = try next.decode(Timestamp?.self, column: "next") {
                     let wait = Duration.microseconds(max(0, due - (try next.decode(Timestamp.self, column: "now"))))
@@ -160,11 +196,18 @@ public final class DeliveryDispatcher: Sendable {
         var firing: FiringIdentity
         var request: JSONObject
         var maxAttempts: Int
+        /// How many times it was taken, this time included: the `attempt` the receiver sees.
         var attempt: Int
+        /// Attempts recorded before this one: what counts against `maxAttempts` (an attempt
+        /// whose process stopped mid-call does not).
+        var recordedAttempts: Int
         var token: String
         var now: Timestamp
-        /// The job's, now: nil when it was deleted meanwhile.
+        /// The job's, now, for the firing document (nil when the request has its own body, or
+        /// the job was deleted meanwhile).
         var kwargs: JSONObject?
+        /// The job's secret, now.
+        var secret: String?
         var handler: String?
 
         init(_ row: PostgresRow) throws {
@@ -173,19 +216,22 @@ public final class DeliveryDispatcher: Sendable {
             request = try row.decode(JSONValue.self, column: "request").objectValue ?? [:]
             maxAttempts = try row.decode(Int.self, column: "max_attempts")
             attempt = try row.decode(Int.self, column: "attempt")
+            recordedAttempts = try row.decode(Int.self, column: "recorded_attempts")
             token = try row.decode(String.self, column: "lease_token")
             now = try row.decode(Timestamp.self, column: "now")
             kwargs = try row.decode(JSONValue?.self, column: "kwargs")?.objectValue
             handler = try row.decode(String?.self, column: "handler")
+            secret = try row.decode(JSONValue?.self, column: "secret")?.stringValue
         }
     }
 
     private func attempt(_ delivery: ClaimedDelivery) {
         let outcome: AttemptOutcome
-        if delivery.attempt > delivery.maxAttempts {
-            // The process making the last attempt stopped before recording it.
+        if delivery.attempt > delivery.maxAttempts + Self.spareTakeovers {
             outcome = AttemptOutcome(
-                error: "attempt \(delivery.attempt - 1) of \(delivery.maxAttempts) was under way in a process that stopped; no attempts are left")
+                error: "taken up \(delivery.attempt - 1) times by processes that stopped before recording an attempt; not called again")
+        } else if delivery.handler != nil, delivery.handler != "Webhook" {
+            outcome = AttemptOutcome(error: "the job was replaced by a \(delivery.handler!) job since this firing; not called")
         } else if let request = WebhookRequest(stored: delivery.request) {
             outcome = call(request, delivery)
         } else {
@@ -206,9 +252,12 @@ public final class DeliveryDispatcher: Sendable {
 
     private func call(_ request: WebhookRequest, _ delivery: ClaimedDelivery) -> AttemptOutcome {
         let kwargs = delivery.kwargs ?? [:]
-        // Read at each attempt, so a rotated secret signs the retries; a job whose stored secret
-        // cannot be read sends unsigned rather than not at all (it was checked when posted).
-        let secret = kwargs["secret"]?.stringValue.flatMap { try? WebhookSecret($0) }
+        // Read at each attempt, so a rotated secret signs the retries. A firing recorded as
+        // signed is never sent unsigned (its job's secret removed or unreadable since).
+        let secret = delivery.secret.flatMap { try? WebhookSecret($0) }
+        if request.signed, secret == nil {
+            return AttemptOutcome(error: "the job has no usable secret any more, and this firing was to be signed; not sent unsigned")
+        }
         let message = WebhookMessage.outbound(
             request, firing: delivery.firing, runID: delivery.runID, attempt: delivery.attempt, kwargs: kwargs, secret: secret,
             timestamp: Int64(Date().timeIntervalSince1970))
@@ -228,22 +277,33 @@ public final class DeliveryDispatcher: Sendable {
         }
     }
 
+    /// Text as PostgreSQL can store it (no U+0000).
+    static func storable(_ text: String) -> String {
+        text.contains("\u{0}") ? String(text.unicodeScalars.filter { $0 != "\u{0}" }) : text
+    }
+
     private func record(_ outcome: AttemptOutcome, of delivery: ClaimedDelivery) {
         let retryDelay = (delivery.request["retry_delay_us"]?.intValue).map { max(0, $0) } ?? 10_000_000
-        let final = outcome.succeeded || delivery.attempt >= delivery.maxAttempts
+        let final = outcome.succeeded || delivery.recordedAttempts + 1 >= delivery.maxAttempts
+            || delivery.attempt > delivery.maxAttempts + Self.spareTakeovers
         let state: DeliveryState = outcome.succeeded ? .succeeded : final ? .failed : .due
         let retryAfter = final ? nil : RetryBackoff.wait(
-            base: retryDelay, afterAttempt: delivery.attempt, jitter: Double.random(in: -0.1...0.1), longest: WorkPolicy.longestRetryDelay.microseconds)
+            base: retryDelay, afterAttempt: delivery.recordedAttempts + 1, jitter: Double.random(in: -0.1...0.1), longest: WorkPolicy.longestRetryDelay.microseconds)
         var entry: JSONObject = [
             "attempt": .int(Int64(delivery.attempt)), "at": .string(delivery.now.iso8601),
             "status_code": outcome.status.map { .int(Int64($0)) } ?? .null,
             "latency_ms": .double((outcome.latency.timeInterval * 1000 * 10).rounded() / 10),
             "error": outcome.error.map(JSONValue.string) ?? .null,
         ]
-        entry["answer"] = outcome.answer.isEmpty ? .null : .string(String(decoding: outcome.answer, as: UTF8.self))
-        let error = state == .failed ? "webhook failed after \(delivery.attempt) attempt(s): \(outcome.error ?? "unknown error")" : nil
+        // jsonb cannot hold U+0000, which a binary answer may: dropped, so the attempt is recorded.
+        entry["answer"] = outcome.answer.isEmpty ? .null : .string(Self.storable(String(decoding: outcome.answer, as: UTF8.self)))
+        entry["error"] = outcome.error.map { .string(Self.storable($0)) } ?? .null
+        let error = state == .failed
+            ? Self.storable("webhook failed after \(delivery.recordedAttempts + 1) attempt(s): \(outcome.error ?? "unknown error")") : nil
         do {
             try pool.withTransaction { tx in
+                // The run first, then its delivery: the order a job's deletion locks them in.
+                try tx.execute(DeliveriesTable.runLock(runID: delivery.runID))
                 let row = try tx.query(DeliveriesTable.deliveryRecord(
                     runID: delivery.runID, token: delivery.token, attempt: .object(entry), state: state, retryAfter: retryAfter, error: error,
                     clock: clock))[0]

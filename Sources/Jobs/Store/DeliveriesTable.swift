@@ -30,13 +30,21 @@ enum DeliveriesTable {
                 WHERE state IN ('due', 'delivering') AND due_at <= (SELECT now FROM clock)
                 ORDER BY due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
             UPDATE deliveries d SET state = 'delivering', attempt = d.attempt + 1, lease_token = gen_random_uuid(),
-                due_at = clock.now + ((d.request->>'timeout_us')::bigint + \(marginMicroseconds)) * interval '1 microsecond'
+                due_at = clock.now
+                    + (coalesce(d.request->>'timeout_us', '10000000')::bigint + \(marginMicroseconds)) * interval '1 microsecond'
             FROM picked, clock
             WHERE d.run_id = picked.run_id
             RETURNING d.run_id, d.job_id, d.scheduled_for, d.request, d.max_attempts, d.attempt, d.lease_token::text AS lease_token,
-                      clock.now, (SELECT j.kwargs FROM jobs j WHERE j.job_id = d.job_id) AS kwargs,
+                      jsonb_array_length(d.attempts) AS recorded_attempts, clock.now,
+                      (SELECT CASE WHEN d.request ? 'body' THEN NULL ELSE j.kwargs END FROM jobs j WHERE j.job_id = d.job_id) AS kwargs,
+                      (SELECT j.kwargs->'secret' FROM jobs j WHERE j.job_id = d.job_id) AS secret,
                       (SELECT j.handler FROM jobs j WHERE j.job_id = d.job_id) AS handler
             """
+    }
+
+    /// Locks a run, before its delivery is: a job's deletion locks runs, then deliveries.
+    static func runLock(runID: Int64) -> SQL {
+        "SELECT 1 FROM runs WHERE id = \(runID) FOR UPDATE"
     }
 
     /// When the next delivery may be taken: the earliest `due_at`, with the judging time.

@@ -30,7 +30,9 @@ public struct JobStore: Sendable {
         try pool.withTransaction { tx in
             var write = try JobWrite(definition, origin: origin, now: try clock.now(on: tx))
             if !definition.handler.writeOnlyKwargs.isEmpty {
-                // Locked, so a concurrent replace cannot slip between the read and the write.
+                // Locked, so a concurrent replace cannot slip between the read and the write; by
+                // the id too, for two creates of a job that does not exist yet (no row to lock).
+                try tx.execute(JobsTable.jobIDLock(id: definition.id))
                 let existing = try tx.query(JobsTable.jobKwargsForUpdate(id: definition.id)).first.map { row in
                     (handler: try row.decode(String.self, column: "handler"), kwargs: try row.decode(JSONValue.self, column: "kwargs").objectValue ?? [:])
                 }

@@ -72,6 +72,11 @@ enum JobsTable {
         "SELECT \(columns), \(clock.sqlNow) AS now, clock_timestamp() AS claimed_clock FROM jobs WHERE job_id = \(id) FOR UPDATE"
     }
 
+    /// A transaction-long lock on a job id, whether or not the job exists.
+    static func jobIDLock(id: String) -> SQL {
+        "SELECT pg_advisory_xact_lock(hashtextextended(\(id), 7036))"
+    }
+
     static func jobKwargsForUpdate(id: String) -> SQL {
         "SELECT handler, kwargs FROM jobs WHERE job_id = \(id) FOR UPDATE"
     }
