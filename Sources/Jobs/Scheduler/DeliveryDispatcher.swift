@@ -33,10 +33,12 @@ public final class DeliveryDoorbell: Sendable {
 }
 
 /// Carries out deliveries (webhook calls) at least once. It takes a delivery only when one of its
-/// ``Configuration/concurrency`` slots is free, leased for the call's timeout and a margin (so
-/// a delivery never waits in a queue while its lease runs out); calls it outside any transaction;
-/// then records the attempt: done, due again after a backoff, or failed for good (then its run,
-/// and a failure record). A process killed mid-call leaves the lease to run out, and any process
+/// ``Configuration/concurrency`` slots is free, leased for the call's timeout and a margin, and
+/// calls it at once on the slot's own thread (so a delivery never waits in a queue while its
+/// lease runs out), outside any transaction; then records the attempt (done, due again after a
+/// backoff, or failed for good: then its run too, and a failure record) and, in the same
+/// transaction, takes the slot's next due delivery. Attempts count against `max_attempts` only
+/// once recorded. A process killed mid-call leaves the lease to run out, and any process
 /// takes the delivery up again with the same `webhook-id`. Any number of dispatchers share one
 /// database; a slow target holds only its own slot.
 public final class DeliveryDispatcher: Sendable {
@@ -153,7 +155,10 @@ public final class DeliveryDispatcher: Sendable {
             // A thread of its own, started at once: a call never waits in a queue while its
             // lease runs out, and a slow target holds no thread anything else needs.
             let thread = Thread { [self] in
-                attempt(delivery)
+                // The slot goes on with the next due delivery, taken in the transaction that
+                // records this one: one commit per call, and no turn through the loop.
+                var next: ClaimedDelivery? = delivery
+                while let current = next { next = attempt(current) }
                 state.withLock { $0.running -= 1 }
                 idle.leave()
                 wake.signal()  // a slot is free
@@ -225,7 +230,8 @@ public final class DeliveryDispatcher: Sendable {
         }
     }
 
-    private func attempt(_ delivery: ClaimedDelivery) {
+    /// Makes the attempt and records it; returns the next due delivery, taken for this slot.
+    private func attempt(_ delivery: ClaimedDelivery) -> ClaimedDelivery? {
         let outcome: AttemptOutcome
         if delivery.attempt > delivery.maxAttempts + Self.spareTakeovers {
             outcome = AttemptOutcome(
@@ -237,7 +243,7 @@ public final class DeliveryDispatcher: Sendable {
         } else {
             outcome = AttemptOutcome(error: "the recorded request cannot be read by this version of Kairos")
         }
-        record(outcome, of: delivery)
+        return record(outcome, of: delivery)
     }
 
     /// What one attempt met.
@@ -282,7 +288,7 @@ public final class DeliveryDispatcher: Sendable {
         text.contains("\u{0}") ? String(text.unicodeScalars.filter { $0 != "\u{0}" }) : text
     }
 
-    private func record(_ outcome: AttemptOutcome, of delivery: ClaimedDelivery) {
+    private func record(_ outcome: AttemptOutcome, of delivery: ClaimedDelivery) -> ClaimedDelivery? {
         let retryDelay = (delivery.request["retry_delay_us"]?.intValue).map { max(0, $0) } ?? 10_000_000
         let final = outcome.succeeded || delivery.recordedAttempts + 1 >= delivery.maxAttempts
             || delivery.attempt > delivery.maxAttempts + Self.spareTakeovers
@@ -300,24 +306,29 @@ public final class DeliveryDispatcher: Sendable {
         entry["error"] = outcome.error.map { .string(Self.storable($0)) } ?? .null
         let error = state == .failed
             ? Self.storable("webhook failed after \(delivery.recordedAttempts + 1) attempt(s): \(outcome.error ?? "unknown error")") : nil
+        var next: ClaimedDelivery?
         do {
-            try pool.withTransaction { tx in
+            next = try pool.withTransaction { tx -> ClaimedDelivery? in
                 // The run first, then its delivery: the order a job's deletion locks them in.
                 try tx.execute(DeliveriesTable.runLock(runID: delivery.runID))
                 let row = try tx.query(DeliveriesTable.deliveryRecord(
                     runID: delivery.runID, token: delivery.token, attempt: .object(entry), state: state, retryAfter: retryAfter, error: error,
                     clock: clock))[0]
-                guard try row.decode(Int.self, column: "recorded") == 1 else {
+                if try row.decode(Int.self, column: "recorded") != 1 {
                     logger.warning(
                         "delivery attempt not recorded: its lease ran out and another process took it up",
                         metadata: ["run.id": "\(delivery.runID)", "attempt": "\(delivery.attempt)"])
-                    return
-                }
-                if state == .failed, let error {
+                } else if state == .failed, let error {
+                    let kwargs = try tx.query(JobsTable.jobKwargs(id: delivery.firing.jobID)).first
+                        .flatMap { try $0.decode(JSONValue.self, column: "kwargs").objectValue } ?? [:]
                     try tx.execute(FailureRecords.failureRecordInsertMany([FailureRecord(
                         error: error, trace: [], failedJobID: delivery.firing.jobID, failedHandler: delivery.handler ?? "Webhook",
-                        failedKwargs: delivery.kwargs ?? [:], scheduledFor: delivery.firing.scheduledFor)]))
+                        failedKwargs: kwargs, scheduledFor: delivery.firing.scheduledFor)]))
                 }
+                guard !self.state.withLock({ $0.stopped }) else { return nil }
+                guard let row = try tx.query(DeliveriesTable.deliveryClaim(limit: 1, clock: clock, margin: configuration.leaseMargin)).first
+                else { return nil }
+                return try ClaimedDelivery(row)
             }
         } catch {
             // The lease runs out and the delivery is taken up again: at least once.
@@ -331,5 +342,6 @@ public final class DeliveryDispatcher: Sendable {
                 "status": "\(outcome.status.map(String.init) ?? "-")", "delivery": "\(state.rawValue)",
                 "error": "\(outcome.error ?? "-")",
             ])
+        return next
     }
 }

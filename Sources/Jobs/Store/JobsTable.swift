@@ -77,6 +77,10 @@ enum JobsTable {
         "SELECT pg_advisory_xact_lock(hashtextextended(\(id), 7036))"
     }
 
+    static func jobKwargs(id: String) -> SQL {
+        "SELECT kwargs FROM jobs WHERE job_id = \(id)"
+    }
+
     static func jobKwargsForUpdate(id: String) -> SQL {
         "SELECT handler, kwargs FROM jobs WHERE job_id = \(id) FOR UPDATE"
     }
