@@ -63,7 +63,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var text = message
         if let sqlState { text += " (SQLSTATE \(sqlState))" }
-        if let detail { text += "; detail: \(detail)" }
+        // PostgreSQL's "Failing row contains (...)" prints a whole row, secrets and all, into
+        // whatever logs this description: it is left out (``detail`` still has it).
+        if let detail { text += detail.hasPrefix("Failing row contains") ? "; detail: the failing row (not shown)" : "; detail: \(detail)" }
         if let hint { text += "; hint: \(hint)" }
         return text
     }

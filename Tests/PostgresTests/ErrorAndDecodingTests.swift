@@ -49,6 +49,21 @@ import Testing
         }
     }
 
+    /// A CHECK violation's detail prints the whole row (a webhook secret in its kwargs, say): the
+    /// description, which logs show, leaves it out; the detail itself keeps it.
+    @Test func theFailingRowIsNotInTheDescription() async throws {
+        try await withSchemaConnection { connection in
+            try connection.execute("CREATE TABLE held (secret text, n int CHECK (n > 0))")
+            do {
+                try connection.execute("INSERT INTO held VALUES (\("whsec_hidden"), 0)")
+                Issue.record("the CHECK let it in")
+            } catch let error as PostgresError {
+                #expect(error.detail?.contains("whsec_hidden") == true)
+                #expect(!error.description.contains("whsec_hidden") && error.description.contains("the failing row (not shown)"), "\(error)")
+            }
+        }
+    }
+
     @Test func realSerializationFailureIsRecognised() async throws {
         try await TestDatabase.withSchema { configuration in
             try await onThread {
