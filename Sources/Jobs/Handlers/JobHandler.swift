@@ -14,7 +14,8 @@ public protocol JobHandler: Sendable {
     func work(from kwargs: JSONObject) throws(KwargsError) -> any JobWork
     /// A job's `overlap` when it gives none.
     var defaultOverlap: OverlapPolicy { get }
-    /// Kwargs it takes that no answer shows (``WriteOnlyKwargs``).
+    /// Kwargs it takes that no answer shows: some of ``WriteOnlyKwargs/keys``, which every answer
+    /// and record redacts whatever the handler.
     var writeOnlyKwargs: Set<String> { get }
     /// False for a handler whose work is not flows: the job keys for flows (`priority`,
     /// `max_attempts`, `retry_delay`) are refused on its jobs rather than ignored.

@@ -17,7 +17,7 @@ public struct Webhook: JobHandler {
     /// Where calls may go: a literal address it refuses is refused at `POST /jobs` already.
     let policy: OutboundPolicy
 
-    public var writeOnlyKwargs: Set<String> { ["secret"] }
+    public var writeOnlyKwargs: Set<String> { WriteOnlyKwargs.keys }
     public var postsFlows: Bool { false }
 
     public init(policy: OutboundPolicy = OutboundPolicy()) { self.policy = policy }
@@ -150,7 +150,7 @@ struct WebhookCall: JobWork {
 
 /// What a webhook firing sends, as recorded with its delivery (no secret: that is read from the
 /// job at each attempt, so a rotated secret signs the retries).
-struct WebhookRequest: Sendable, Equatable {
+struct WebhookRequest: Sendable {
     var url: String
     var method = "POST"
     var headers: [(name: String, value: String)] = []
@@ -160,8 +160,6 @@ struct WebhookRequest: Sendable, Equatable {
     var signed = false
     var timeout = Period(microseconds: 10_000_000)
     var retryDelay = Period(microseconds: 10_000_000)
-
-    static func == (lhs: WebhookRequest, rhs: WebhookRequest) -> Bool { lhs.json == rhs.json }
 
     var json: JSONObject {
         var object: JSONObject = [
