@@ -283,6 +283,12 @@ public final class DeliveryDispatcher: Sendable {
         }
     }
 
+    private func logLostLease(_ delivery: ClaimedDelivery) {
+        logger.warning(
+            "delivery attempt not recorded: its lease ran out and another process took it up",
+            metadata: ["run.id": "\(delivery.runID)", "attempt": "\(delivery.attempt)"])
+    }
+
     /// Text as PostgreSQL can store it (no U+0000).
     static func storable(_ text: String) -> String {
         text.contains("\u{0}") ? String(text.unicodeScalars.filter { $0 != "\u{0}" }) : text
@@ -307,28 +313,35 @@ public final class DeliveryDispatcher: Sendable {
         let error = state == .failed
             ? Self.storable("webhook failed after \(delivery.recordedAttempts + 1) attempt(s): \(outcome.error ?? "unknown error")") : nil
         var next: ClaimedDelivery?
+        let claimsNext = !self.state.withLock { $0.stopped }
         do {
-            next = try pool.withTransaction { tx -> ClaimedDelivery? in
-                // The run first, then its delivery: the order a job's deletion locks them in.
-                try tx.execute(DeliveriesTable.runLock(runID: delivery.runID))
-                let row = try tx.query(DeliveriesTable.deliveryRecord(
-                    runID: delivery.runID, token: delivery.token, attempt: .object(entry), state: state, retryAfter: retryAfter, error: error,
-                    clock: clock))[0]
-                if try row.decode(Int.self, column: "recorded") != 1 {
-                    logger.warning(
-                        "delivery attempt not recorded: its lease ran out and another process took it up",
-                        metadata: ["run.id": "\(delivery.runID)", "attempt": "\(delivery.attempt)"])
-                } else if state == .failed, let error {
-                    let kwargs = try tx.query(JobsTable.jobKwargs(id: delivery.firing.jobID)).first
-                        .flatMap { try $0.decode(JSONValue.self, column: "kwargs").objectValue } ?? [:]
-                    try tx.execute(FailureRecords.failureRecordInsertMany([FailureRecord(
-                        error: error, trace: [], failedJobID: delivery.firing.jobID, failedHandler: delivery.handler ?? "Webhook",
-                        failedKwargs: kwargs, scheduledFor: delivery.firing.scheduledFor)]))
+            if state != .failed, claimsNext {
+                // The common case: one statement records this attempt and takes the next one.
+                let row = try pool.withConnection { connection in
+                    try connection.query(DeliveriesTable.deliveryRecordAndClaimNext(
+                        runID: delivery.runID, token: delivery.token, attempt: .object(entry), state: state, retryAfter: retryAfter,
+                        error: error, clock: clock, margin: configuration.leaseMargin))[0]
                 }
-                guard !self.state.withLock({ $0.stopped }) else { return nil }
-                guard let row = try tx.query(DeliveriesTable.deliveryClaim(limit: 1, clock: clock, margin: configuration.leaseMargin)).first
-                else { return nil }
-                return try ClaimedDelivery(row)
+                if try row.decode(Int.self, column: "recorded") != 1 { logLostLease(delivery) }
+                next = try row.decode(Int64?.self, column: "run_id") == nil ? nil : try ClaimedDelivery(row)
+            } else {
+                next = try pool.withTransaction { tx -> ClaimedDelivery? in
+                    let row = try tx.query(DeliveriesTable.deliveryRecord(
+                        runID: delivery.runID, token: delivery.token, attempt: .object(entry), state: state, retryAfter: retryAfter,
+                        error: error, clock: clock))[0]
+                    if try row.decode(Int.self, column: "recorded") != 1 {
+                        logLostLease(delivery)
+                    } else if state == .failed, let error {
+                        let kwargs = try tx.query(JobsTable.jobKwargs(id: delivery.firing.jobID)).first
+                            .flatMap { try $0.decode(JSONValue.self, column: "kwargs").objectValue } ?? [:]
+                        try tx.execute(FailureRecords.failureRecordInsertMany([FailureRecord(
+                            error: error, trace: [], failedJobID: delivery.firing.jobID, failedHandler: delivery.handler ?? "Webhook",
+                            failedKwargs: kwargs, scheduledFor: delivery.firing.scheduledFor)]))
+                    }
+                    guard claimsNext else { return nil }
+                    return try tx.query(DeliveriesTable.deliveryClaim(limit: 1, clock: clock, margin: configuration.leaseMargin))
+                        .first.map(ClaimedDelivery.init)
+                }
             }
         } catch {
             // The lease runs out and the delivery is taken up again: at least once.

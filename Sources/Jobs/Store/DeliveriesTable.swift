@@ -19,32 +19,34 @@ enum DeliveriesTable {
     /// Takes up to `limit` deliveries due by the clock (first attempts, retries whose time has
     /// come, and leases that ran out: their process stopped), oldest due first, skipping those
     /// another process is taking. Each gets its next attempt number and a new lease token, leased
-    /// for its request's timeout and `margin` more. With the job's kwargs (for its secret) and
-    /// handler, and the judging time.
+    /// for its request's timeout and `margin` more. With the job's kwargs (for the firing
+    /// document), secret and handler, and the judging time.
     static func deliveryClaim(limit: Int, clock: JobClock, margin: Duration) -> SQL {
-        let marginMicroseconds = margin.components.seconds * 1_000_000 + margin.components.attoseconds / 1_000_000_000_000
-        return """
-            WITH clock AS (SELECT \(clock.sqlNow) AS now),
-            picked AS (
-                SELECT run_id FROM deliveries
-                WHERE state IN ('due', 'delivering') AND due_at <= (SELECT now FROM clock)
-                ORDER BY due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            UPDATE deliveries d SET state = 'delivering', attempt = d.attempt + 1, lease_token = gen_random_uuid(),
-                due_at = clock.now
-                    + (coalesce(d.request->>'timeout_us', '10000000')::bigint + \(marginMicroseconds)) * interval '1 microsecond'
-            FROM picked, clock
-            WHERE d.run_id = picked.run_id
-            RETURNING d.run_id, d.job_id, d.scheduled_for, d.request, d.max_attempts, d.attempt, d.lease_token::text AS lease_token,
-                      jsonb_array_length(d.attempts) AS recorded_attempts, clock.now,
-                      (SELECT CASE WHEN d.request ? 'body' THEN NULL ELSE j.kwargs END FROM jobs j WHERE j.job_id = d.job_id) AS kwargs,
-                      (SELECT j.kwargs->'secret' FROM jobs j WHERE j.job_id = d.job_id) AS secret,
-                      (SELECT j.handler FROM jobs j WHERE j.job_id = d.job_id) AS handler
-            """
+        "WITH \(claimSteps(limit: limit, clock: clock, margin: margin, excluding: nil)) SELECT * FROM claimed"
     }
 
-    /// Locks a run, before its delivery is: a job's deletion locks runs, then deliveries.
-    static func runLock(runID: Int64) -> SQL {
-        "SELECT 1 FROM runs WHERE id = \(runID) FOR UPDATE"
+    /// The claim as steps of a WITH, ending in `claimed`.
+    private static func claimSteps(limit: Int, clock: JobClock, margin: Duration, excluding runID: Int64?) -> SQL {
+        let marginMicroseconds = margin.components.seconds * 1_000_000 + margin.components.attoseconds / 1_000_000_000_000
+        let exclusion: SQL = runID.map { "AND run_id <> \($0)" } ?? ""
+        return """
+            claim_clock AS (SELECT \(clock.sqlNow) AS now),
+            picked AS (
+                SELECT run_id FROM deliveries
+                WHERE state IN ('due', 'delivering') AND due_at <= (SELECT now FROM claim_clock) \(exclusion)
+                ORDER BY due_at LIMIT \(limit) FOR UPDATE SKIP LOCKED),
+            claimed AS (
+                UPDATE deliveries d SET state = 'delivering', attempt = d.attempt + 1, lease_token = gen_random_uuid(),
+                    due_at = claim_clock.now
+                        + (coalesce(d.request->>'timeout_us', '10000000')::bigint + \(marginMicroseconds)) * interval '1 microsecond'
+                FROM picked, claim_clock
+                WHERE d.run_id = picked.run_id
+                RETURNING d.run_id, d.job_id, d.scheduled_for, d.request, d.max_attempts, d.attempt, d.lease_token::text AS lease_token,
+                          jsonb_array_length(d.attempts) AS recorded_attempts, claim_clock.now,
+                          (SELECT CASE WHEN d.request ? 'body' THEN NULL ELSE j.kwargs END FROM jobs j WHERE j.job_id = d.job_id) AS kwargs,
+                          (SELECT j.kwargs->'secret' FROM jobs j WHERE j.job_id = d.job_id) AS secret,
+                          (SELECT j.handler FROM jobs j WHERE j.job_id = d.job_id) AS handler)
+            """
     }
 
     /// When the next delivery may be taken: the earliest `due_at`, with the judging time.
@@ -55,18 +57,46 @@ enum DeliveriesTable {
     /// Records an attempt of the delivery leased under `token`: appended to its attempts; then
     /// due again after `retryAfter` (microseconds, by the clock), or final (`succeeded` or
     /// `failed`), its run then final too, with `error`, and schedulers woken if the job has a
-    /// buffered firing waiting for this work to end. Nothing happens when the lease was lost
-    /// (another process took the delivery up): `recorded` is 0 then.
+    /// buffered firing waiting for this work to end. The run is locked before the delivery, the
+    /// order a job's deletion locks them in. Nothing happens when the lease was lost (another
+    /// process took the delivery up): `recorded` is 0 then.
     static func deliveryRecord(
         runID: Int64, token: String, attempt: JSONValue, state: DeliveryState, retryAfter: Int64?, error: String?, clock: JobClock
     ) -> SQL {
         """
-        WITH recorded AS (
+        WITH \(recordSteps(runID: runID, token: token, attempt: attempt, state: state, retryAfter: retryAfter, error: error, clock: clock))
+        SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM woken) AS woken
+        """
+    }
+
+    /// ``deliveryRecord(runID:token:attempt:state:retryAfter:error:clock:)`` and the claim of one
+    /// more due delivery, in one statement (one round trip and one commit): what a call slot does
+    /// between two calls. One row: `recorded`, then the claimed delivery's columns (NULL when none
+    /// was due).
+    static func deliveryRecordAndClaimNext(
+        runID: Int64, token: String, attempt: JSONValue, state: DeliveryState, retryAfter: Int64?, error: String?, clock: JobClock,
+        margin: Duration
+    ) -> SQL {
+        """
+        WITH \(recordSteps(runID: runID, token: token, attempt: attempt, state: state, retryAfter: retryAfter, error: error, clock: clock)),
+        \(claimSteps(limit: 1, clock: clock, margin: margin, excluding: runID))
+        SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM woken) AS woken, claimed.*
+        FROM (SELECT 1) AS one LEFT JOIN claimed ON true
+        """
+    }
+
+    /// The record as steps of a WITH: `run_locked`, `recorded`, `settled`, `woken`.
+    private static func recordSteps(
+        runID: Int64, token: String, attempt: JSONValue, state: DeliveryState, retryAfter: Int64?, error: String?, clock: JobClock
+    ) -> SQL {
+        """
+        run_locked AS (SELECT id FROM runs WHERE id = \(runID) FOR UPDATE),
+        recorded AS (
             UPDATE deliveries SET attempts = attempts || jsonb_build_array(\(attempt)::jsonb), state = \(state.rawValue),
                 due_at = CASE WHEN \(retryAfter)::bigint IS NULL THEN NULL
                               ELSE \(clock.sqlNow) + \(retryAfter)::bigint * interval '1 microsecond' END,
                 lease_token = NULL
-            WHERE run_id = \(runID) AND lease_token = \(token)::uuid
+            WHERE run_id = (SELECT id FROM run_locked) AND lease_token = \(token)::uuid
             RETURNING run_id, job_id, state),
         settled AS (
             UPDATE runs SET status = recorded.state, finished_at = clock_timestamp(), error = \(error)
@@ -76,7 +106,6 @@ enum DeliveriesTable {
         woken AS (
             SELECT pg_notify(\(JobsTable.changesChannel), '') FROM runs
             WHERE status = 'buffered' AND job_id IN (SELECT job_id FROM settled) LIMIT 1)
-        SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM woken) AS woken
         """
     }
 
