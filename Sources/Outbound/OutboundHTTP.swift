@@ -1,3 +1,4 @@
+import Chronology
 import CCurl
 import Glibc
 import Synchronization
@@ -136,7 +137,7 @@ public final class HTTPClient: Sendable {
 
         let context = Unmanaged.passRetained(transfer)
         defer { context.release() }
-        let timeout = Int(request.timeout.components.seconds * 1000 + request.timeout.components.attoseconds / 1_000_000_000_000_000)
+        let timeout = Int(request.timeout.microseconds / 1000)
         let code: CURLcode = errorText.withUnsafeMutableBufferPointer { errorBuffer in
             _ = kairos_curl_set_string(curl, CURLOPT_URL, request.url)
             _ = kairos_curl_set_string(curl, CURLOPT_PROTOCOLS_STR, "http,https")

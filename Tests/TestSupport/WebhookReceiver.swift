@@ -1,3 +1,4 @@
+import Chronology
 import Foundation
 import HTTPServer
 import Logging
@@ -47,7 +48,7 @@ public final class WebhookReceiver: @unchecked Sendable {
                 method: request.method.name, path: request.path, headers: request.headers.map { ($0.name, $0.value) }, body: request.body,
                 at: Date()))
             let reply = answer(request.path, previous)
-            if reply.delay > .zero { Thread.sleep(forTimeInterval: Double(reply.delay.components.seconds) + Double(reply.delay.components.attoseconds) / 1e18) }
+            if reply.delay > .zero { Thread.sleep(forTimeInterval: reply.delay.timeInterval) }
             return HTTPResponse(status: HTTPStatus(code: reply.status, reason: "Test"), body: Array(reply.body.utf8))
         }
         for method in [HTTPMethod.post, .get, .put, .patch, .delete] {

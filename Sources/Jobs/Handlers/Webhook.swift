@@ -66,8 +66,9 @@ struct WebhookCall: JobWork {
         if let headers = reader["headers"], !headers.isNull { request.headers = try Self.headers(headers) }
         if let body = reader["body"], !body.isNull {
             // Copied into every firing's record: kept small, as webhook payloads are.
-            guard body.serializedBytes().count <= Self.largestBody else {
-                throw KwargsError("'body' is \(body.serializedBytes().count) bytes as compact JSON; at most \(Self.largestBody)", at: [.key("body")])
+            let size = body.serializedBytes().count
+            guard size <= Self.largestBody else {
+                throw KwargsError("'body' is \(size) bytes as compact JSON; at most \(Self.largestBody)", at: [.key("body")])
             }
             request.body = body
         }

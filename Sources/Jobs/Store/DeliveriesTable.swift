@@ -27,7 +27,7 @@ enum DeliveriesTable {
 
     /// The claim as steps of a WITH, ending in `claimed`.
     private static func claimSteps(limit: Int, clock: JobClock, margin: Duration, excluding runID: Int64?) -> SQL {
-        let marginMicroseconds = margin.components.seconds * 1_000_000 + margin.components.attoseconds / 1_000_000_000_000
+        let marginMicroseconds = margin.microseconds
         let exclusion: SQL = runID.map { "AND run_id <> \($0)" } ?? ""
         return """
             claim_clock AS (SELECT \(clock.sqlNow) AS now),
