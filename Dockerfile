@@ -26,7 +26,7 @@ RUN swift build -c release --product kairos --static-swift-stdlib \
 FROM debian:bookworm-slim
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 libyaml-0-2 libcurl4 libssl3 ca-certificates \
+    && apt-get install -y --no-install-recommends libpq5 libyaml-0-2 libcurl4 libssl3 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin kairos
 WORKDIR /app

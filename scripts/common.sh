@@ -37,7 +37,7 @@ ensure_swift() {
 
 # The system packages Kairos builds and runs with.
 ensure_system() {
-  ensure_packages pkg-config libpq-dev libyaml-dev libcurl4-openssl-dev libssl-dev postgresql curl ca-certificates
+  ensure_packages pkg-config libpq-dev libyaml-dev libcurl4-openssl-dev libssl-dev postgresql curl ca-certificates tzdata
   ensure_swift
 }
 

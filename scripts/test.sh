@@ -15,6 +15,11 @@ say "checking the dependency graph"
 say "building (debug, with tests)"
 swift build --build-tests
 
+venv=$("$KAIROS_ROOT/scripts/python-tools.sh")
+say "generating expected cron fire times with cronsim (the reference for Tests/SchedulingTests/CronReferenceTests)"
+"$venv/bin/python" "$KAIROS_ROOT/scripts/cron-reference.py" >"$KAIROS_ROOT/.build/cron-reference.json"
+export KAIROS_CRON_REFERENCE="$KAIROS_ROOT/.build/cron-reference.json"
+
 say "running the tests against $(sed -E 's|//([^:]*):[^@]*@|//\1:***@|' <<<"$DATABASE_URL")"
 swift test --skip-build
 
@@ -22,7 +27,6 @@ say "a network partition between kairos and PostgreSQL (network namespace + ipta
 as_root "$KAIROS_ROOT/scripts/partition-test.sh" "$KAIROS_ROOT/.build/debug/kairos"
 
 say "validating openapi.yaml (OpenAPI 3.1)"
-venv=$("$KAIROS_ROOT/scripts/python-tools.sh")
 "$venv/bin/openapi-spec-validator" openapi.yaml
 
 say "linting the Dockerfile (hadolint)"

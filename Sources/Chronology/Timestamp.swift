@@ -48,7 +48,7 @@ public struct Timestamp: Sendable, Hashable, Comparable {
 
 extension Int64 {
     /// Quotient rounded toward negative infinity, and the non-negative remainder.
-    func floorDividedBy(_ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+    public func floorDividedBy(_ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
         var quotient = self / divisor
         var remainder = self % divisor
         if remainder < 0 {

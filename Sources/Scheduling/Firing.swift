@@ -43,7 +43,7 @@ public struct Firing: Sendable, Hashable {
         let next: Timestamp? =
             switch trigger {
             case .once: nil
-            case .every: trigger.firstSlot(atOrAfter: now + 1)
+            case .every, .cron: trigger.firstSlot(atOrAfter: now + 1)
             }
         return Firing(
             action: onTime ? .run : .miss, slot: slot, coalescedSlots: max(0, slotsDue - 1), lateness: lateness, nextRunTime: next)
@@ -52,10 +52,10 @@ public struct Firing: Sendable, Hashable {
     /// Where a job resumed at `now` picks up: the next run time at or after `now`, so the slots
     /// it missed while paused are not replayed. A one-shot whose time has passed is due at once
     /// (its own time, so the grace still applies).
-    public static func resumedRunTime(trigger: Trigger, now: Timestamp) -> Timestamp {
+    public static func resumedRunTime(trigger: Trigger, now: Timestamp) -> Timestamp? {
         switch trigger {
         case .once(let at): at
-        case .every: trigger.firstSlot(atOrAfter: now)!
+        case .every, .cron: trigger.firstSlot(atOrAfter: now)
         }
     }
 }

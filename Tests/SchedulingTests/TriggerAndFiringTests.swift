@@ -115,13 +115,13 @@ private func every(_ seconds: Int64, from start: Int64 = 0) -> Trigger { .every(
 
     @Test func resumedJobDoesNotReplayWhatItMissed() {
         // Paused at 5 (next_run_time cleared), resumed at 42: the next run is 50, nothing at 42.
-        let resumed = Firing.resumedRunTime(trigger: every(10), now: t(42))
+        let resumed = Firing.resumedRunTime(trigger: every(10), now: t(42))!
         #expect(resumed == t(50))
         #expect(Firing.evaluate(trigger: every(10), due: resumed, grace: nil, now: t(42)) == nil)
     }
 
     @Test func resumedOneShotWhoseTimePassedFiresAtOnceSubjectToGrace() {
-        let resumed = Firing.resumedRunTime(trigger: .once(at: t(10)), now: t(42))
+        let resumed = Firing.resumedRunTime(trigger: .once(at: t(10)), now: t(42))!
         #expect(resumed == t(10))
         #expect(Firing.evaluate(trigger: .once(at: t(10)), due: resumed, grace: .seconds(60), now: t(42))?.action == .run)
         #expect(Firing.evaluate(trigger: .once(at: t(10)), due: resumed, grace: .seconds(10), now: t(42))?.action == .miss)
