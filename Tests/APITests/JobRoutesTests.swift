@@ -17,8 +17,8 @@ import Testing
             #expect(created.status == 201)
             #expect(created.json["job"] == [
                 "job_id": "nightly", "handler": "FlowScheduling", "kwargs": Self.nightly["kwargs"]!, "state": "running",
-                "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "misfire_grace_time": "1:00:00",
-                "next_run_time": "2026-12-01T02:00:00Z", "origin": "api",
+                "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "cron": nil, "timezone": nil,
+                "misfire_grace_time": "1:00:00", "next_run_time": "2026-12-01T02:00:00Z", "origin": "api",
                 "created_at": created.json["job"]!["created_at"]!, "updated_at": created.json["job"]!["updated_at"]!,
                 "priority": "normal", "max_attempts": 1, "retry_delay": "0:00:10", "overlap": "allow_all", "last_status": nil,
             ])
@@ -111,7 +111,7 @@ import Testing
          "'periodically': the interval must be longer than 0 seconds"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": 7}"#, "'job_id' must be a string, not a number"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "colour": "red"}"#,
-         "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"misfire_grace_time\", \"state\", \"priority\", \"max_attempts\", \"retry_delay\", \"overlap\""),
+         "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"cron\", \"timezone\", \"misfire_grace_time\", \"state\", \"priority\", \"max_attempts\", \"retry_delay\", \"overlap\""),
         (#"{"kwargs": {}}"#, "'handler' is required; one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"Webhook\", \"ErrorHandler\""),
         (#"[1, 2]"#, "the body must be a JSON object, not an array"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "when": "9999-12-31T23:59:59-05:00"}"#,
@@ -137,6 +137,18 @@ import Testing
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "max_attempts": true}"#, "'max_attempts' must be a string, not a boolean"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "retry_delay": "2 days"}"#,
          "'retry_delay': 2 days, 0:00:00 is longer than the longest retry delay, 1 day, 0:00:00"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "cron": "0 0 32 * *"}"#,
+         "'cron': field 3 (day of month): 32 is out of 1-31"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "cron": "0 0 30 2 *"}"#,
+         "'cron': \"0 0 30 2 *\" never fires: no date matches its day-of-month, month and day-of-week"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "cron": "@daily", "periodically": "1 day"}"#,
+         "give a job either 'periodically' or 'cron', not both"),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "cron": "@daily", "timezone": "../../etc/passwd"}"#,
+         "'timezone': \"../../etc/passwd\" is not an IANA time zone name; use one such as \"Europe/Prague\" or \"UTC\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "cron": "@daily", "timezone": "Mars/Olympus_Mons"}"#,
+         "'timezone': \"Mars/Olympus_Mons\" is not a time zone this system's tz database knows; use one such as \"Europe/Prague\" or \"UTC\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "timezone": "Europe/Prague"}"#,
+         "'timezone' is the zone 'cron' is read in; give a 'cron' too, or leave it out"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "overlap": "never"}"#,
          "'overlap': \"never\" is not an overlap policy; use one of \"allow_all\", \"skip\", \"buffer_one\", \"cancel_other\""),
     ]
@@ -266,6 +278,35 @@ import Testing
             let resume = try api.call("PUT", "/api/v1/jobs/once?state=running")
             #expect(resume.status == 409)
             #expect(resume.error == "job \"once\" has finished (it was a one-shot); post it again to run it again")
+        }
+    }
+
+    /// A cron job in a zone: stored, shown, and fired at its slots by Debian cron's DST rules.
+    @Test func aCronJobInATimeZoneFiresAtItsWallClockSlots() async throws {
+        try await APIFixture.with { api throws in
+            let body: JSONValue = [
+                "job_id": "prague", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "cron": "30 2 * * *",
+                "timezone": "Europe/Prague",
+            ]
+            let created = try api.call("POST", "/api/v1/jobs", json: body)
+            #expect(created.status == 201)
+            // 2026-11-24 12:00 UTC is 13:00 CET: the next 02:30 CET is 01:30 UTC the day after.
+            #expect(created.json["job"]?["next_run_time"] == "2026-11-25T01:30:00Z")
+            #expect(created.json["job"]?["cron"] == "30 2 * * *")
+            #expect(created.json["job"]?["timezone"] == "Europe/Prague")
+            #expect(created.json["job"]?["periodically"] == false)
+            let shown = try api.call("GET", "/api/v1/jobs/prague")
+            #expect(shown.json["job"]?["next_run_time"] == "2026-11-25T01:30:00Z")
+            // Down for three days and back at 01:40 UTC: the missed slots coalesce into the latest.
+            let later = CivilTime(year: 2026, month: 11, day: 28, hour: 1, minute: 40)!.timestamp
+            #expect(try JobFirer(pool: api.pool, clock: .test { later }).fireDue().succeeded == 1)
+            let runs = try api.call("GET", "/api/v1/jobs/prague/runs")
+            #expect(runs.json["runs"]?[0]?["scheduled_for"] == "2026-11-28T01:30:00Z")
+            #expect(runs.json["runs"]?[0]?["coalesced_slots"] == 3)
+            #expect(try api.call("GET", "/api/v1/jobs/prague").json["job"]?["next_run_time"] == "2026-11-29T01:30:00Z")
+            // Replaced with an interval: the cron is gone.
+            let replaced = try api.call("POST", "/api/v1/jobs", json: ["job_id": "prague", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "periodically": "1 hour"])
+            #expect(replaced.json["job"]?["cron"] == .null)
         }
     }
 

@@ -20,6 +20,8 @@ public struct JobDefinition: Sendable {
     public var work: any JobWork
     public var when: LooseDate?
     public var periodically: Period?
+    /// A cron schedule and the zone it is read in; nil for a one-shot or an interval.
+    public var cron: CronSchedule?
     public var misfireGraceTime: Period?
     public var state: JobState
     /// `priority`, `max_attempts`, `retry_delay` and `overlap`; the handler's defaults for those not given.
@@ -29,7 +31,8 @@ public struct JobDefinition: Sendable {
     public static let maximumIDLength = 200
     /// The keys a job has beside `handler` and `kwargs`, which the query of `POST /jobs/<handler>` may give too.
     public static let scheduleKeys = [
-        "job_id", "when", "periodically", "misfire_grace_time", "state", "priority", "max_attempts", "retry_delay", "overlap",
+        "job_id", "when", "periodically", "cron", "timezone", "misfire_grace_time", "state", "priority", "max_attempts", "retry_delay",
+        "overlap",
     ]
     static let keys = ["job_id", "handler", "kwargs"] + scheduleKeys.dropFirst()
 
@@ -90,6 +93,10 @@ public struct JobDefinition: Sendable {
         self.kwargsPath = kwargsPath
         when = try Self.field("when", in: fields) { (text) throws(SchedulingError) in try LooseDate(parsing: text) }
         periodically = try Self.field("periodically", in: fields) { (text) throws(SchedulingError) in try Period(parsing: text) }
+        cron = try Self.cronSchedule(in: fields)
+        if cron != nil, periodically != nil {
+            throw JobDefinitionError("give a job either 'periodically' or 'cron', not both", at: [.key("cron")])
+        }
         misfireGraceTime = try Self.field("misfire_grace_time", in: fields) { (text) throws(SchedulingError) in try Period(parsing: text) }
         state = try Self.field("state", in: fields) { (text) throws(SchedulingError) in
             guard let state = JobState(rawValue: text), state != .finished else {
@@ -103,6 +110,16 @@ public struct JobDefinition: Sendable {
                 at: [.key(key)])
         }
         policy = try Self.policy(in: fields, defaultOverlap: handler.defaultOverlap)
+    }
+
+    /// `cron` read in `timezone` (default UTC); a `timezone` without a `cron` is an error, not ignored.
+    private static func cronSchedule(in fields: JSONObject) throws(JobDefinitionError) -> CronSchedule? {
+        let zone = try field("timezone", in: fields) { (text) throws(SchedulingError) in try TimeZoneDatabase.system.rules(named: text) }
+        guard let expression = try field("cron", in: fields, { (text) throws(SchedulingError) in try CronExpression(parsing: text) }) else {
+            if zone != nil { throw JobDefinitionError("'timezone' is the zone 'cron' is read in; give a 'cron' too, or leave it out", at: [.key("timezone")]) }
+            return nil
+        }
+        return CronSchedule(expression: expression, zone: zone ?? .utc)
     }
 
     private static func policy(in fields: JSONObject, defaultOverlap: OverlapPolicy) throws(JobDefinitionError) -> WorkPolicy {
@@ -162,9 +179,9 @@ public struct JobDefinition: Sendable {
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past or a zero interval.
     public func trigger(now: Timestamp) throws(JobDefinitionError) -> Trigger {
         let when = try requestedWhen(now: now)
-        let field = periodically == nil ? "when" : "periodically"
+        let field = cron != nil ? "cron" : periodically == nil ? "when" : "periodically"
         do {
-            return try Trigger.make(when: when, periodically: periodically, now: now)
+            return try Trigger.make(when: when, periodically: periodically, cron: cron, now: now)
         } catch {
             throw JobDefinitionError("'\(field)': \(error.message)", at: [.key(field)])
         }

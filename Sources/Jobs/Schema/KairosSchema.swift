@@ -193,5 +193,14 @@ public enum KairosSchema {
             CREATE INDEX deliveries_due ON deliveries (due_at) WHERE state IN ('due', 'delivering');
             CREATE INDEX deliveries_open ON deliveries (job_id) WHERE state IN ('due', 'delivering');
             """),
+        Migration(version: 8, name: "cron schedules in time zones", sql: """
+            -- A cron job's trigger is cron_expression read in cron_zone (an IANA name), not
+            -- before start_at; it has no interval.
+            ALTER TABLE jobs
+                ADD COLUMN cron_expression text,
+                ADD COLUMN cron_zone text,
+                ADD CHECK ((cron_expression IS NULL) = (cron_zone IS NULL)),
+                ADD CHECK (cron_expression IS NULL OR interval_us IS NULL);
+            """),
     ]
 }

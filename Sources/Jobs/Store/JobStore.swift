@@ -90,7 +90,7 @@ public struct JobStore: Sendable {
                         case (let when?, let stored?): when.names(stored)
                         default: false
                         }
-                    guard sameWhen && job.trigger.period == definition.periodically else {
+                    guard sameWhen && job.trigger.period == definition.periodically && job.trigger.cron == definition.cron else {
                         writes.append(try JobWrite(definition, origin: .defaultJobs, now: now))
                         return .rescheduled
                     }

@@ -14,7 +14,7 @@ extension RunStatus: PostgresTextEnum {}
 enum JobsTable {
     static let columns: SQL = """
         job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state, next_run_time,
-        origin, created_at, updated_at, priority, max_attempts, retry_delay_us, overlap
+        origin, created_at, updated_at, priority, max_attempts, retry_delay_us, overlap, cron_expression, cron_zone
         """
 
     /// ``columns`` and the status of the job's latest run: for jobs as the API shows them. Not
@@ -30,8 +30,19 @@ enum JobsTable {
 
     static func decode(_ row: PostgresRow) throws -> Job {
         let start = try row.decode(Timestamp.self, column: "start_at")
-        let trigger = try row.decode(Int64?.self, column: "interval_us").map { Trigger.every(Period(microseconds: $0), from: start) }
-            ?? .once(at: start)
+        let trigger: Trigger
+        if let expression = try row.decode(String?.self, column: "cron_expression") {
+            let zone = try row.decode(String.self, column: "cron_zone")
+            do {
+                let schedule = CronSchedule(expression: try CronExpression(parsing: expression), zone: try TimeZoneDatabase.system.rules(named: zone))
+                trigger = .cron(schedule, from: start)
+            } catch {
+                throw PostgresError(kind: .decoding, message: "the cron schedule \"\(expression)\" in \(zone) cannot be read: \(error.message)")
+            }
+        } else {
+            trigger = try row.decode(Int64?.self, column: "interval_us").map { Trigger.every(Period(microseconds: $0), from: start) }
+                ?? .once(at: start)
+        }
         let kwargs = try row.decode(JSONValue.self, column: "kwargs")
         let rank = try row.decode(Int.self, column: "priority")
         guard let priority = FlowPriority(rank: rank) else {
@@ -106,20 +117,21 @@ enum JobsTable {
     static func jobUpsertMany(_ writes: [JobWrite]) -> SQL {
         """
         INSERT INTO jobs (job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state,
-                          next_run_time, origin, priority, max_attempts, retry_delay_us, overlap)
+                          next_run_time, origin, priority, max_attempts, retry_delay_us, overlap, cron_expression, cron_zone)
         SELECT * FROM unnest(\(writes.map(\.id)), \(writes.map(\.handler)), \(writes.map(\.kwargs)), \(writes.map(\.requestedWhen)),
                              \(writes.map(\.trigger.start)), \(writes.map(\.trigger.period?.microseconds)),
                              \(writes.map(\.misfireGraceTime?.microseconds)), \(writes.map(\.state.rawValue)),
                              \(writes.map(\.nextRunTime)), \(writes.map(\.origin.rawValue)),
                              \(writes.map(\.policy.priority.rank)), \(writes.map { Int32($0.policy.maxAttempts) }),
-                             \(writes.map(\.policy.retryDelay.microseconds)), \(writes.map(\.policy.overlap.rawValue)))
+                             \(writes.map(\.policy.retryDelay.microseconds)), \(writes.map(\.policy.overlap.rawValue)),
+                             \(writes.map(\.trigger.cron?.expression.text)), \(writes.map(\.trigger.cron?.zone.name)))
         ON CONFLICT (job_id) DO UPDATE SET
             handler = excluded.handler, kwargs = excluded.kwargs, requested_when = excluded.requested_when,
             start_at = excluded.start_at, interval_us = excluded.interval_us,
             misfire_grace_us = excluded.misfire_grace_us, state = excluded.state,
             next_run_time = excluded.next_run_time, origin = excluded.origin, priority = excluded.priority,
             max_attempts = excluded.max_attempts, retry_delay_us = excluded.retry_delay_us, overlap = excluded.overlap,
-            updated_at = clock_timestamp()
+            cron_expression = excluded.cron_expression, cron_zone = excluded.cron_zone, updated_at = clock_timestamp()
         RETURNING \(shownColumns), (xmax = 0) AS created
         """
     }
