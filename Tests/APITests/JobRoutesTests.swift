@@ -147,6 +147,8 @@ import Testing
          "'timezone': \"../../etc/passwd\" is not an IANA time zone name; use one such as \"Europe/Prague\" or \"UTC\""),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "cron": "@daily", "timezone": "Mars/Olympus_Mons"}"#,
          "'timezone': \"Mars/Olympus_Mons\" is not a time zone this system's tz database knows; use one such as \"Europe/Prague\" or \"UTC\""),
+        (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "cron": "0 0 1 1 *", "when": "9999-12-31T23:00:00Z"}"#,
+         "'cron': the schedule has no time from its start to 9999-12-31T23:59:59Z (UTC), the last Kairos schedules"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "timezone": "Europe/Prague"}"#,
          "'timezone' is the zone 'cron' is read in; give a 'cron' too, or leave it out"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "overlap": "never"}"#,

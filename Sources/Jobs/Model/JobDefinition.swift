@@ -180,11 +180,18 @@ public struct JobDefinition: Sendable {
     public func trigger(now: Timestamp) throws(JobDefinitionError) -> Trigger {
         let when = try requestedWhen(now: now)
         let field = cron != nil ? "cron" : periodically == nil ? "when" : "periodically"
+        let trigger: Trigger
         do {
-            return try Trigger.make(when: when, periodically: periodically, cron: cron, now: now)
+            trigger = try Trigger.make(when: when, periodically: periodically, cron: cron, now: now)
         } catch {
             throw JobDefinitionError("'\(field)': \(error.message)", at: [.key(field)])
         }
+        // A cron schedule starting late in year 9999 can have its first slot past what Kairos writes.
+        if trigger.cron != nil, (trigger.firstSlot(atOrAfter: now).map { $0 > Self.latestWhen } ?? true) {
+            throw JobDefinitionError(
+                "'cron': the schedule has no time from its start to 9999-12-31T23:59:59Z (UTC), the last Kairos schedules", at: [.key("cron")])
+        }
+        return trigger
     }
 
     // MARK: Fields
