@@ -32,12 +32,17 @@ public final class TimeZoneDatabase: Sendable {
         return rules
     }
 
+    /// Files and folders of the tz database that are not zones of civil time: `right/` counts
+    /// leap seconds (its times are 27 s off), `posix/` repeats the zones, `localtime` is the
+    /// server's own zone, `posixrules` and `Factory` are no one's.
+    static let notZones: Set<String> = ["right", "posix", "localtime", "posixrules", "Factory"]
+
     /// Letters, digits, `_`, `-`, `+` in segments of 1 to 30 that do not start with a dot, at most
     /// four of them: every IANA name, and nothing that climbs out of the directory.
     static func isZoneShaped(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 100 else { return false }
         let segments = name.split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.count <= 4 else { return false }
+        guard segments.count <= 4, !notZones.contains(String(segments[0])) else { return false }
         return segments.allSatisfy { segment in
             !segment.isEmpty && segment.utf8.count <= 30 && segment.first != "." && segment.first != "-"
                 && segment.utf8.allSatisfy { byte in

@@ -54,6 +54,8 @@ public struct TimeZoneRules: Sendable {
             guard let offset = reader.signed(bytes: 4), reader.skip(2) else { throw bad }
             offsets.append(Int32(truncatingIfNeeded: offset))
         }
+        // Leap-second files (tzdata's `right/`) count leap seconds in their times: not civil time.
+        guard header.leapCount == 0 else { throw SchedulingError("the time zone file for \"\(name)\" counts leap seconds; use the zone's own name") }
         guard !offsets.isEmpty, typeIndexes.allSatisfy({ $0 < offsets.count }),
             reader.skip(header.charCount + header.leapCount * (timeSize + 4) + header.standardCount + header.utCount)
         else { throw bad }
@@ -87,7 +89,7 @@ public struct TimeZoneRules: Sendable {
 
     /// The latest instant at or before `instant` at which the offset changed; nil if none.
     public func transition(atOrBefore instant: Int64) -> Int64? {
-        if let rule, rule.hasDaylightTime, let last = transitions.last, instant >= last,
+        if let rule, rule.hasDaylightTime, case let last = transitions.last ?? Int64.min, instant >= last,
             let fromRule = rule.transition(atOrBefore: instant), fromRule > last
         {
             return fromRule
