@@ -44,10 +44,10 @@ public struct CivilTime: Sendable, Hashable {
     }
 
     /// 0 = Sunday ... 6 = Saturday.
-    public var weekday: Int {
-        let days = CivilTime.days(fromYear: year, month: month, day: day)
-        return ((days % 7) + 7 + 4) % 7  // 1970-01-01 was a Thursday
-    }
+    public var weekday: Int { CivilTime.weekday(ofDays: Int64(CivilTime.days(fromYear: year, month: month, day: day))) }
+
+    /// The weekday (0 = Sunday) of the day `days` after 1970-01-01, a Thursday.
+    public static func weekday(ofDays days: Int64) -> Int { Int(((days % 7) + 7 + 4) % 7) }
 
     public static func isLeap(_ year: Int) -> Bool {
         year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)

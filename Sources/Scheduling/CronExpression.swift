@@ -113,7 +113,7 @@ public struct CronExpression: Sendable, Hashable {
 
     private func matchesDay(_ day: Int64) -> Bool {
         let (y, m, d) = CivilTime.civil(fromDays: day)
-        return matchesDay(year: y, month: m, day: d, weekday: Int(((day % 7) + 11) % 7))
+        return matchesDay(year: y, month: m, day: d, weekday: CivilTime.weekday(ofDays: day))
     }
 
     /// The matching minute of the day at or after `minuteOfDay`, if any.
@@ -151,7 +151,8 @@ public struct CronExpression: Sendable, Hashable {
     /// The first matching wall-clock minute at or after `minute` (minutes since 1970-01-01 00:00
     /// on the wall clock), looking at most `searchingDays` ahead.
     func nextNaiveMinute(atOrAfter minute: Int64, searchingDays: Int64 = gregorianCycleDays) -> Int64? {
-        var (day, rest) = minute.floorDividedBy(1440)
+        let (start, rest) = minute.floorDividedBy(1440)
+        var day = start
         let lastDay = day + searchingDays
         var fromMinute = Int(rest)
         while day <= lastDay {
@@ -159,7 +160,7 @@ public struct CronExpression: Sendable, Hashable {
             if months & (1 << m) == 0 {
                 day += Int64(CivilTime.daysIn(month: m, year: y) - d + 1)
             } else {
-                if matchesDay(year: y, month: m, day: d, weekday: Int(((day % 7) + 11) % 7)),
+                if matchesDay(year: y, month: m, day: d, weekday: CivilTime.weekday(ofDays: day)),
                     let time = firstTime(atOrAfter: fromMinute)
                 {
                     return day * 1440 + Int64(time)
@@ -167,7 +168,6 @@ public struct CronExpression: Sendable, Hashable {
                 day += 1
             }
             fromMinute = 0
-            rest = 0
         }
         return nil
     }
@@ -182,7 +182,7 @@ public struct CronExpression: Sendable, Hashable {
             if months & (1 << m) == 0 {
                 day -= Int64(d)
             } else {
-                if matchesDay(year: y, month: m, day: d, weekday: Int(((day % 7) + 11) % 7)),
+                if matchesDay(year: y, month: m, day: d, weekday: CivilTime.weekday(ofDays: day)),
                     let time = lastTime(atOrBefore: throughMinute)
                 {
                     return day * 1440 + Int64(time)
@@ -214,7 +214,7 @@ public struct CronExpression: Sendable, Hashable {
                 day += Int64(CivilTime.daysIn(month: m, year: y) - d + 1)
                 continue
             }
-            if matchesDay(year: y, month: m, day: d, weekday: Int(((day % 7) + 11) % 7)) {
+            if matchesDay(year: y, month: m, day: d, weekday: CivilTime.weekday(ofDays: day)) {
                 let low = day == firstDay ? Int(firstRest) : 0
                 let high = day == lastDay ? Int(lastRest) : 1439
                 total += low == 0 && high == 1439 ? minutesPerMatchingDay : countTimes(from: low, through: high)

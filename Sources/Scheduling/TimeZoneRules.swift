@@ -204,7 +204,7 @@ struct PosixTimeZoneRule: Sendable, Hashable {
                 return Int64(CivilTime.days(fromYear: year, month: 1, day: 1) + n)
             case .monthWeekDay(let month, let week, let weekday):
                 let first = CivilTime.days(fromYear: year, month: month, day: 1)
-                let firstWeekday = ((first % 7) + 11) % 7
+                let firstWeekday = CivilTime.weekday(ofDays: Int64(first))
                 var day = 1 + (weekday - firstWeekday + 7) % 7 + (week - 1) * 7
                 let length = CivilTime.daysIn(month: month, year: year)
                 while day > length { day -= 7 }
