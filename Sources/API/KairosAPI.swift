@@ -40,6 +40,7 @@ public enum KairosAPI {
             firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, deliveries: deliveries, logger: logger),
             handlers: handlers, share: share
         ).add(to: &router)
+        ScheduleRoutes(store: store).add(to: &router)
         FlowRoutes(board: board).add(to: &router)
         let waiters = claimWaiters ?? ClaimWaiters(configuration: database.configuration, logger: logger)
         FlowBoardRoutes(board: FlowBoard(pool: database, clock: clock), metrics: metrics, waiters: waiters, waitLimit: claimWaitLimit).add(to: &router)

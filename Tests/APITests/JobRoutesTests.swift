@@ -17,7 +17,7 @@ import Testing
             #expect(created.status == 201)
             #expect(created.json["job"] == [
                 "job_id": "nightly", "handler": "FlowScheduling", "kwargs": Self.nightly["kwargs"]!, "state": "running",
-                "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "cron": nil, "timezone": nil,
+                "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "cron": nil, "timezone": nil, "description": "Every day",
                 "misfire_grace_time": "1:00:00", "next_run_time": "2026-12-01T02:00:00Z", "origin": "api",
                 "created_at": created.json["job"]!["created_at"]!, "updated_at": created.json["job"]!["updated_at"]!,
                 "priority": "normal", "max_attempts": 1, "retry_delay": "0:00:10", "overlap": "allow_all", "last_status": nil,

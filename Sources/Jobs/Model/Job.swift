@@ -36,6 +36,7 @@ public struct Job: Sendable, Equatable {
             "periodically": trigger.period.map { .string($0.description) } ?? false,
             "cron": trigger.cron.map { .string($0.expression.text) } ?? .null,
             "timezone": trigger.cron.map { .string($0.zone.name) } ?? .null,
+            "description": .string(ScheduleDescription.of(trigger)),
             "misfire_grace_time": misfireGraceTime.map { .string($0.description) } ?? .null,
             "next_run_time": nextRunTime.map { .string($0.iso8601) } ?? .null,
             "origin": .string(origin.rawValue),

@@ -227,6 +227,11 @@ public struct JobStore: Sendable {
 
     // MARK: The service
 
+    /// The judging time: the database's clock unless a test gave one.
+    public func now() throws -> Timestamp {
+        try pool.withConnection { connection in try clock.now(on: connection) }
+    }
+
     public func serviceState() throws -> ServiceState {
         try pool.withConnection { connection in
             try ServiceStateTable.decode(try connection.query(ServiceStateTable.serviceStateSelect)[0])

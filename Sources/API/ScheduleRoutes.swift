@@ -1,0 +1,135 @@
+import Chronology
+import HTTPServer
+import Jobs
+import JSON
+import Scheduling
+
+/// What a schedule would do, asked before or after it is a job: `POST /schedules/preview` and
+/// `GET /jobs/{job_id}/schedule` ("why didn't it run?").
+struct ScheduleRoutes {
+    let store: JobStore
+
+    static let defaultCount = 10
+    static let counts = 1...1000
+    static let previewFields = ["cron", "timezone", "periodically", "when", "after", "count"]
+
+    func add(to router: inout Router) {
+        router.add(.post, KairosAPI.basePath + "/schedules/preview", query: [], answeringDomainErrors(preview))
+        router.add(.get, KairosAPI.basePath + "/jobs/{job_id}/schedule", query: ["count"], answeringDomainErrors(jobSchedule))
+    }
+
+    /// `POST /schedules/preview` → `{"times": [...], "description": ..., "timezone": ...}`.
+    func preview(_ request: HTTPRequest) throws -> HTTPResponse {
+        let fields = try BodyFields(try request.jsonObjectBody(), known: Self.previewFields)
+        let count = try fields.integer("count", fallback: Self.defaultCount, range: Self.counts)
+        let now = try store.now()
+        let after = try Self.instant("after", in: fields, now: now) ?? now
+        let trigger = try Self.trigger(from: fields, now: now, after: after)
+        return .json(.object(Self.answer(trigger, after: after, count: count)))
+    }
+
+    /// `GET /jobs/{job_id}/schedule?count=N` → the preview of the job's own schedule from now,
+    /// and `blocked_by`: every reason it would not fire (empty when it will).
+    func jobSchedule(_ request: HTTPRequest) throws -> HTTPResponse {
+        let count = try request.integer("count", fallback: Self.defaultCount, range: Self.counts)
+        let id = request.parameter("job_id")
+        guard let job = try store.job(id) else { throw JobRoutes.noSuchJob(id) }
+        let now = try store.now()
+        let service = try store.serviceState()
+        // A finished job has no times to come; any other shows those its schedule has.
+        let after = job.nextRunTime.map { $0 - 1 } ?? now
+        var answer = Self.answer(job.trigger, after: job.state == .finished ? JobDefinition.latestWhen : after, count: count)
+        answer["job_id"] = .string(job.id)
+        answer["state"] = .string(job.state.rawValue)
+        answer["next_run_time"] = job.nextRunTime.map { .string($0.iso8601) } ?? .null
+        let blocks = Self.blocks(job: job, service: service, hasTimes: !(answer["times"]?.arrayValue?.isEmpty ?? true))
+        answer["blocked_by"] = .array(blocks.map { .object(["reason": .string($0.reason), "message": .string($0.message)]) })
+        return .json(.object(answer))
+    }
+
+    // MARK: Pure parts
+
+    /// Why `job` would not fire, most fundamental first.
+    static func blocks(job: Job, service: ServiceState, hasTimes: Bool) -> [(reason: String, message: String)] {
+        var blocks: [(String, String)] = []
+        switch job.state {
+        case .finished:
+            blocks.append(("finished", "the job has finished: it has no run times left; post it again to schedule it anew"))
+        case .paused:
+            blocks.append(("job_paused", "the job is paused; PUT /api/v1/jobs/\(job.id)?state=running resumes it (missed times are not replayed)"))
+        case .running:
+            if !hasTimes {
+                blocks.append(("no_more_times", "the schedule has no run time left before 9999-12-31T23:59:59Z"))
+            }
+        }
+        if service == .paused {
+            blocks.append(("service_paused", "firing is paused for the whole service; PUT /api/v1/service/state?state=running resumes it"))
+        }
+        return blocks
+    }
+
+    static func answer(_ trigger: Trigger, after: Timestamp, count: Int) -> JSONObject {
+        [
+            "times": .array(trigger.slots(after: after, count: count, through: JobDefinition.latestWhen).map { .string($0.iso8601) }),
+            "description": .string(ScheduleDescription.of(trigger)),
+            "timezone": trigger.cron.map { .string($0.zone.name) } ?? .string("UTC"),
+        ]
+    }
+
+    /// The schedule the fields describe: `cron` (with `timezone`), `periodically` (with an
+    /// optional `when`, its start), or a `when` alone (one time). Errors name the field.
+    static func trigger(from fields: BodyFields, now: Timestamp, after: Timestamp) throws(HTTPError) -> Trigger {
+        let when = try instant("when", in: fields, now: now)
+        if fields.has("cron") {
+            if fields.has("periodically") { throw HTTPError(.badRequest, "give either 'periodically' or 'cron', not both") }
+            let expression = try parsed("cron", in: fields, maximumLength: CronExpression.maximumLength) { (text) throws(SchedulingError) in
+                try CronExpression(parsing: text)
+            }
+            let zone = try fields.has("timezone")
+                ? parsed("timezone", in: fields) { (text) throws(SchedulingError) in try TimeZoneDatabase.system.rules(named: text) } : .utc
+            // Without a `when`, a cron preview starts at `after`, which may be in the past: "what did it do then?".
+            return .cron(CronSchedule(expression: expression, zone: zone), from: when ?? after)
+        }
+        if fields.has("timezone") {
+            throw HTTPError(.badRequest, "'timezone' is the zone 'cron' is read in; give a 'cron' too, or leave it out")
+        }
+        if fields.has("periodically") {
+            let period = try parsed("periodically", in: fields) { (text) throws(SchedulingError) in try Period(parsing: text) }
+            guard !period.isZero else { throw HTTPError(.badRequest, "'periodically': the interval must be longer than 0 seconds") }
+            return .every(period, from: when ?? now + period.microseconds)
+        }
+        guard let when else { throw HTTPError(.badRequest, "give a 'cron' (and 'timezone'), a 'periodically' (and 'when'), or a 'when'") }
+        return .once(at: when)
+    }
+
+    /// A time field, as `when` is read for a job (ISO 8601, or fabric8's looser forms).
+    static func instant(_ key: String, in fields: BodyFields, now: Timestamp) throws(HTTPError) -> Timestamp? {
+        guard fields.has(key) else { return nil }
+        let instant = try parsed(key, in: fields) { (text) throws(SchedulingError) in try LooseDate.parse(text, now: now) }
+        guard instant >= JobDefinition.earliestWhen, instant <= JobDefinition.latestWhen else {
+            throw HTTPError(.badRequest, "'\(key)': \(instant.iso8601) is outside the times Kairos schedules, years 1 to 9999 (UTC)")
+        }
+        return instant
+    }
+
+    private static func parsed<T>(
+        _ key: String, in fields: BodyFields, maximumLength: Int = 200, _ parse: (String) throws(SchedulingError) -> T
+    ) throws(HTTPError) -> T {
+        let value = fields.object[key]!
+        let text: String
+        switch value {
+        case .string(let string): text = string
+        case .int(let number): text = String(number)
+        case .double, .decimal: text = value.serialized()
+        default: throw HTTPError(.badRequest, "'\(key)' must be a string, not \(value.kindDescription)")
+        }
+        guard text.utf8.count <= maximumLength else {
+            throw HTTPError(.badRequest, "'\(key)' is \(text.utf8.count) bytes long; at most \(maximumLength)")
+        }
+        do {
+            return try parse(text)
+        } catch {
+            throw HTTPError(.badRequest, "'\(key)': \(error.message)")
+        }
+    }
+}
