@@ -35,12 +35,9 @@ public enum KairosAPI {
         HealthRoutes(database: health, startup: startup, logger: logger).add(to: &router)
         ServiceRoutes(store: store).add(to: &router)
         let share = ConnectionShare(size: handlers.filters.maximumConcurrentExpansions)
-        JobRoutes(
-            store: store,
-            firer: JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, deliveries: deliveries, logger: logger),
-            handlers: handlers, share: share
-        ).add(to: &router)
-        ScheduleRoutes(store: store).add(to: &router)
+        let firer = JobFirer(pool: database, handlers: handlers, clock: clock, afterCommit: afterCommit, deliveries: deliveries, logger: logger)
+        JobRoutes(store: store, firer: firer, handlers: handlers, share: share).add(to: &router)
+        ScheduleRoutes(store: store, firer: firer, share: share).add(to: &router)
         FlowRoutes(board: board).add(to: &router)
         let waiters = claimWaiters ?? ClaimWaiters(configuration: database.configuration, logger: logger)
         FlowBoardRoutes(board: FlowBoard(pool: database, clock: clock), metrics: metrics, waiters: waiters, waitLimit: claimWaitLimit).add(to: &router)

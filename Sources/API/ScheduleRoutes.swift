@@ -8,6 +8,9 @@ import Scheduling
 /// `GET /jobs/{job_id}/schedule` ("why didn't it run?").
 struct ScheduleRoutes {
     let store: JobStore
+    let firer: JobFirer
+    /// A backfill may expand filters, as a manual run does: it takes the same bounded share.
+    let share: ConnectionShare
 
     static let defaultCount = 10
     static let counts = 1...1000
@@ -16,6 +19,7 @@ struct ScheduleRoutes {
     func add(to router: inout Router) {
         router.add(.post, KairosAPI.basePath + "/schedules/preview", query: [], answeringDomainErrors(preview))
         router.add(.get, KairosAPI.basePath + "/jobs/{job_id}/schedule", query: ["count"], answeringDomainErrors(jobSchedule))
+        router.add(.post, KairosAPI.basePath + "/jobs/{job_id}/backfill", query: [], answeringDomainErrors(backfill))
     }
 
     /// `POST /schedules/preview` → `{"times": [...], "description": ..., "timezone": ...}`.
@@ -45,6 +49,30 @@ struct ScheduleRoutes {
         let blocks = Self.blocks(job: job, service: service, hasTimes: !(answer["times"]?.arrayValue?.isEmpty ?? true))
         answer["blocked_by"] = .array(blocks.map { .object(["reason": .string($0.reason), "message": .string($0.message)]) })
         return .json(.object(answer))
+    }
+
+    /// `POST /jobs/{job_id}/backfill` `{"from", "to", "dry_run"}` → the slots in `[from, to)`,
+    /// each with `has_run`, and for those this call fired, `outcome`.
+    func backfill(_ request: HTTPRequest) throws -> HTTPResponse {
+        let fields = try BodyFields(try request.jsonObjectBody(), known: ["from", "to", "dry_run"])
+        let now = try store.now()
+        guard let from = try Self.instant("from", in: fields, now: now) else { throw HTTPError(.badRequest, "'from' is required") }
+        guard let to = try Self.instant("to", in: fields, now: now) else { throw HTTPError(.badRequest, "'to' is required") }
+        guard from < to else { throw HTTPError(.badRequest, "'to' (\(to.iso8601)) must be after 'from' (\(from.iso8601)): the range is [from, to)") }
+        let dryRun = try fields.bool("dry_run", fallback: false)
+        let id = request.parameter("job_id")
+        guard let backfill = try share.run({ try firer.backfill(id, from: from, to: to, dryRun: dryRun) }) else { throw JobRoutes.noSuchJob(id) }
+        let slots: [JSONValue] = backfill.slots.map { slot in
+            [
+                "scheduled_for": .string(slot.scheduledFor.iso8601), "has_run": .bool(slot.existingStatus != nil),
+                "status": slot.existingStatus.map { .string($0.rawValue) } ?? .null,
+                "outcome": slot.outcome.map { .string($0.rawValue) } ?? .null,
+            ]
+        }
+        return .json([
+            "job_id": .string(id), "dry_run": .bool(dryRun), "slots": .array(slots),
+            "fired": .int(Int64(backfill.slots.filter { $0.outcome != nil }.count)),
+        ])
     }
 
     // MARK: Pure parts

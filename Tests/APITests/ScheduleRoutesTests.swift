@@ -1,5 +1,6 @@
 import Chronology
 import Foundation
+import TestSupport
 import JSON
 import Jobs
 import Scheduling
@@ -156,6 +157,111 @@ import Testing
                 if got != expected { mismatches.append("\(item.expression) in \(item.zone) after \(item.after): \(got) != \(expected)") }
             }
             #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ from cronsim:\n\(mismatches.prefix(10).joined(separator: "\n"))")
+        }
+    }
+}
+
+@Suite(.serialized) struct BackfillRoutesTests {
+    static func hourly(_ id: String, overlap: String = "allow_all") -> JSONValue {
+        ["job_id": .string(id), "handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "when": "2026-11-24T00:00:00Z", "periodically": "1 hour",
+         "overlap": .string(overlap)]
+    }
+
+    static func outcomes(_ reply: APIFixture.Reply) -> [String?] {
+        reply.json["slots"]?.arrayValue?.map { $0["outcome"]?.stringValue } ?? []
+    }
+
+    @Test func aDryRunListsTheSlotsAndARealOneFiresThoseWithoutARunOnce() async throws {
+        try await APIFixture.with { api throws in
+            #expect(try api.call("POST", "/api/v1/jobs", json: Self.hourly("hourly")).status == 201)
+            // The fixture's clock reads 12:00: the 12:00 slot fires as scheduled.
+            #expect(try JobFirer(pool: api.pool, clock: .test { api.clock.now }).fireDue().succeeded == 1)
+            api.clock.advance(seconds: 1800)
+            let range: JSONValue = ["from": "2026-11-24T10:00:00Z", "to": "2026-11-24T12:00:00.000001Z", "dry_run": true]
+            let dry = try api.call("POST", "/api/v1/jobs/hourly/backfill", json: range)
+            #expect(dry.status == 200)
+            #expect(dry.json["slots"]?.arrayValue?.compactMap { $0["scheduled_for"]?.stringValue } == ["2026-11-24T10:00:00Z", "2026-11-24T11:00:00Z", "2026-11-24T12:00:00Z"])
+            #expect(dry.json["slots"]?.arrayValue?.map { $0["has_run"] } == [false, false, true])
+            #expect(dry.json["slots"]?[2]?["status"] == "pending")
+            #expect(dry.json["fired"] == 0)
+            #expect(try api.call("GET", "/api/v1/jobs/hourly/runs").json["runs_count"] == 1)
+
+            let real = try api.call("POST", "/api/v1/jobs/hourly/backfill", json: ["from": "2026-11-24T10:00:00Z", "to": "2026-11-24T12:00:00.000001Z"])
+            #expect(real.status == 200)
+            #expect(Self.outcomes(real) == ["succeeded", "succeeded", nil])
+            #expect(real.json["fired"] == 2)
+            let runs = try api.call("GET", "/api/v1/jobs/hourly/runs").json["runs"]?.arrayValue ?? []
+            #expect(runs.map { $0["cause"] } == ["schedule", "backfill", "backfill"])
+            #expect(runs.map { $0["scheduled_for"] } == ["2026-11-24T12:00:00Z", "2026-11-24T11:00:00Z", "2026-11-24T10:00:00Z"])
+            // Each backfilled slot posted its own flow, for its own time.
+            let flows = try api.call("GET", "/api/v1/flows?job_id=hourly").json["flows"]?.arrayValue?.compactMap { $0["scheduled_for"]?.stringValue }
+            #expect(flows?.sorted() == ["2026-11-24T10:00:00Z", "2026-11-24T11:00:00Z", "2026-11-24T12:00:00Z"])
+            // The same call again, and twice at once: no slot fires a second time.
+            let again = try api.call("POST", "/api/v1/jobs/hourly/backfill", json: ["from": "2026-11-24T10:00:00Z", "to": "2026-11-24T12:00:00Z"])
+            #expect(again.json["fired"] == 0 && again.json["slots"]?.arrayValue?.map { $0["has_run"] } == [true, true])
+            let twice = LockedBox<[Int64]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { _ in
+                let reply = try? api.call("POST", "/api/v1/jobs/hourly/backfill", json: ["from": "2026-11-24T06:00:00Z", "to": "2026-11-24T10:00:00Z"])
+                twice.update { $0.append(reply?.json["fired"]?.intValue ?? -1) }
+            }
+            #expect(twice.get().sorted() == [0, 4])
+            #expect(try api.call("GET", "/api/v1/jobs/hourly/runs").json["runs_count"] == 7)
+            // The schedule itself did not move.
+            #expect(try api.call("GET", "/api/v1/jobs/hourly").json["job"]?["next_run_time"] == "2026-11-24T13:00:00Z")
+        }
+    }
+
+    @Test func aCronBackfillFollowsTheWallClockAcrossADSTChange() async throws {
+        try await APIFixture.with { api throws in
+            let body: JSONValue = ["job_id": "prague", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "cron": "30 2 * * *", "timezone": "Europe/Prague", "when": "2026-01-01T00:00:00Z"]
+            #expect(try api.call("POST", "/api/v1/jobs", json: body).status == 201)
+            let dry = try api.call("POST", "/api/v1/jobs/prague/backfill", json: ["from": "2026-03-28T00:00:00Z", "to": "2026-03-31T00:00:00Z", "dry_run": true])
+            #expect(dry.json["slots"]?.arrayValue?.compactMap { $0["scheduled_for"]?.stringValue } == ["2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"])
+        }
+    }
+
+    @Test func atMostTenThousandSlotsACall() async throws {
+        try await APIFixture.with { api throws in
+            let body: JSONValue = ["job_id": "minutely", "handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "when": "2026-01-01T00:00:00Z", "periodically": "1 minute"]
+            #expect(try api.call("POST", "/api/v1/jobs", json: body).status == 201)
+            // Now is 12:00; 10,000 minutes before is 2026-11-17T09:20.
+            let full = try api.call("POST", "/api/v1/jobs/minutely/backfill", json: ["from": "2026-11-17T13:20:00Z", "to": "2026-11-24T12:00:00Z", "dry_run": true])
+            #expect(full.status == 200 && full.json["slots"]?.arrayValue?.count == 10_000)
+            let over = try api.call("POST", "/api/v1/jobs/minutely/backfill", json: ["from": "2026-11-17T13:19:00Z", "to": "2026-11-24T12:00:00Z", "dry_run": true])
+            #expect(over.status == 400 && over.error?.contains("10001 slots") == true, "\(over.error ?? "")")
+        }
+    }
+
+    @Test func overlapPoliciesApplyToTheBackfilledSlots() async throws {
+        try await APIFixture.with { api throws in
+            let range: JSONValue = ["from": "2026-11-24T08:00:00Z", "to": "2026-11-24T11:00:00Z"]
+            for (policy, expected) in [("skip", ["succeeded", "skipped", "skipped"]), ("buffer_one", ["succeeded", "buffered", "skipped"]),
+                                       ("cancel_other", ["skipped", "skipped", "succeeded"]), ("allow_all", ["succeeded", "succeeded", "succeeded"])] {
+                #expect(try api.call("POST", "/api/v1/jobs", json: Self.hourly(policy, overlap: policy)).status == 201)
+                let reply = try api.call("POST", "/api/v1/jobs/\(policy)/backfill", json: range)
+                #expect(Self.outcomes(reply) == expected, "\(policy)")
+            }
+        }
+    }
+
+    @Test func badBackfillsAre4xxNamingTheField() async throws {
+        try await APIFixture.with { api throws in
+            #expect(try api.call("POST", "/api/v1/jobs", json: Self.hourly("hourly")).status == 201)
+            let cases: [(JSONValue, String)] = [
+                (["to": "2026-11-24T10:00:00Z"], "'from' is required"),
+                (["from": "2026-11-24T10:00:00Z"], "'to' is required"),
+                (["from": "2026-11-24T10:00:00Z", "to": "2026-11-24T10:00:00Z"], "'to'"),
+                (["from": "2026-11-24T10:00:00Z", "to": "2026-11-24T12:00:01Z"], "after now"),
+                (["from": "last week", "to": "2026-11-24T10:00:00Z"], "'from'"),
+                (["from": "2026-11-24T09:00:00Z", "to": "2026-11-24T10:00:00Z", "dry_run": "yes"], "'dry_run'"),
+                (["from": "2026-11-24T09:00:00Z", "to": "2026-11-24T10:00:00Z", "slots": 3], "'slots'"),
+            ]
+            for (body, message) in cases {
+                let reply = try api.call("POST", "/api/v1/jobs/hourly/backfill", json: body)
+                #expect(reply.status == 400 && reply.error?.contains(message) == true, "\(body.serialized()): \(reply.status) \(reply.error ?? "")")
+            }
+            #expect(try api.call("POST", "/api/v1/jobs/nobody/backfill", json: ["from": "2026-11-24T09:00:00Z", "to": "2026-11-24T10:00:00Z"]).status == 404)
+            #expect(try api.call("GET", "/api/v1/jobs/hourly/runs").json["runs_count"] == 0)
         }
     }
 }

@@ -122,3 +122,16 @@ import Testing
         }
     }
 }
+
+@Suite struct BackfillDecisionTests {
+    @Test func eachPolicyAsIfTheSlotsCameOneAfterAnother() {
+        #expect(Backfill.decisions(for: 3, policy: .allowAll, busy: true, buffered: false) == [.fire, .fire, .fire])
+        #expect(Backfill.decisions(for: 3, policy: .skip, busy: false, buffered: false) == [.fire, .skip, .skip])
+        #expect(Backfill.decisions(for: 2, policy: .skip, busy: true, buffered: false) == [.skip, .skip])
+        #expect(Backfill.decisions(for: 3, policy: .bufferOne, busy: false, buffered: false) == [.fire, .buffer, .skip])
+        #expect(Backfill.decisions(for: 2, policy: .bufferOne, busy: true, buffered: true) == [.skip, .skip])
+        #expect(Backfill.decisions(for: 3, policy: .cancelOther, busy: false, buffered: false) == [.skip, .skip, .fire])
+        #expect(Backfill.decisions(for: 1, policy: .cancelOther, busy: true, buffered: false) == [.fireCancellingPrevious])
+        #expect(Backfill.decisions(for: 0, policy: .skip, busy: false, buffered: false).isEmpty)
+    }
+}

@@ -47,6 +47,8 @@ public enum RunCause: String, Sendable, CaseIterable {
     case schedule
     /// `POST /jobs/{job_id}/run`.
     case manual
+    /// `POST /jobs/{job_id}/backfill`: a past slot fired late, on request.
+    case backfill
 }
 
 /// Where a run's work stands. A firing that posts flows is `pending` until every flow is final,

@@ -112,6 +112,58 @@ public struct JobFirer: Sendable {
         return run
     }
 
+    /// The slots of `jobID`'s schedule in `[from, to)` (a past range), each with the run it
+    /// already has; unless `dryRun`, fires those without one now, each for its own slot (its
+    /// firing identity, so a slot is never fired twice), under the job's overlap policy. The
+    /// schedule itself is left as it is. Nil when there is no such job.
+    ///
+    /// - Throws: ``JobDefinitionError`` naming `to` for a range reaching past now or holding
+    ///   more than ``Backfill/maximumSlots`` slots.
+    public func backfill(_ jobID: String, from: Timestamp, to: Timestamp, dryRun: Bool) throws -> Backfill? {
+        var committed = Committed()
+        let backfill = try pool.withTransaction { tx -> Backfill? in
+            guard let row = try tx.query(JobsTable.jobSelectForUpdate(id: jobID, clock: clock)).first else { return nil }
+            let job = try JobsTable.decode(row)
+            let now = try row.decode(Timestamp.self, column: "now")
+            let started = try row.decode(Timestamp.self, column: "claimed_clock")
+            guard to <= now else {
+                throw JobDefinitionError("'to': \(to.iso8601) is after now (\(now.iso8601)); a backfill fires past slots only", at: [.key("to")])
+            }
+            let total = job.trigger.slotCount(from: from, through: to - 1)
+            guard total <= Backfill.maximumSlots else {
+                throw JobDefinitionError(
+                    "'to': [from, to) holds \(total) slots of the job's schedule; a backfill covers at most \(Backfill.maximumSlots): split the range",
+                    at: [.key("to")])
+            }
+            var existing: [Timestamp: RunStatus] = [:]
+            for run in try tx.query(RunsTable.runStatuses(jobID: jobID, from: from, to: to)) {
+                existing[try run.decode(Timestamp.self, column: "scheduled_for")] = try run.decode(RunStatus.self, column: "status")
+            }
+            var slots = job.trigger.slots(after: from - 1, count: Backfill.maximumSlots, through: to - 1).map {
+                Backfill.Slot(scheduledFor: $0, existingStatus: existing[$0], outcome: nil)
+            }
+            let missing = slots.indices.filter { slots[$0].existingStatus == nil }
+            guard !dryRun, !missing.isEmpty else { return Backfill(slots: slots, dryRun: dryRun) }
+            let open = try tx.query(RunsTable.jobWorkOpen(ids: [jobID]))[0]
+            let decisions = Backfill.decisions(
+                for: missing.count, policy: job.policy.overlap, busy: try open.decode(Bool.self, column: "busy"),
+                buffered: try open.decode(Bool.self, column: "buffered"))
+            let context = filterContext(tx)
+            let records = zip(missing, decisions).map { index, decision in
+                FiringPlan.execute(job, slot: slots[index].scheduledFor, cause: .backfill, overlap: decision, handlers: handlers, context: context)
+            }
+            var report = Report(claimed: records.count)
+            committed = try write(records, unreadable: [], claimedAt: now, startedAt: started, on: tx, report: &report)
+            for (index, record) in zip(missing, records) { slots[index].outcome = record.outcome }
+            return Backfill(slots: slots, dryRun: false)
+        }
+        finish(committed)
+        if let backfill, !dryRun {
+            logger.info("backfilled", metadata: ["job.id": "\(jobID)", "fired": "\(backfill.slots.filter { $0.outcome != nil }.count)"])
+        }
+        return backfill
+    }
+
     /// Carries out up to `limit` firings that `buffer_one` held, whose job's previous work has
     /// ended since: each runs its handler now for its own slot (its identity), as a firing does.
     /// Returns how many it carried out.
@@ -203,13 +255,15 @@ public struct JobFirer: Sendable {
         // A run that already exists means this scheduled time was fired before (a job replaced
         // with an overlapping schedule): its identity is taken, so nothing is posted again.
         let fresh = records.filter { $0.releasing == nil }.map(\.runRow) + unreadable.map(\.runRow)
+        // By firing identity: a backfill records several slots of one job in one batch.
         var runIDs = fresh.isEmpty ? [:] : Dictionary(
             try tx.query(RunsTable.runRecordMany(fresh, claimedAt: now, startedAt: startedAt)).map {
-                (try $0.decode(String.self, column: "job_id"), try $0.decode(Int64.self, column: "id"))
+                (FiringIdentity(jobID: try $0.decode(String.self, column: "job_id"), scheduledFor: try $0.decode(Timestamp.self, column: "scheduled_for")),
+                 try $0.decode(Int64.self, column: "id"))
             },
             uniquingKeysWith: { first, _ in first })
         let releases = records.compactMap { record in record.releasing.map { (id: $0, row: record.runRow) } }
-        for release in releases { runIDs[release.row.jobID] = release.id }
+        for release in releases { runIDs[FiringIdentity(jobID: release.row.jobID, scheduledFor: release.row.scheduledFor)] = release.id }
         if !releases.isEmpty { try tx.execute(RunsTable.runReleaseMany(releases, startedAt: startedAt)) }
 
         var flows = FlowColumns()
@@ -217,7 +271,7 @@ public struct JobFirer: Sendable {
         var failures: [FailureRecord] = []
         var committed = Committed()
         for record in records {
-            guard let runID = runIDs[record.job.id] else {
+            guard let runID = runIDs[record.identity] else {
                 report.skipped += 1
                 logger.info("firing skipped: the job already fired at this time",
                             metadata: ["job.id": "\(record.job.id)", "scheduled_for": "\(record.slot.iso8601)"])
@@ -253,7 +307,7 @@ public struct JobFirer: Sendable {
         // would otherwise stay due and be claimed again on every loop.
         for job in unreadable {
             logger.error("job cannot be read as stored; paused", metadata: ["job.id": "\(job.id)", "error": "\(job.error)"])
-            guard runIDs[job.id] != nil else { continue }
+            guard runIDs[FiringIdentity(jobID: job.id, scheduledFor: job.due)] != nil else { continue }
             report.failed += 1
             failures.append(job.failureRecord)
         }

@@ -202,5 +202,10 @@ public enum KairosSchema {
                 ADD CHECK ((cron_expression IS NULL) = (cron_zone IS NULL)),
                 ADD CHECK (cron_expression IS NULL OR interval_us IS NULL);
             """),
+        Migration(version: 9, name: "backfilled runs", sql: """
+            -- POST /jobs/{id}/backfill records its runs as such, beside the schedule's and run-now's.
+            ALTER TABLE runs DROP CONSTRAINT runs_cause_check,
+                ADD CONSTRAINT runs_cause_check CHECK (cause IN ('schedule', 'manual', 'backfill'));
+            """),
     ]
 }

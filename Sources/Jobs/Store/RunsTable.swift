@@ -44,7 +44,7 @@ enum RunsTable {
                     \(records.map(\.flowsPosted)), \(records.map(\.error)), \(records.map(\.status.rawValue)))
              AS r(job_id, scheduled_for, coalesced_slots, cause, outcome, flows_posted, error, status)
         ON CONFLICT (job_id, scheduled_for) DO NOTHING
-        RETURNING job_id, id
+        RETURNING job_id, scheduled_for, id
         """
     }
 
@@ -177,6 +177,11 @@ enum RunsTable {
 
     static func runCount(jobID: String) -> SQL {
         "SELECT count(*) AS n FROM runs WHERE job_id = \(jobID)"
+    }
+
+    /// The runs a job has in `[from, to)`: which slots a backfill leaves alone.
+    static func runStatuses(jobID: String, from: Timestamp, to: Timestamp) -> SQL {
+        "SELECT scheduled_for, status FROM runs WHERE job_id = \(jobID) AND scheduled_for >= \(from) AND scheduled_for < \(to)"
     }
 
     static func runSelect(jobID: String, scheduledFor: Timestamp) -> SQL {
