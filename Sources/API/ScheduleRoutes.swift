@@ -29,7 +29,7 @@ struct ScheduleRoutes {
         let now = try store.now()
         let after = try Self.instant("after", in: fields, now: now) ?? now
         let trigger = try Self.trigger(from: fields, now: now, after: after)
-        return .json(.object(Self.answer(trigger, after: after, count: count)))
+        return .json(.object(Self.answer(trigger, description: ScheduleDescription.of(trigger), zone: trigger.cron?.zone.name, after: after, count: count)))
     }
 
     /// `GET /jobs/{job_id}/schedule?count=N` → the preview of the job's own schedule from now,
@@ -42,11 +42,11 @@ struct ScheduleRoutes {
         let service = try store.serviceState()
         // A finished job has no times to come; any other shows those its schedule has.
         let after = job.nextRunTime.map { $0 - 1 } ?? now
-        var answer = Self.answer(job.trigger, after: job.state == .finished ? JobDefinition.latestWhen : after, count: count)
+        var answer = Self.answer(job.schedule, description: ScheduleDescription.of(job.trigger), zone: job.trigger.cron?.zone.name, after: job.state == .finished ? JobDefinition.latestWhen : after, count: count)
         answer["job_id"] = .string(job.id)
         answer["state"] = .string(job.state.rawValue)
         answer["next_run_time"] = job.nextRunTime.map { .string($0.iso8601) } ?? .null
-        let blocks = Self.blocks(job: job, service: service, hasTimes: !(answer["times"]?.arrayValue?.isEmpty ?? true))
+        let blocks = Self.blocks(job: job, service: service, now: now, hasTimes: !(answer["times"]?.arrayValue?.isEmpty ?? true))
         answer["blocked_by"] = .array(blocks.map { .object(["reason": .string($0.reason), "message": .string($0.message)]) })
         return .json(.object(answer))
     }
@@ -78,11 +78,17 @@ struct ScheduleRoutes {
     // MARK: Pure parts
 
     /// Why `job` would not fire, most fundamental first.
-    static func blocks(job: Job, service: ServiceState, hasTimes: Bool) -> [(reason: String, message: String)] {
+    static func blocks(job: Job, service: ServiceState, now: Timestamp, hasTimes: Bool) -> [(reason: String, message: String)] {
         var blocks: [(String, String)] = []
         switch job.state {
         case .finished:
-            blocks.append(("finished", "the job has finished: it has no run times left; post it again to schedule it anew"))
+            if let maxRuns = job.controls.maxRuns, job.runsFired >= maxRuns {
+                blocks.append(("max_runs_reached", "the job has fired its max_runs (\(maxRuns)) times; post it again with a higher 'max_runs' to go on"))
+            } else if let end = job.controls.endDate, end <= now {
+                blocks.append(("end_date_passed", "the job's end_date (\(end.iso8601)) has passed; post it again with a later 'end_date' to go on"))
+            } else {
+                blocks.append(("finished", "the job has finished: it has no run times left; post it again to schedule it anew"))
+            }
         case .paused:
             blocks.append(("job_paused", "the job is paused; PUT /api/v1/jobs/\(job.id)?state=running resumes it (missed times are not replayed)"))
         case .running:
@@ -96,11 +102,11 @@ struct ScheduleRoutes {
         return blocks
     }
 
-    static func answer(_ trigger: Trigger, after: Timestamp, count: Int) -> JSONObject {
+    static func answer(_ slots: some SlotSequence, description: String, zone: String?, after: Timestamp, count: Int) -> JSONObject {
         [
-            "times": .array(trigger.slots(after: after, count: count, through: JobDefinition.latestWhen).map { .string($0.iso8601) }),
-            "description": .string(ScheduleDescription.of(trigger)),
-            "timezone": trigger.cron.map { .string($0.zone.name) } ?? .string("UTC"),
+            "times": .array(slots.slots(after: after, count: count, through: JobDefinition.latestWhen).map { .string($0.iso8601) }),
+            "description": .string(description),
+            "timezone": .string(zone ?? "UTC"),
         ]
     }
 

@@ -35,16 +35,18 @@ public struct Firing: Sendable, Hashable {
     /// `due` is normally a run time of `trigger`; when it is not (a resumed one-shot, say) and
     /// no run time of the trigger lies between it and `now`, `due` itself is the slot.
     public static func evaluate(trigger: Trigger, due: Timestamp, grace: Period?, now: Timestamp) -> Firing? {
+        evaluate(slots: trigger, due: due, grace: grace, now: now)
+    }
+
+    /// As ``evaluate(trigger:due:grace:now:)``, for a job's bounded and jittered ``Schedule``.
+    public static func evaluate(slots: some SlotSequence, due: Timestamp, grace: Period?, now: Timestamp) -> Firing? {
         guard due <= now else { return nil }
-        let slotsDue = trigger.slotCount(from: due, through: now)
-        let slot = slotsDue > 0 ? max(due, trigger.latestSlot(atOrBefore: now)!) : due
+        let slotsDue = slots.slotCount(from: due, through: now)
+        let slot = slotsDue > 0 ? max(due, slots.latestSlot(atOrBefore: now)!) : due
         let lateness = now - slot
         let onTime = grace.map { lateness <= $0.microseconds } ?? true
-        let next: Timestamp? =
-            switch trigger {
-            case .once: nil
-            case .every, .cron: trigger.firstSlot(atOrAfter: now + 1)
-            }
+        // None after a one-shot: its only time is at or before `now`.
+        let next = slots.firstSlot(atOrAfter: now + 1)
         return Firing(
             action: onTime ? .run : .miss, slot: slot, coalescedSlots: max(0, slotsDue - 1), lateness: lateness, nextRunTime: next)
     }
@@ -53,9 +55,13 @@ public struct Firing: Sendable, Hashable {
     /// it missed while paused are not replayed. A one-shot whose time has passed is due at once
     /// (its own time, so the grace still applies).
     public static func resumedRunTime(trigger: Trigger, now: Timestamp) -> Timestamp? {
-        switch trigger {
-        case .once(let at): at
-        case .every, .cron: trigger.firstSlot(atOrAfter: now)
+        resumedRunTime(schedule: Schedule(trigger: trigger), now: now)
+    }
+
+    public static func resumedRunTime(schedule: Schedule, now: Timestamp) -> Timestamp? {
+        switch schedule.trigger {
+        case .once(let at): schedule.firingTime(of: at)
+        case .every, .cron: schedule.firstSlot(atOrAfter: now)
         }
     }
 }

@@ -85,17 +85,4 @@ public enum Trigger: Sendable, Hashable {
         case .cron(let schedule, _): return schedule.slotCount(from: first, through: last)
         }
     }
-
-    /// Up to `count` run times strictly after `time`, in order: what a preview shows.
-    /// None past `last`, the latest time the caller can write.
-    public func slots(after time: Timestamp, count: Int, through last: Timestamp) -> [Timestamp] {
-        var times: [Timestamp] = []
-        times.reserveCapacity(min(count, 1000))
-        var cursor = time
-        while times.count < count, cursor < last, let next = firstSlot(atOrAfter: cursor + 1), next <= last {
-            times.append(next)
-            cursor = next
-        }
-        return times
-    }
 }

@@ -17,7 +17,7 @@ import Testing
             #expect(created.status == 201)
             #expect(created.json["job"] == [
                 "job_id": "nightly", "handler": "FlowScheduling", "kwargs": Self.nightly["kwargs"]!, "state": "running",
-                "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "cron": nil, "timezone": nil, "description": "Every day",
+                "when": "2026-12-01T02:00:00Z", "periodically": "1 day, 0:00:00", "cron": nil, "timezone": nil, "description": "Every day", "start_date": nil, "end_date": nil, "max_runs": nil, "jitter": nil, "runs_fired": 0,
                 "misfire_grace_time": "1:00:00", "next_run_time": "2026-12-01T02:00:00Z", "origin": "api",
                 "created_at": created.json["job"]!["created_at"]!, "updated_at": created.json["job"]!["updated_at"]!,
                 "priority": "normal", "max_attempts": 1, "retry_delay": "0:00:10", "overlap": "allow_all", "last_status": nil,
@@ -111,7 +111,7 @@ import Testing
          "'periodically': the interval must be longer than 0 seconds"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "job_id": 7}"#, "'job_id' must be a string, not a number"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "colour": "red"}"#,
-         "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"cron\", \"timezone\", \"misfire_grace_time\", \"state\", \"priority\", \"max_attempts\", \"retry_delay\", \"overlap\""),
+         "unknown key \"colour\"; a job has \"job_id\", \"handler\", \"kwargs\", \"when\", \"periodically\", \"cron\", \"timezone\", \"misfire_grace_time\", \"state\", \"priority\", \"max_attempts\", \"retry_delay\", \"overlap\", \"start_date\", \"end_date\", \"max_runs\", \"jitter\""),
         (#"{"kwargs": {}}"#, "'handler' is required; one of \"FlowScheduling\", \"SelectiveFlowScheduling\", \"Webhook\", \"ErrorHandler\""),
         (#"[1, 2]"#, "the body must be a JSON object, not an array"),
         (#"{"handler": "FlowScheduling", "kwargs": {"flow_name": "f"}, "when": "9999-12-31T23:59:59-05:00"}"#,

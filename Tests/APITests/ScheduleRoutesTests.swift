@@ -265,3 +265,96 @@ import Testing
         }
     }
 }
+
+/// `start_date`, `end_date`, `max_runs` and `jitter` on jobs.
+@Suite(.serialized) struct ScheduleControlsRoutesTests {
+    static func hourly(_ id: String, _ extra: JSONObject) -> JSONValue {
+        var body: JSONObject = ["job_id": .string(id), "handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "when": "2026-11-24T00:00:00Z", "periodically": "1 hour"]
+        for (key, value) in extra { body[key] = value }
+        return .object(body)
+    }
+
+    @Test func maxRunsFinishesTheJobAfterThatManyFirings() async throws {
+        try await APIFixture.with { api throws in
+            let created = try api.call("POST", "/api/v1/jobs", json: Self.hourly("twice", ["max_runs": 2]))
+            #expect(created.status == 201 && created.json["job"]?["max_runs"] == 2 && created.json["job"]?["runs_fired"] == 0)
+            let firer = JobFirer(pool: api.pool, clock: .test { api.clock.now })
+            #expect(try firer.fireDue().succeeded == 1)
+            // A manual run does not count toward max_runs.
+            #expect(try api.call("POST", "/api/v1/jobs/twice/run").status == 201)
+            #expect(try api.call("GET", "/api/v1/jobs/twice").json["job"]?["runs_fired"] == 1)
+            api.clock.advance(seconds: 3600)
+            #expect(try firer.fireDue().succeeded == 1)
+            let job = try api.call("GET", "/api/v1/jobs/twice").json["job"]
+            #expect(job?["state"] == "finished" && job?["next_run_time"] == .null && job?["runs_fired"] == 2)
+            let schedule = try api.call("GET", "/api/v1/jobs/twice/schedule")
+            #expect(schedule.json["blocked_by"]?[0]?["reason"] == "max_runs_reached")
+            api.clock.advance(seconds: 3600)
+            #expect(try firer.fireDue().claimed == 0)
+        }
+    }
+
+    @Test func startAndEndDateBoundTheSlots() async throws {
+        try await APIFixture.with { api throws in
+            // Now is 12:00; the slots start at 14:00 and end with the 16:00 one.
+            let body = Self.hourly("window", ["start_date": "2026-11-24T13:30:00Z", "end_date": "2026-11-24T16:00:00Z"])
+            let created = try api.call("POST", "/api/v1/jobs", json: body)
+            #expect(created.json["job"]?["next_run_time"] == "2026-11-24T14:00:00Z")
+            #expect(created.json["job"]?["start_date"] == "2026-11-24T13:30:00Z" && created.json["job"]?["end_date"] == "2026-11-24T16:00:00Z")
+            #expect(try api.call("GET", "/api/v1/jobs/window/schedule").json["times"] == ["2026-11-24T14:00:00Z", "2026-11-24T15:00:00Z", "2026-11-24T16:00:00Z"])
+            // Down from 13:00 until 17:30: the slots 14, 15 and 16 coalesce, and the job is done.
+            api.clock.advance(seconds: 5 * 3600 + 1800)
+            let report = try JobFirer(pool: api.pool, clock: .test { api.clock.now }).fireDue()
+            #expect(report.succeeded == 1)
+            let runs = try api.call("GET", "/api/v1/jobs/window/runs").json["runs"]
+            #expect(runs?[0]?["scheduled_for"] == "2026-11-24T16:00:00Z" && runs?[0]?["coalesced_slots"] == 2)
+            let job = try api.call("GET", "/api/v1/jobs/window").json["job"]
+            #expect(job?["state"] == "finished")
+            #expect(try api.call("GET", "/api/v1/jobs/window/schedule").json["blocked_by"]?[0]?["reason"] == "end_date_passed")
+            // An end_date already past: the job is created finished, with nothing to fire.
+            let past = try api.call("POST", "/api/v1/jobs", json: Self.hourly("past", ["end_date": "2026-11-01T00:00:00Z"]))
+            #expect(past.status == 201 && past.json["job"]?["state"] == "finished" && past.json["job"]?["next_run_time"] == .null)
+        }
+    }
+
+    @Test func jitterMovesEachSlotTheSameWayOnEveryWrite() async throws {
+        try await APIFixture.with { api throws in
+            let body = Self.hourly("spread", ["jitter": "10 minutes"])
+            let first = try api.call("POST", "/api/v1/jobs", json: body).json["job"]?["next_run_time"]?.stringValue
+            let again = try api.call("POST", "/api/v1/jobs", json: body).json["job"]?["next_run_time"]?.stringValue
+            #expect(first == again)
+            let next = try LooseDate.parse(try #require(first), now: APIFixture.now)
+            let slot = CivilTime(year: 2026, month: 11, day: 24, hour: 12)!.timestamp
+            #expect(next >= slot && next <= slot + 600_000_000)
+            #expect(try api.call("GET", "/api/v1/jobs/spread").json["job"]?["jitter"] == "0:10:00")
+            // It fires at its moved time, for that time.
+            api.clock.advance(seconds: 3600)
+            #expect(try JobFirer(pool: api.pool, clock: .test { api.clock.now }).fireDue().succeeded == 1)
+            #expect(try api.call("GET", "/api/v1/jobs/spread/runs").json["runs"]?[0]?["scheduled_for"]?.stringValue == first)
+        }
+    }
+
+    @Test func badControlsAre400NamingTheField() async throws {
+        try await APIFixture.with { api throws in
+            let cases: [(JSONValue, String)] = [
+                (Self.hourly("x", ["max_runs": 0]), "'max_runs'"),
+                (Self.hourly("x", ["max_runs": 1_000_000_001]), "'max_runs'"),
+                (Self.hourly("x", ["max_runs": "many"]), "'max_runs'"),
+                (Self.hourly("x", ["jitter": "2 days"]), "'jitter'"),
+                (Self.hourly("x", ["jitter": "-5"]), "'jitter'"),
+                (Self.hourly("x", ["start_date": "whenever"]), "'start_date'"),
+                (Self.hourly("x", ["end_date": "10000-01-01T00:00:00Z"]), "'end_date'"),
+                (Self.hourly("x", ["start_date": "2026-12-02T00:00:00Z", "end_date": "2026-12-01T00:00:00Z"]), "'end_date' (2026-12-01T00:00:00Z) is before 'start_date'"),
+                (["handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "when": "2026-12-01T00:00:00Z", "max_runs": 3], "'max_runs' bounds a periodic or cron schedule"),
+                (["handler": "FlowScheduling", "kwargs": ["flow_name": "f"], "end_date": "2026-12-01T00:00:00Z"], "'end_date'"),
+            ]
+            for (body, message) in cases {
+                let reply = try api.call("POST", "/api/v1/jobs", json: body)
+                #expect(reply.status == 400 && reply.error?.contains(message) == true, "\(body.serialized()): \(reply.status) \(reply.error ?? "")")
+            }
+            // At the limits: one run, a day of jitter.
+            #expect(try api.call("POST", "/api/v1/jobs", json: Self.hourly("edge", ["max_runs": 1_000_000_000, "jitter": "1 day"])).status == 201)
+            #expect(try api.call("POST", "/api/v1/jobs", json: Self.hourly("one", ["max_runs": 1])).status == 201)
+        }
+    }
+}

@@ -20,9 +20,16 @@ public struct Job: Sendable, Equatable {
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
     public var policy = WorkPolicy()
+    /// `start_date`, `end_date`, `max_runs` and `jitter`.
+    public var controls = ScheduleControls()
+    /// Firings its schedule carried out (not misses, skips, manual runs or backfills), for `max_runs`.
+    public var runsFired: Int64 = 0
     /// The status of its latest run (by scheduled time); nil before it has one, and not read
     /// where the job is read to fire it.
     public var lastStatus: RunStatus?
+
+    /// Its run times: the trigger's slots inside its bounds, moved by its jitter.
+    public var schedule: Schedule { Schedule(trigger: trigger, controls: controls, jitterKey: Schedule.jitterKey(of: id)) }
 
     /// The shape clients see, fabric8's: `periodically` is `false` for a one-shot, else the
     /// interval as `timedelta` prints it.
@@ -37,6 +44,11 @@ public struct Job: Sendable, Equatable {
             "cron": trigger.cron.map { .string($0.expression.text) } ?? .null,
             "timezone": trigger.cron.map { .string($0.zone.name) } ?? .null,
             "description": .string(ScheduleDescription.of(trigger)),
+            "start_date": controls.startDate.map { .string($0.iso8601) } ?? .null,
+            "end_date": controls.endDate.map { .string($0.iso8601) } ?? .null,
+            "max_runs": controls.maxRuns.map { .int(Int64($0)) } ?? .null,
+            "jitter": controls.jitter.map { .string($0.description) } ?? .null,
+            "runs_fired": .int(runsFired),
             "misfire_grace_time": misfireGraceTime.map { .string($0.description) } ?? .null,
             "next_run_time": nextRunTime.map { .string($0.iso8601) } ?? .null,
             "origin": .string(origin.rawValue),

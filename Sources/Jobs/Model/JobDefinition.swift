@@ -26,13 +26,17 @@ public struct JobDefinition: Sendable {
     public var state: JobState
     /// `priority`, `max_attempts`, `retry_delay` and `overlap`; the handler's defaults for those not given.
     public var policy: WorkPolicy
+    public var startDate: LooseDate?
+    public var endDate: LooseDate?
+    public var maxRuns: Int?
+    public var jitter: Period?
 
     /// The longest `job_id` accepted, in bytes.
     public static let maximumIDLength = 200
     /// The keys a job has beside `handler` and `kwargs`, which the query of `POST /jobs/<handler>` may give too.
     public static let scheduleKeys = [
         "job_id", "when", "periodically", "cron", "timezone", "misfire_grace_time", "state", "priority", "max_attempts", "retry_delay",
-        "overlap",
+        "overlap", "start_date", "end_date", "max_runs", "jitter",
     ]
     static let keys = ["job_id", "handler", "kwargs"] + scheduleKeys.dropFirst()
 
@@ -110,6 +114,46 @@ public struct JobDefinition: Sendable {
                 at: [.key(key)])
         }
         policy = try Self.policy(in: fields, defaultOverlap: handler.defaultOverlap)
+        startDate = try Self.field("start_date", in: fields) { (text) throws(SchedulingError) in try LooseDate(parsing: text) }
+        endDate = try Self.field("end_date", in: fields) { (text) throws(SchedulingError) in try LooseDate(parsing: text) }
+        maxRuns = try Self.field("max_runs", in: fields) { (text) throws(SchedulingError) in
+            guard let number = Int(text), ScheduleControls.maxRunsRange.contains(number) else {
+                throw SchedulingError("must be a whole number from 1 to \(ScheduleControls.maxRunsRange.upperBound), not \(text)")
+            }
+            return number
+        }
+        jitter = try Self.field("jitter", in: fields) { (text) throws(SchedulingError) in
+            let jitter = try Period(parsing: text)
+            guard jitter <= ScheduleControls.longestJitter else {
+                throw SchedulingError("\(jitter) is longer than the longest jitter, \(ScheduleControls.longestJitter)")
+            }
+            return jitter
+        }
+        if cron == nil, periodically == nil, let key = ["start_date", "end_date", "max_runs"].first(where: { fields[$0].map { !$0.isNull } ?? false }) {
+            throw JobDefinitionError("'\(key)' bounds a periodic or cron schedule; a one-shot runs once, at 'when'", at: [.key(key)])
+        }
+    }
+
+    /// `start_date`, `end_date`, `max_runs` and `jitter`, judged at `now` (which gives a date
+    /// without a year its year).
+    /// - Throws: ``JobDefinitionError`` naming the field for a date outside years 1 to 9999, or
+    ///   an `end_date` before the `start_date`.
+    public func controls(now: Timestamp) throws(JobDefinitionError) -> ScheduleControls {
+        func instant(_ date: LooseDate?, _ key: String) throws(JobDefinitionError) -> Timestamp? {
+            guard let date else { return nil }
+            let instant: Timestamp
+            do { instant = try date.timestamp(now: now) } catch { throw JobDefinitionError("'\(key)': \(error.message)", at: [.key(key)]) }
+            guard instant <= Self.latestWhen, instant >= Self.earliestWhen else {
+                throw JobDefinitionError("'\(key)': \(instant.iso8601) is outside the times Kairos schedules, years 1 to 9999 (UTC)", at: [.key(key)])
+            }
+            return instant
+        }
+        let controls = ScheduleControls(
+            startDate: try instant(startDate, "start_date"), endDate: try instant(endDate, "end_date"), maxRuns: maxRuns, jitter: jitter)
+        if let start = controls.startDate, let end = controls.endDate, end < start {
+            throw JobDefinitionError("'end_date' (\(end.iso8601)) is before 'start_date' (\(start.iso8601)): the job could never run", at: [.key("end_date")])
+        }
+        return controls
     }
 
     /// `cron` read in `timezone` (default UTC); a `timezone` without a `cron` is an error, not ignored.

@@ -68,7 +68,7 @@ enum FiringPlan {
         _ job: Job, due: Timestamp, now: Timestamp, overlap: OverlapDecision = .fire, handlers: HandlerRegistry, context: FiringContext
     ) -> FiringRecord {
         // Due by the claim query, so a firing always exists; a trigger that has none is finished.
-        let firing = Firing.evaluate(trigger: job.trigger, due: due, grace: job.misfireGraceTime, now: now)
+        let firing = Firing.evaluate(slots: job.schedule, due: due, grace: job.misfireGraceTime, now: now)
             ?? Firing(action: .miss, slot: due, coalescedSlots: 0, lateness: 0, nextRunTime: nil)
         let schedule: FiringRecord.NextSchedule = firing.nextRunTime.map { .next($0) } ?? .finished
         guard firing.action == .run else {

@@ -129,7 +129,7 @@ public struct JobFirer: Sendable {
             guard to <= now else {
                 throw JobDefinitionError("'to': \(to.iso8601) is after now (\(now.iso8601)); a backfill fires past slots only", at: [.key("to")])
             }
-            let total = job.trigger.slotCount(from: from, through: to - 1)
+            let total = job.schedule.slotCount(from: from, through: to - 1)
             guard total <= Backfill.maximumSlots else {
                 throw JobDefinitionError(
                     "'to': [from, to) holds \(total) slots of the job's schedule; a backfill covers at most \(Backfill.maximumSlots): split the range",
@@ -139,7 +139,7 @@ public struct JobFirer: Sendable {
             for run in try tx.query(RunsTable.runStatuses(jobID: jobID, from: from, to: to)) {
                 existing[try run.decode(Timestamp.self, column: "scheduled_for")] = try run.decode(RunStatus.self, column: "status")
             }
-            var slots = job.trigger.slots(after: from - 1, count: Backfill.maximumSlots, through: to - 1).map {
+            var slots = job.schedule.slots(after: from - 1, count: Backfill.maximumSlots, through: to - 1).map {
                 Backfill.Slot(scheduledFor: $0, existingStatus: existing[$0], outcome: nil)
             }
             let missing = slots.indices.filter { slots[$0].existingStatus == nil }
@@ -340,7 +340,11 @@ public struct JobFirer: Sendable {
                 if case .next(let time) = $0.1 { return time }
                 return nil
             }
-            try tx.execute(JobsTable.jobRescheduleMany(ids: rescheduled.map(\.0), nextRunTimes: next))
+            // A firing carried out (or held by buffer_one, to be) counts toward `max_runs`.
+            let fired: [Int32] = records.compactMap { record in
+                record.schedule.map { _ in runIDs[record.identity] != nil && [.succeeded, .failed, .buffered].contains(record.outcome) ? 1 : 0 }
+            }
+            try tx.execute(JobsTable.jobRescheduleMany(ids: rescheduled.map(\.0), nextRunTimes: next, fired: fired))
         }
         return committed
     }

@@ -207,5 +207,17 @@ public enum KairosSchema {
             ALTER TABLE runs DROP CONSTRAINT runs_cause_check,
                 ADD CONSTRAINT runs_cause_check CHECK (cause IN ('schedule', 'manual', 'backfill'));
             """),
+        Migration(version: 10, name: "schedule bounds, max runs and jitter", sql: """
+            -- Slots outside start_date..end_date do not fire; after max_runs firings carried out
+            -- (runs_fired) the job is finished; jitter_us moves each slot later by an offset fixed
+            -- per job and slot (computed by Kairos, stored nowhere).
+            ALTER TABLE jobs
+                ADD COLUMN start_date timestamptz,
+                ADD COLUMN end_date timestamptz,
+                ADD COLUMN max_runs integer CHECK (max_runs >= 1),
+                ADD COLUMN jitter_us bigint CHECK (jitter_us >= 0),
+                ADD COLUMN runs_fired bigint NOT NULL DEFAULT 0,
+                ADD CHECK (end_date IS NULL OR start_date IS NULL OR end_date >= start_date);
+            """),
     ]
 }

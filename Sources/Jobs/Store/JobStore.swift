@@ -90,7 +90,10 @@ public struct JobStore: Sendable {
                         case (let when?, let stored?): when.names(stored)
                         default: false
                         }
-                    guard sameWhen && job.trigger.period == definition.periodically && job.trigger.cron == definition.cron else {
+                    let controls = try definition.controls(now: now)
+                    guard sameWhen && job.trigger.period == definition.periodically && job.trigger.cron == definition.cron
+                        && job.controls == controls
+                    else {
                         writes.append(try JobWrite(definition, origin: .defaultJobs, now: now))
                         return .rescheduled
                     }
@@ -155,7 +158,7 @@ public struct JobStore: Sendable {
                 throw JobConflictError("job \"\(id)\" has finished (it was a one-shot); post it again to run it again")
             }
             let now = try row.decode(Timestamp.self, column: "now")
-            let next = state == .running ? Firing.resumedRunTime(trigger: job.trigger, now: now) : nil
+            let next = state == .running ? Firing.resumedRunTime(schedule: job.schedule, now: now) : nil
             let changed = try tx.query(JobsTable.jobSetState(id: id, state: state, nextRunTime: next))[0]
             try tx.execute(JobsTable.jobNotifyChanged)
             return try JobsTable.decode(changed)

@@ -14,6 +14,7 @@ struct JobWrite: Sendable {
     var nextRunTime: Timestamp?
     var origin: JobOrigin
     var policy: WorkPolicy
+    var controls: ScheduleControls
 
     /// - Parameter now: the store's judging time (``JobClock``), never the process clock.
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past or a zero interval.
@@ -24,10 +25,15 @@ struct JobWrite: Sendable {
         requestedWhen = try definition.requestedWhen(now: now)
         trigger = try definition.trigger(now: now)
         misfireGraceTime = definition.misfireGraceTime
-        state = definition.state
+        controls = try definition.controls(now: now)
+        let schedule = Schedule(trigger: trigger, controls: controls, jitterKey: Schedule.jitterKey(of: definition.id))
         // A one-shot runs at its time; an interval at its first slot at or after now
         // (APScheduler's rule: a start in the past does not count as missed runs).
-        nextRunTime = definition.state == .running ? trigger.firstSlot(atOrAfter: now) ?? trigger.start : nil
+        let first: Timestamp? =
+            if case .once(let at) = trigger { schedule.firingTime(of: at) } else { schedule.firstSlot(atOrAfter: now) }
+        // A schedule whose `end_date` has passed is finished from the start (as APScheduler drops it).
+        state = first == nil ? .finished : definition.state
+        nextRunTime = state == .running ? first : nil
         self.origin = origin
         policy = definition.policy
     }

@@ -14,7 +14,8 @@ extension RunStatus: PostgresTextEnum {}
 enum JobsTable {
     static let columns: SQL = """
         job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state, next_run_time,
-        origin, created_at, updated_at, priority, max_attempts, retry_delay_us, overlap, cron_expression, cron_zone
+        origin, created_at, updated_at, priority, max_attempts, retry_delay_us, overlap, cron_expression, cron_zone,
+        start_date, end_date, max_runs, jitter_us, runs_fired
         """
 
     /// ``columns`` and the status of the job's latest run: for jobs as the API shows them. Not
@@ -67,6 +68,10 @@ enum JobsTable {
                 priority: priority, maxAttempts: try row.decode(Int.self, column: "max_attempts"),
                 retryDelay: Period(microseconds: try row.decode(Int64.self, column: "retry_delay_us")),
                 overlap: try row.decode(OverlapPolicy.self, column: "overlap")),
+            controls: ScheduleControls(
+                startDate: try row.decode(Timestamp?.self, column: "start_date"), endDate: try row.decode(Timestamp?.self, column: "end_date"),
+                maxRuns: try row.decode(Int?.self, column: "max_runs"), jitter: try row.decode(Int64?.self, column: "jitter_us").map(Period.init(microseconds:))),
+            runsFired: try row.decode(Int64.self, column: "runs_fired"),
             lastStatus: row.rows.position(ofColumn: "last_status") == nil ? nil : try row.decode(RunStatus?.self, column: "last_status"))
     }
 
@@ -117,21 +122,26 @@ enum JobsTable {
     static func jobUpsertMany(_ writes: [JobWrite]) -> SQL {
         """
         INSERT INTO jobs (job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state,
-                          next_run_time, origin, priority, max_attempts, retry_delay_us, overlap, cron_expression, cron_zone)
+                          next_run_time, origin, priority, max_attempts, retry_delay_us, overlap, cron_expression, cron_zone,
+                          start_date, end_date, max_runs, jitter_us)
         SELECT * FROM unnest(\(writes.map(\.id)), \(writes.map(\.handler)), \(writes.map(\.kwargs)), \(writes.map(\.requestedWhen)),
                              \(writes.map(\.trigger.start)), \(writes.map(\.trigger.period?.microseconds)),
                              \(writes.map(\.misfireGraceTime?.microseconds)), \(writes.map(\.state.rawValue)),
                              \(writes.map(\.nextRunTime)), \(writes.map(\.origin.rawValue)),
                              \(writes.map(\.policy.priority.rank)), \(writes.map { Int32($0.policy.maxAttempts) }),
                              \(writes.map(\.policy.retryDelay.microseconds)), \(writes.map(\.policy.overlap.rawValue)),
-                             \(writes.map(\.trigger.cron?.expression.text)), \(writes.map(\.trigger.cron?.zone.name)))
+                             \(writes.map(\.trigger.cron?.expression.text)), \(writes.map(\.trigger.cron?.zone.name)),
+                             \(writes.map(\.controls.startDate)), \(writes.map(\.controls.endDate)),
+                             \(writes.map { $0.controls.maxRuns.map(Int32.init) }), \(writes.map(\.controls.jitter?.microseconds)))
         ON CONFLICT (job_id) DO UPDATE SET
             handler = excluded.handler, kwargs = excluded.kwargs, requested_when = excluded.requested_when,
             start_at = excluded.start_at, interval_us = excluded.interval_us,
             misfire_grace_us = excluded.misfire_grace_us, state = excluded.state,
             next_run_time = excluded.next_run_time, origin = excluded.origin, priority = excluded.priority,
             max_attempts = excluded.max_attempts, retry_delay_us = excluded.retry_delay_us, overlap = excluded.overlap,
-            cron_expression = excluded.cron_expression, cron_zone = excluded.cron_zone, updated_at = clock_timestamp()
+            cron_expression = excluded.cron_expression, cron_zone = excluded.cron_zone,
+            start_date = excluded.start_date, end_date = excluded.end_date, max_runs = excluded.max_runs,
+            jitter_us = excluded.jitter_us, runs_fired = 0, updated_at = clock_timestamp()
         RETURNING \(shownColumns), (xmax = 0) AS created
         """
     }
@@ -188,12 +198,15 @@ enum JobsTable {
         "UPDATE jobs SET state = 'paused', next_run_time = NULL, updated_at = clock_timestamp() WHERE job_id = ANY(\(ids))"
     }
 
-    /// Each job's next run time after a firing; none means it has finished.
-    static func jobRescheduleMany(ids: [String], nextRunTimes: [Timestamp?]) -> SQL {
+    /// Each job's next run time after a firing, and how many firings it carried out (0 or 1);
+    /// none left, or `max_runs` reached, means it has finished.
+    static func jobRescheduleMany(ids: [String], nextRunTimes: [Timestamp?], fired: [Int32]) -> SQL {
         """
-        UPDATE jobs SET next_run_time = u.next_run_time,
-            state = CASE WHEN u.next_run_time IS NULL THEN 'finished' ELSE 'running' END
-        FROM unnest(\(ids), \(nextRunTimes)) AS u(job_id, next_run_time)
+        UPDATE jobs SET runs_fired = runs_fired + u.fired,
+            next_run_time = CASE WHEN max_runs IS NOT NULL AND runs_fired + u.fired >= max_runs THEN NULL ELSE u.next_run_time END,
+            state = CASE WHEN u.next_run_time IS NULL OR (max_runs IS NOT NULL AND runs_fired + u.fired >= max_runs)
+                         THEN 'finished' ELSE 'running' END
+        FROM unnest(\(ids), \(nextRunTimes), \(fired)) AS u(job_id, next_run_time, fired)
         WHERE jobs.job_id = u.job_id
         """
     }
