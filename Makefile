@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board bench-webhooks
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board bench-webhooks bench-cron
 
 run:
 	scripts/run.sh
@@ -41,3 +41,6 @@ bench-board:
 
 bench-webhooks:
 	scripts/bench-webhooks.sh
+
+bench-cron:
+	scripts/bench-cron.sh

@@ -55,7 +55,7 @@ let package = Package(
         ]),
         // The benchmarks, apart from the production binary (scripts/bench-*.sh run them).
         .executableTarget(name: "kairos-bench", dependencies: [
-            "Jobs", "FilterQuery", "Postgres", "SQLBuilding", "Chronology", "JSON",
+            "Jobs", "FilterQuery", "Postgres", "SQLBuilding", "Chronology", "JSON", "Scheduling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

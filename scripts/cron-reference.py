@@ -1,7 +1,7 @@
 """Expected cron fire times from an implementation nobody here wrote: PyPI's cronsim (pinned in
 scripts/python-tools.sh), which follows Debian cron's DST rules, over the system's tzdata
 (Python's zoneinfo). Prints JSON: a list of {expression, zone, after, times} with eight times each,
-for Tests/SchedulingTests/CronReferenceTests.swift. Deterministic: same combinations every run."""
+for Tests/APITests/ScheduleRoutesTests.swift (through POST /schedules/preview). Deterministic: same combinations every run."""
 import json
 import random
 import sys

@@ -16,7 +16,7 @@ say "building (debug, with tests)"
 swift build --build-tests
 
 venv=$("$KAIROS_ROOT/scripts/python-tools.sh")
-say "generating expected cron fire times with cronsim (the reference for Tests/SchedulingTests/CronReferenceTests)"
+say "generating expected cron fire times with cronsim (the reference for POST /schedules/preview in Tests/APITests/ScheduleRoutesTests)"
 "$venv/bin/python" "$KAIROS_ROOT/scripts/cron-reference.py" >"$KAIROS_ROOT/.build/cron-reference.json"
 export KAIROS_CRON_REFERENCE="$KAIROS_ROOT/.build/cron-reference.json"
 

@@ -14,19 +14,21 @@ import SQLBuilding
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kairos-bench",
-        abstract: "Benchmarks: burst (10,000 one-shots at one instant), steady (100 jobs every second), boot (1,000 default job files), filter ($filter compiles per second, expanding 10,000 rows).")
+        abstract: "Benchmarks: burst (10,000 one-shots at one instant), steady (100 jobs every second), boot (1,000 default job files), filter ($filter compiles per second, expanding 10,000 rows), cron (previews, next slots, ten-year misfire decisions; no database).")
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
-        case burst, steady, boot, filter
+        case burst, steady, boot, filter, cron
     }
 
-    @Argument(help: "burst, steady, boot or filter") var scenario: Scenario
+    @Argument(help: "burst, steady, boot, filter or cron") var scenario: Scenario
     @Option(name: .customLong("database-url"), help: "libpq connection string or postgresql:// URI (env: DATABASE_URL).")
     var databaseURL: String?
     @Option(help: "Jobs in the scenario (burst: 10000, steady: 100, boot: 1000).") var jobs: Int?
     @Option(help: "Seconds the steady scenario runs.") var seconds: Int = 30
 
     func run() throws {
+        // Pure: no database to prepare.
+        if scenario == .cron { return try cron() }
         var logger = Logger(label: "kairos-bench")
         logger.logLevel = .error
         var database = PostgresConfiguration(databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "")
@@ -45,6 +47,7 @@ struct Bench: ParsableCommand {
         case .steady: try steady(store, count: jobs ?? 100, logger: logger)
         case .boot: try boot(store, count: jobs ?? 1000, migrationTime: migrationTime, logger: logger)
         case .filter: try filter(store, rows: jobs ?? 10_000, logger: logger)
+        case .cron: try cron()
         }
     }
 

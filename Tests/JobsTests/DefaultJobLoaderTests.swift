@@ -85,6 +85,35 @@ import Testing
         }
     }
 
+    @Test func cronAndScheduleControlsLoadAndAChangeOfOneReschedules() async throws {
+        try await JobsFixture.with { db in
+            let loader = DefaultJobLoader(store: db.store)
+            let file = """
+                job_id: prague
+                handler: FlowScheduling
+                flow_name: reportFlow
+                cron: 30 2 * * MON-FRI
+                timezone: Europe/Prague
+                start_date: 2026-01-01T00:00:00Z
+                end_date: 2027-01-01T00:00:00Z
+                max_runs: 100
+                jitter: 5 minutes
+                """
+            try withDirectory(["prague.yaml": file]) { directory throws in
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.created])
+                let job = try #require(try db.store.job("prague"))
+                #expect(job.trigger.cron?.zone.name == "Europe/Prague")
+                #expect(job.controls.maxRuns == 100 && job.controls.jitter == .seconds(300))
+                #expect(job.controls.endDate?.iso8601 == "2027-01-01T00:00:00Z")
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.unchanged])
+            }
+            try withDirectory(["prague.yaml": file.replacingOccurrences(of: "max_runs: 100", with: "max_runs: 5")]) { directory throws in
+                #expect(loader.load(directory: directory, logger: Self.logger).map(\.registration) == [.rescheduled])
+                #expect(try db.store.job("prague")?.controls.maxRuns == 5)
+            }
+        }
+    }
+
     @Test func aBrokenFileIsReportedWithFileAndLineAndTheOthersLoad() async throws {
         try await JobsFixture.with { db in
             let files = [
