@@ -25,6 +25,9 @@ echo "pgbench -N: ${tps} transactions per second"
 
 say "burst"
 "$kairos" burst
+say "burst, due at a minute's start: one-shots only, then half of them cron jobs (* * * * * in Europe/Prague)"
+"$kairos" burst --cron-share 0
+"$kairos" burst --cron-share 50
 say "steady"
 "$kairos" steady --seconds 30
 say "boot"

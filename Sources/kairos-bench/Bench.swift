@@ -25,6 +25,8 @@ struct Bench: ParsableCommand {
     var databaseURL: String?
     @Option(help: "Jobs in the scenario (burst: 10000, steady: 100, boot: 1000).") var jobs: Int?
     @Option(help: "Seconds the steady scenario runs.") var seconds: Int = 30
+    @Option(name: .customLong("cron-share"), help: "burst: the percentage of its jobs that are cron jobs (* * * * * in Europe/Prague) instead of one-shots; given at all, every job is due at a minute's start, so runs with 0 and with 50 compare.")
+    var cronShare: Int?
 
     func run() throws {
         // Pure: no database to prepare.
@@ -51,16 +53,26 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// `count` one-shot FlowScheduling jobs all due at one instant two seconds ahead.
+    /// `count` FlowScheduling jobs all due at one instant three seconds ahead: one-shots, and
+    /// with `--cron-share` that share of cron jobs, all due at the next minute's start.
     private func burst(_ store: JobStore, count: Int, logger: Logger) throws {
         let now = Timestamp(Date())
-        let due = now + 3_000_000
+        var due = now + 3_000_000
+        if cronShare != nil { due = Timestamp(secondsSinceEpoch: (due.microsecondsSinceEpoch / 60_000_000 + 1) * 60) }
+        let cronJobs = count * min(max(cronShare ?? 0, 0), 100) / 100
         let definitions = try (0..<count).map { index in
-            try JobDefinition.parse(
-                ["job_id": .string("burst-\(index)"), "handler": "FlowScheduling", "when": .string(due.iso8601),
-                 "kwargs": ["flow_name": "bayesianFlow", "flow_arguments": [["ecosystem": "npm", "name": .string("package-\(index)")]]]],
-                handlers: .standard)
+            var body: JSONObject = [
+                "job_id": .string("burst-\(index)"), "handler": "FlowScheduling", "when": .string(due.iso8601),
+                "kwargs": ["flow_name": "bayesianFlow", "flow_arguments": [["ecosystem": "npm", "name": .string("package-\(index)")]]],
+            ]
+            if index < cronJobs {
+                // Its first slot is `due` itself: a cron job's `when` is its earliest start, inclusive.
+                body["cron"] = "* * * * *"
+                body["timezone"] = "Europe/Prague"
+            }
+            return try JobDefinition.parse(body, handlers: .standard)
         }
+        if cronShare != nil { print("burst: \(cronJobs) of \(count) jobs are cron jobs; due at \(due.iso8601)") }
         _ = store.registerDefaults(definitions)
         let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
         try scheduler.start()
@@ -68,7 +80,7 @@ struct Bench: ParsableCommand {
         try waitForFlows(store, count: count, timeout: 60)
         let stats = try flowStatistics(store)
         let span = Double(stats.lastCreated - due) / 1e6
-        print("burst: \(count) one-shot jobs due at one instant")
+        print("burst: \(count) jobs due at one instant")
         print(String(format: "  all flows posted %.3f s after the due time", span))
         print(String(format: "  fires per second: %.0f", Double(count) / span))
         print(stats.latenessLine)

@@ -289,6 +289,8 @@ import Testing
             #expect(job?["state"] == "finished" && job?["next_run_time"] == .null && job?["runs_fired"] == 2)
             let schedule = try api.call("GET", "/api/v1/jobs/twice/schedule")
             #expect(schedule.json["blocked_by"]?[0]?["reason"] == "max_runs_reached")
+            let resume = try api.call("PUT", "/api/v1/jobs/twice?state=running")
+            #expect(resume.status == 409 && resume.error?.contains("fired its max_runs") == true)
             api.clock.advance(seconds: 3600)
             #expect(try firer.fireDue().claimed == 0)
         }

@@ -77,3 +77,12 @@ import Testing
         #expect(decade?.coalescedSlots ?? 0 >= 3653 * 1440 - 2)
     }
 }
+
+@Suite struct CronExpressionCacheTests {
+    @Test func aCachedExpressionIsTheParsedOneAndErrorsAreNotKept() throws {
+        #expect(try CronExpressionCache.expression(parsing: "30 2 * * MON-FRI") == CronExpression(parsing: "30 2 * * MON-FRI"))
+        #expect(try CronExpressionCache.expression(parsing: "30 2 * * MON-FRI") == CronExpression(parsing: "30 2 * * MON-FRI"))
+        #expect(throws: SchedulingError.self) { try CronExpressionCache.expression(parsing: "0 0 30 2 *") }
+        #expect(throws: SchedulingError.self) { try CronExpressionCache.expression(parsing: "0 0 30 2 *") }
+    }
+}

@@ -155,7 +155,8 @@ public struct JobStore: Sendable {
             let job = try JobsTable.decode(row)
             guard job.state != state else { return job }
             guard job.state != .finished else {
-                throw JobConflictError("job \"\(id)\" has finished (it was a one-shot); post it again to run it again")
+                let why = job.trigger.period == nil && job.trigger.cron == nil ? "it was a one-shot" : "its schedule has no run left: its end_date passed or it fired its max_runs"
+                throw JobConflictError("job \"\(id)\" has finished (\(why)); post it again to run it again")
             }
             let now = try row.decode(Timestamp.self, column: "now")
             let next = state == .running ? Firing.resumedRunTime(schedule: job.schedule, now: now) : nil

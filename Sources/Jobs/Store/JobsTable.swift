@@ -35,7 +35,7 @@ enum JobsTable {
         if let expression = try row.decode(String?.self, column: "cron_expression") {
             let zone = try row.decode(String.self, column: "cron_zone")
             do {
-                let schedule = CronSchedule(expression: try CronExpression(parsing: expression), zone: try TimeZoneDatabase.system.rules(named: zone))
+                let schedule = CronSchedule(expression: try CronExpressionCache.expression(parsing: expression), zone: try TimeZoneDatabase.system.rules(named: zone))
                 trigger = .cron(schedule, from: start)
             } catch {
                 throw PostgresError(kind: .decoding, message: "the cron schedule \"\(expression)\" in \(zone) cannot be read: \(error.message)")
