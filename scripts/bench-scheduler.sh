@@ -30,5 +30,8 @@ say "burst, due at a minute's start: one-shots only, then half of them cron jobs
 "$kairos" burst --cron-share 50
 say "steady"
 "$kairos" steady --seconds 30
+say "steady from a minute's start: 1-second jobs only, then half the firings from cron jobs (* * * * *, 59 s of jitter)"
+"$kairos" steady --seconds 30 --cron-share 0
+"$kairos" steady --seconds 30 --cron-share 50
 say "boot"
 "$kairos" boot

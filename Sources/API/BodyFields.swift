@@ -73,7 +73,7 @@ struct BodyFields {
     /// A duration such as `"30s"`, `"2 minutes"` or a number of seconds, within `range`.
     func duration(_ key: String, fallback: Duration, range: ClosedRange<Duration>) throws(HTTPError) -> Duration {
         guard let value = object[key], !value.isNull else { return fallback }
-        let text = value.stringValue ?? (value.doubleValue != nil ? value.serialized() : "")
+        let text = value.stringOrNumberText ?? ""
         guard let period = try? Period(parsing: text) else {
             throw HTTPError(.badRequest, "'\(prefix)\(key)' must be a duration such as \"30s\" or \"2 minutes\", not \(value.serialized().prefix(40))")
         }

@@ -37,9 +37,7 @@ struct ScheduleRoutes {
     func jobSchedule(_ request: HTTPRequest) throws -> HTTPResponse {
         let count = try request.integer("count", fallback: Self.defaultCount, range: Self.counts)
         let id = request.parameter("job_id")
-        guard let job = try store.job(id) else { throw JobRoutes.noSuchJob(id) }
-        let now = try store.now()
-        let service = try store.serviceState()
+        guard let (job, now, service) = try store.jobInContext(id) else { throw JobRoutes.noSuchJob(id) }
         // A finished job has no times to come; any other shows those its schedule has.
         let after = job.nextRunTime.map { $0 - 1 } ?? now
         var answer = Self.answer(job.schedule, description: ScheduleDescription.of(job.trigger), zone: job.trigger.cron?.zone.name, after: job.state == .finished ? JobDefinition.latestWhen : after, count: count)
@@ -150,12 +148,8 @@ struct ScheduleRoutes {
         _ key: String, in fields: BodyFields, maximumLength: Int = 200, _ parse: (String) throws(SchedulingError) -> T
     ) throws(HTTPError) -> T {
         let value = fields.object[key]!
-        let text: String
-        switch value {
-        case .string(let string): text = string
-        case .int(let number): text = String(number)
-        case .double, .decimal: text = value.serialized()
-        default: throw HTTPError(.badRequest, "'\(key)' must be a string, not \(value.kindDescription)")
+        guard let text = value.stringOrNumberText else {
+            throw HTTPError(.badRequest, "'\(key)' must be a string, not \(value.kindDescription)")
         }
         guard text.utf8.count <= maximumLength else {
             throw HTTPError(.badRequest, "'\(key)' is \(text.utf8.count) bytes long; at most \(maximumLength)")

@@ -61,6 +61,17 @@ extension JSONValue {
         return nil
     }
 
+    /// A string as it is, or a number as its JSON text: how a field that YAML may give as either
+    /// (`periodically: 45`, `cron: "0 3 * * *"`) is read. Nil for anything else.
+    public var stringOrNumberText: String? {
+        switch self {
+        case .string(let value): return value
+        case .int(let value): return String(value)
+        case .double, .decimal: return serialized()
+        default: return nil
+        }
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil

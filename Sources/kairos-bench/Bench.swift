@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
     var databaseURL: String?
     @Option(help: "Jobs in the scenario (burst: 10000, steady: 100, boot: 1000).") var jobs: Int?
     @Option(help: "Seconds the steady scenario runs.") var seconds: Int = 30
-    @Option(name: .customLong("cron-share"), help: "burst: the percentage of its jobs that are cron jobs (* * * * * in Europe/Prague) instead of one-shots; given at all, every job is due at a minute's start, so runs with 0 and with 50 compare.")
+    @Option(name: .customLong("cron-share"), help: "burst: the percentage of its jobs that are cron jobs (* * * * * in Europe/Prague) instead of one-shots; given at all, every job is due at a minute's start, so runs with 0 and with 50 compare. steady: the percentage of its firings that come from cron jobs (* * * * * with 59 s of jitter, 60 per 1-second job); the run starts at a minute's start.")
     var cronShare: Int?
 
     func run() throws {
@@ -86,23 +86,37 @@ struct Bench: ParsableCommand {
         print(stats.latenessLine)
     }
 
-    /// `count` jobs on 1-second intervals for `seconds` seconds.
+    /// `count` jobs on 1-second intervals for `seconds` seconds. With `--cron-share`, that share
+    /// of the load comes from cron jobs instead: `* * * * *` with 59 s of jitter spreads each
+    /// minute's firings over the minute, so 60 of them stand in for one 1-second job. Given at
+    /// all, the run starts at a minute's start, so runs with 0 and with 50 compare.
     private func steady(_ store: JobStore, count: Int, logger: Logger) throws {
         let now = Timestamp(Date())
-        let start = Timestamp(secondsSinceEpoch: now.microsecondsSinceEpoch / 1_000_000 + 2)
-        let definitions = try (0..<count).map { index in
+        var start = Timestamp(secondsSinceEpoch: now.microsecondsSinceEpoch / 1_000_000 + 2)
+        if cronShare != nil { start = Timestamp(secondsSinceEpoch: ((start.microsecondsSinceEpoch - 1) / 60_000_000 + 1) * 60) }
+        let cronLoad = count * min(max(cronShare ?? 0, 0), 100) / 100
+        let intervalDefinitions = try (0..<(count - cronLoad)).map { index in
             try JobDefinition.parse(
                 ["job_id": .string("steady-\(index)"), "handler": "FlowScheduling", "when": .string(start.iso8601), "periodically": "1s",
                  "kwargs": ["flow_name": "heartbeatFlow"]],
                 handlers: .standard)
         }
-        _ = store.registerDefaults(definitions)
+        let cronDefinitions = try (0..<(cronLoad * 60)).map { index in
+            try JobDefinition.parse(
+                ["job_id": .string("steady-cron-\(index)"), "handler": "FlowScheduling", "when": .string(start.iso8601),
+                 "cron": "* * * * *", "timezone": "Europe/Prague", "jitter": "59s", "kwargs": ["flow_name": "heartbeatFlow"]],
+                handlers: .standard)
+        }
+        _ = store.registerDefaults(intervalDefinitions + cronDefinitions)
+        if cronShare != nil {
+            print("steady: \(count - cronLoad) jobs every second and \(cronDefinitions.count) cron jobs every minute (jitter 59 s); from \(start.iso8601)")
+        }
         let scheduler = Scheduler(firer: JobFirer(pool: store.pool, logger: logger), logger: logger)
         try scheduler.start()
         Thread.sleep(until: start.date.addingTimeInterval(Double(seconds) - 0.5))
         scheduler.stop()
         let stats = try flowStatistics(store)
-        print("steady: \(count) jobs every second for \(seconds) s: \(stats.count) flows")
+        print("steady: \(count) jobs' worth of firings every second for \(seconds) s: \(stats.count) flows")
         print(stats.latenessLine)
     }
 

@@ -72,4 +72,13 @@ import Testing
         // What Foundation wrote is valid JSON for our own parser too.
         #expect(try JSONValue(parsing: Array(data))["payload"]?["big"] == .int(.max))
     }
+
+    @Test func stringOrNumberTextReadsStringsAndNumbersOnly() {
+        #expect(JSONValue.string("0 3 * * *").stringOrNumberText == "0 3 * * *")
+        #expect(JSONValue.int(45).stringOrNumberText == "45")
+        #expect(JSONValue.double(1.5).stringOrNumberText == "1.5")
+        for value: JSONValue in [.bool(true), .null, [1], ["a": 1]] {
+            #expect(value.stringOrNumberText == nil)
+        }
+    }
 }

@@ -275,12 +275,8 @@ public struct JobDefinition: Sendable {
         _ name: String, in fields: JSONObject, _ parse: (String) throws(SchedulingError) -> T
     ) throws(JobDefinitionError) -> T? {
         guard let value = fields[name], !value.isNull else { return nil }
-        let text: String
-        switch value {
-        case .string(let string): text = string
-        case .int(let number): text = String(number)
-        case .double, .decimal: text = value.serialized()
-        default: throw JobDefinitionError("'\(name)' must be a string, not \(value.kindDescription)", at: [.key(name)])
+        guard let text = value.stringOrNumberText else {
+            throw JobDefinitionError("'\(name)' must be a string, not \(value.kindDescription)", at: [.key(name)])
         }
         do {
             return try parse(text)

@@ -127,6 +127,16 @@ public struct JobStore: Sendable {
         }
     }
 
+    /// A job with the database's time and the service's state, read on one connection: what
+    /// "why won't it run?" needs.
+    public func jobInContext(_ id: String) throws -> (job: Job, now: Timestamp, service: ServiceState)? {
+        try pool.withConnection { connection in
+            guard let job = try connection.query(JobsTable.jobSelect(id: id)).first.map(JobsTable.decode) else { return nil }
+            let service = try ServiceStateTable.decode(try connection.query(ServiceStateTable.serviceStateSelect)[0])
+            return (job, try clock.now(on: connection), service)
+        }
+    }
+
     /// Which jobs `GET /jobs?job_type=` lists. None includes finished one-shots but `finished`.
     public enum Listing: String, Sendable, CaseIterable {
         /// Every job but finished one-shots.
