@@ -50,6 +50,13 @@ public enum KairosAPI {
     /// The access log around everything, then the request metrics (refusals count too), then
     /// the token check.
     public static func middleware(logger: Logger, tokens: [String] = [], metrics: ServiceMetrics? = nil) -> [Middleware] {
-        [Middlewares.accessLog(logger)] + (metrics.map { [$0.middleware] } ?? []) + [TokenAuthentication(tokens: tokens).middleware]
+        [accessLog(logger)] + (metrics.map { [$0.middleware] } ?? []) + [TokenAuthentication(tokens: tokens).middleware]
+    }
+
+    /// Kairos's own JSON handler writes access lines without going through swift-log's metadata
+    /// dictionaries (the line is the same); any other handler gets them as ordinary events.
+    static func accessLog(_ logger: Logger) -> Middleware {
+        guard let handler = logger.handler as? JSONLogHandler else { return Middlewares.accessLog(logger) }
+        return Middlewares.accessLog { entry in handler.logAccess(entry) }
     }
 }

@@ -21,14 +21,22 @@ extension JSONValue {
     }
 }
 
-struct JSONWriter {
-    let layout: JSONValue.Layout
-    var output: [UInt8] = []
+/// Writes JSON into bytes. ``JSONValue/serialized(_:)`` uses it for whole values; a caller that
+/// writes a known shape (a log line) can write it piece by piece, without building a value.
+public struct JSONWriter {
+    public let layout: JSONValue.Layout
+    public var output: [UInt8] = []
 
-    init(layout: JSONValue.Layout) {
+    public init(layout: JSONValue.Layout = .compact, reservingCapacity capacity: Int = 256) {
         self.layout = layout
-        output.reserveCapacity(256)
+        output.reserveCapacity(capacity)
     }
+
+    /// Appends `value`.
+    public mutating func write(_ value: JSONValue) { write(value, indent: 0) }
+
+    /// Appends `text` as it is: for punctuation and numbers the caller has already spelled.
+    public mutating func writeRaw(_ text: String) { append(text) }
 
     mutating func write(_ value: JSONValue, indent: Int) {
         switch value {
@@ -82,8 +90,16 @@ struct JSONWriter {
         append(double.description)
     }
 
-    mutating func writeString(_ text: String) {
+    /// Appends `text` as a JSON string, quoted and escaped.
+    public mutating func writeString(_ text: String) {
         output.append(UInt8(ascii: "\""))
+        writeStringContents(text)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `text` escaped as inside a JSON string, without the quotes: for a string the
+    /// caller writes in pieces.
+    public mutating func writeStringContents(_ text: String) {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): append("\\\"")
@@ -100,7 +116,6 @@ struct JSONWriter {
             default: output.append(byte)
             }
         }
-        output.append(UInt8(ascii: "\""))
     }
 
     private func hexDigit(_ nibble: UInt8) -> UInt8 {

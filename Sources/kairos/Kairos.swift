@@ -26,7 +26,15 @@ extension ServiceConfiguration {
     }
 }
 
-/// The service's logger: JSON lines on standard error (see ``JSONLogHandler``) at `level`.
+/// The service's logger: JSON lines on standard error (see ``JSONLogHandler``) at `level`,
+/// written in batches by ``LogSink``, which is flushed as the process exits.
 func makeLogger(level: Logger.Level) -> Logger {
-    Logger(label: "kairos") { label in JSONLogHandler(label: label, level: level) }
+    _ = flushLogAtExit
+    return Logger(label: "kairos") { label in JSONLogHandler(label: label, level: level) }
 }
+
+/// Registered once: lines logged just before an exit (an error at startup, the last lines of a
+/// shutdown) reach standard error.
+private let flushLogAtExit: Void = {
+    atexit { LogSink.standardError.flush() }
+}()

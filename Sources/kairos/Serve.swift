@@ -102,7 +102,7 @@ struct Serve: ParsableCommand, ServiceFlags {
         let schedulerPool = pools.scheduler
 
         let handlers = HandlerRegistry.standard(filters: configuration.filters, outbound: configuration.webhooks.policy)
-        let metrics = ServiceMetrics()
+        let metrics = ServiceMetrics(logSink: .standardError)
         let specification = loadSpecification(configuration.openapiFile, logger: logger)
         let startup = Startup(pending: "applying database migrations")
         // One bound on after-commit work for the whole process: manual runs' and the scheduler's.

@@ -112,6 +112,21 @@ import Testing
         }
     }
 
+    @Test func logLinesDroppedByAStalledSinkAreCounted() async throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        // Nobody reads the pipe: a 1 KiB buffer holds ten of these lines at most.
+        let sink = LogSink(fileDescriptor: fds[1], capacity: 1024)
+        for _ in 0..<2000 { sink.write(Array(repeating: UInt8(ascii: "x"), count: 99)) }
+        let dropped = sink.droppedLines
+        #expect(dropped > 0)
+        try await APIFixture.with(metrics: ServiceMetrics(logSink: sink)) { api throws in
+            let text = try api.call("GET", "/metrics").text
+            #expect(text.contains("\nkairos_log_lines_dropped_total \(dropped)\n"), "\(text.prefix(3000))")
+        }
+    }
+
     /// A 405 or an OPTIONS on a known path counts under that path's route template.
     @Test func refusedMethodsCountUnderTheirRoute() async throws {
         let metrics = ServiceMetrics()

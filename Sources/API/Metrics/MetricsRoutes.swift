@@ -79,6 +79,7 @@ struct MetricsRoutes {
             ("kairos_flow_leases_expired_total", state.leasesExpired, "Leases that ran out (their workers lost), as claims through this process found them."),
             ("kairos_flow_retries_total", state.flowRetries, "Failures workers reported that put the flow back on the board to be retried."),
             ("kairos_flows_failed_total", state.flowsFailed, "Failures workers reported that were final."),
+            ("kairos_log_lines_dropped_total", metrics.logSink?.droppedLines ?? 0, "Log lines dropped because their destination (standard error) was slower than the service."),
         ] {
             out.family(name, type: "counter", help: help)
             out.sample(name, [], Double(value))

@@ -66,8 +66,12 @@ public final class ServiceMetrics: Sendable {
     /// When the process started, in seconds since the epoch.
     public let processStartTime: Double
 
-    public init(processStartTime: Date = Date()) {
+    /// The sink whose dropped lines the metrics report: the service's logger's.
+    let logSink: LogSink?
+
+    public init(processStartTime: Date = Date(), logSink: LogSink? = nil) {
         self.processStartTime = processStartTime.timeIntervalSince1970
+        self.logSink = logSink
     }
 
     /// Counts a request by its route template (never its raw path, which would make a series
