@@ -16,7 +16,7 @@ struct JobRoutes {
 
     func add(to router: inout Router) {
         let jobs = KairosAPI.basePath + "/jobs"
-        router.add(.get, jobs, query: ["job_type"], answeringDomainErrors(list))
+        router.add(.get, jobs, query: ["job_type", "limit", "offset", "after"], answeringDomainErrors(list))
         router.add(.post, jobs, query: [], answeringDomainErrors(create))
         router.add(.delete, jobs + "/" + JobDefinition.cleanFailedSegment, query: [], answeringDomainErrors(cleanFailed))
         // One pattern, two meanings, as in fabric8: POST names a handler, the others a job.
@@ -28,11 +28,20 @@ struct JobRoutes {
         router.add(.get, jobs + "/{job_id}/runs", query: ["limit", "offset"], answeringDomainErrors(runs))
     }
 
-    /// `GET /jobs?job_type=all|failed|user|finished` → `{"jobs": [...], "jobs_count": N}`.
+    static let pageSizes = 1...1000
+
+    /// `GET /jobs?job_type=all|failed|user|finished&limit=&offset=&after=` → `{"jobs": [...],
+    /// "jobs_count": N}`: a page in `job_id` order; N counts every job of the listing.
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
         let listing: JobStore.Listing = try request.choice("job_type", fallback: .all)
-        let jobs = try store.jobs(listing)
-        return .json(["jobs": .array(jobs.map(\.json)), "jobs_count": .int(Int64(jobs.count))])
+        let limit = try request.integer("limit", fallback: Self.pageSizes.upperBound, range: Self.pageSizes)
+        let offset = try request.integer("offset", fallback: 0, range: 0...Int(Int32.max))
+        let after = request.queryValue("after")
+        if let after, after.isEmpty || after.utf8.count > JobDefinition.maximumIDLength || after.utf8.contains(0) {
+            throw HTTPError(.badRequest, "'after' must be a job id (1 to \(JobDefinition.maximumIDLength) bytes): the last job_id of the previous page")
+        }
+        let (jobs, total) = try store.jobPage(listing, after: after, limit: limit, offset: offset)
+        return .json(["jobs": .array(jobs.map(\.json)), "jobs_count": .int(Int64(total))])
     }
 
     /// `POST /jobs` with a job body → `201 {"job": ...}` (200 when it replaced one).

@@ -149,9 +149,19 @@ public struct JobStore: Sendable {
         case finished
     }
 
+    /// Every job of `listing`, in `job_id` order.
     public func jobs(_ listing: Listing) throws -> [Job] {
+        try jobPage(listing, limit: Int(Int32.max)).jobs
+    }
+
+    /// A page of `listing` in `job_id` order, with the number of jobs the listing holds in all:
+    /// the jobs after `after` (a keyset: what a client paging through a million jobs should
+    /// use), then `offset` skipped, at most `limit`.
+    public func jobPage(_ listing: Listing, after: String? = nil, limit: Int, offset: Int = 0) throws -> (jobs: [Job], total: Int) {
         try pool.withConnection { connection in
-            try connection.query(JobsTable.jobList(listing)).map(JobsTable.decode)
+            let jobs = try connection.query(JobsTable.jobList(listing, after: after, limit: limit, offset: offset)).map(JobsTable.decode)
+            let total = try connection.query(JobsTable.jobCount(listing))[0].decode(Int.self, column: "n")
+            return (jobs, total)
         }
     }
 

@@ -105,15 +105,24 @@ enum JobsTable {
         "SELECT \(columns) FROM jobs WHERE job_id = ANY(\(ids)) FOR UPDATE"
     }
 
-    static func jobList(_ listing: JobStore.Listing) -> SQL {
-        let condition: SQL =
-            switch listing {
-            case .all: "state <> 'finished'"
-            case .failed: FailureRecords.isRecord
-            case .user: "origin = 'api' AND state <> 'finished'"
-            case .finished: "state = 'finished'"
-            }
-        return "SELECT \(shownColumns) FROM jobs WHERE \(condition) ORDER BY created_at, job_id"
+    private static func listingCondition(_ listing: JobStore.Listing) -> SQL {
+        switch listing {
+        case .all: "state <> 'finished'"
+        case .failed: FailureRecords.isRecord
+        case .user: "origin = 'api' AND state <> 'finished'"
+        case .finished: "state = 'finished'"
+        }
+    }
+
+    /// A page of a listing in `job_id` order: after the id `after` (a keyset, as fast on the
+    /// last page as on the first), then skipping `offset`.
+    static func jobList(_ listing: JobStore.Listing, after: String?, limit: Int, offset: Int) -> SQL {
+        let keyset: SQL = after.map { "AND job_id > \($0)" } ?? ""
+        return "SELECT \(shownColumns) FROM jobs WHERE \(listingCondition(listing)) \(keyset) ORDER BY job_id LIMIT \(Int64(limit)) OFFSET \(Int64(offset))"
+    }
+
+    static func jobCount(_ listing: JobStore.Listing) -> SQL {
+        "SELECT count(*) AS n FROM jobs WHERE \(listingCondition(listing))"
     }
 
     // MARK: Writing
