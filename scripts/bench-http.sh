@@ -4,6 +4,8 @@
 # Kairos at --log-level warning (no access log), and on nginx serving the same fixed {} with its
 # access log on (buffered) and off, all in one run. Prints requests/s, p99 latency and the ratios.
 # Goals: Kairos logging >= 0.9 x Kairos not logging, and >= 0.6 x nginx logging.
+# Then bulk creation: POST /api/v1/jobs with arrays of 10,000 new jobs, three times, and one
+# array replacing 10,000; goal >= 20,000 jobs/s.
 #
 #   scripts/bench-http.sh [duration, default 10s]
 set -euo pipefail
@@ -91,3 +93,30 @@ awk -v l="$logged_rps" -v q="$quiet_rps" -v n="$nginx_rps" 'BEGIN {
   printf "kairos info / kairos warning: %.2f (goal >= 0.90): %s\n", a, (a >= 0.9 ? "met" : "NOT met")
   printf "kairos info / nginx logging:  %.2f (goal >= 0.60): %s\n", b, (b >= 0.6 ? "met" : "NOT met")
 }'
+
+say "bulk creation: POST /api/v1/jobs with 10,000 jobs a request"
+bulk_body() {
+  awk -v round="$1" 'BEGIN {
+    printf "["
+    for (i = 0; i < 10000; i++) {
+      if (i > 0) printf ","
+      printf "{\"job_id\":\"bulk-%s-%05d\",\"handler\":\"FlowScheduling\",\"when\":\"2030-01-01 02:00\",\"periodically\":\"1 day\",\"kwargs\":{\"flow_name\":\"bayesianFlow\",\"flow_arguments\":[{\"ecosystem\":\"npm\",\"name\":\"package-%d\"}]}}", round, i, i
+    }
+    printf "]"
+  }' >"$KAIROS_ROOT/.bench/bulk-$1.json"
+}
+# The jobs go in the database the run command uses: start and end without them.
+forget_bulk_jobs() { "$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DELETE FROM jobs WHERE job_id LIKE 'bulk-%'" >/dev/null; }
+forget_bulk_jobs
+for round in 1 2 3; do bulk_body "$round"; done
+post_bulk() {
+  curl -s -o "$KAIROS_ROOT/.bench/bulk-answer.json" -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/json' \
+    --data-binary "@$KAIROS_ROOT/.bench/bulk-$1.json" "http://127.0.0.1:$logged_port/api/v1/jobs"
+}
+for round in 1 2 3 3; do
+  read -r status seconds < <(post_bulk "$round")
+  [ "$status" = 201 ] || [ "$status" = 200 ] || die "bulk creation answered $status: $(head -c 300 "$KAIROS_ROOT/.bench/bulk-answer.json")"
+  what=$([ "$status" = 201 ] && echo "10,000 new" || echo "10,000 replaced")
+  awk -v s="$seconds" -v w="$what" 'BEGIN { r = 10000 / s; printf "%-16s %6.3f s  %8.0f jobs/s (goal >= 20,000): %s\n", w, s, r, (r >= 20000 ? "met" : "NOT met") }'
+done
+forget_bulk_jobs

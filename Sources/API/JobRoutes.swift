@@ -44,9 +44,55 @@ struct JobRoutes {
         return .json(["jobs": .array(jobs.map(\.json)), "jobs_count": .int(Int64(total))])
     }
 
-    /// `POST /jobs` with a job body → `201 {"job": ...}` (200 when it replaced one).
+    /// `POST /jobs` with a job body → `201 {"job": ...}` (200 when it replaced one); with an
+    /// array of job bodies, see ``createMany(_:)``.
     func create(_ request: HTTPRequest) throws -> HTTPResponse {
-        return try save(try JobDefinition.parse(try request.jsonObjectBody(), handlers: handlers))
+        let body = try request.jsonBody()
+        if let bodies = body.arrayValue { return try createMany(bodies) }
+        guard let object = body.objectValue else {
+            throw HTTPError(.badRequest, "the body must be a job (a JSON object) or an array of jobs, not \(body.kindDescription)")
+        }
+        return try save(try JobDefinition.parse(object, handlers: handlers))
+    }
+
+    /// `POST /jobs` with an array of up to 10,000 job bodies → `201 {"jobs": [{"job_id",
+    /// "created", "next_run_time"}, ...], "created": N, "replaced": M}` (200 when none is new):
+    /// all saved in one transaction, or none, the error naming the index of the first that
+    /// cannot be. Each job is summed up rather than echoed whole: the client has just sent it,
+    /// and 10,000 whole jobs would be megabytes to write and read back.
+    func createMany(_ bodies: [JSONValue]) throws -> HTTPResponse {
+        guard !bodies.isEmpty else { throw HTTPError(.badRequest, "the array of jobs is empty; send at least one job") }
+        guard bodies.count <= JobStore.maximumJobsPerSave else {
+            throw HTTPError(.badRequest, "the array holds \(bodies.count) jobs; at most \(JobStore.maximumJobsPerSave) in one request: split it")
+        }
+        var definitions: [JobDefinition] = []
+        definitions.reserveCapacity(bodies.count)
+        var indexByID: [String: Int] = [:]
+        for (index, body) in bodies.enumerated() {
+            guard let object = body.objectValue else {
+                throw HTTPError(.badRequest, "[\(index)]: a job must be a JSON object, not \(body.kindDescription)")
+            }
+            let definition: JobDefinition
+            do {
+                definition = try JobDefinition.parse(object, handlers: handlers)
+            } catch {
+                throw HTTPError(.badRequest, "[\(index)]: \(error.message)")
+            }
+            if let first = indexByID.updateValue(index, forKey: definition.id) {
+                throw HTTPError(.badRequest, "[\(index)]: 'job_id' \"\(definition.id)\" is also the id of [\(first)]; each job of the array needs its own id")
+            }
+            definitions.append(definition)
+        }
+        let saved = try store.saveAll(definitions, origin: .api)
+        let created = saved.filter(\.created).count
+        return .json(
+            [
+                "jobs": .array(saved.map { job in
+                    ["job_id": .string(job.id), "created": .bool(job.created), "next_run_time": job.nextRunTime.map { .string($0.iso8601) } ?? .null]
+                }),
+                "created": .int(Int64(created)), "replaced": .int(Int64(saved.count - created)),
+            ],
+            status: created > 0 ? .created : .ok)
     }
 
     /// `POST /jobs/<slug>?periodically=1%20day&...` with the kwargs as the body.

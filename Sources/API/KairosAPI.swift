@@ -47,6 +47,10 @@ public enum KairosAPI {
         return router
     }
 
+    /// Routes whose bodies may pass the server's usual limit: `POST /jobs` with an array of up
+    /// to 10,000 jobs (16 MiB: 1.6 KiB a job).
+    public static let largeBodyRoutes = [LargeBodyRoute(.post, basePath + "/jobs", maximumBytes: 16 * 1024 * 1024)]
+
     /// The access log around everything, then the request metrics (refusals count too), then
     /// the token check.
     public static func middleware(logger: Logger, tokens: [String] = [], metrics: ServiceMetrics? = nil) -> [Middleware] {

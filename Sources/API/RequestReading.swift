@@ -11,6 +11,16 @@ extension HTTPRequest {
     /// The body as a JSON object; an empty body is `{}`.
     /// - Throws: 415 for a non-JSON content type, 400 for invalid JSON or a non-object.
     func jsonObjectBody() throws(HTTPError) -> JSONObject {
+        let value = try jsonBody()
+        guard let object = value.objectValue else {
+            throw HTTPError(.badRequest, "the body must be a JSON object, not \(value.kindDescription)")
+        }
+        return object
+    }
+
+    /// The body as any JSON value; an empty body is `{}`.
+    /// - Throws: 415 for a non-JSON content type, 400 for invalid JSON.
+    func jsonBody() throws(HTTPError) -> JSONValue {
         if let type = headers["Content-Type"] {
             let mediaType = type.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
             guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
@@ -18,16 +28,11 @@ extension HTTPRequest {
             }
         }
         if body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
-        let value: JSONValue
         do {
-            value = try JSONValue(parsing: body, maximumDepth: Self.maximumBodyNesting)
+            return try JSONValue(parsing: body, maximumDepth: Self.maximumBodyNesting)
         } catch {
             throw HTTPError(.badRequest, "the body is not valid JSON: \(error)")
         }
-        guard let object = value.objectValue else {
-            throw HTTPError(.badRequest, "the body must be a JSON object, not \(value.kindDescription)")
-        }
-        return object
     }
 
     /// The query parameter `name` as one of `Choice`'s cases; `fallback` when absent.

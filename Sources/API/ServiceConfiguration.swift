@@ -239,6 +239,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         }
 
         var httpLimits = HTTPLimits()
+        httpLimits.largeBodyRoutes = KairosAPI.largeBodyRoutes
         if let (text, source) = pick(flags.maximumConnectionsPerClient, flagName: "--max-connections-per-client", "KAIROS_MAX_CONNECTIONS_PER_CLIENT") {
             guard let number = Int(text), number > 0 else {
                 throw ConfigurationError("\(source): \"\(text)\" is not a positive number of connections")

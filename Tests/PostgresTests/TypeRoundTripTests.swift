@@ -116,7 +116,7 @@ import Testing
 
     @Test func arraysBothWays() async throws {
         try await withConnection { connection in
-            let names = ["a", "b,c", "d\"e", "f\\g", "", "NULL", "{x}"]
+            let names = ["a", "b,c", "d\"e", "f\\g", "", "NULL", "{x}", "é✓\\\"", " spaced "]
             let numbers: [Int64] = [.min, 0, .max]
             let maybe: [Int?] = [1, nil, 3]
             let times = [Timestamp(microsecondsSinceEpoch: 1), Timestamp(microsecondsSinceEpoch: 1_772_323_200_000_001)]

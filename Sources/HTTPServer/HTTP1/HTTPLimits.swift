@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What one client may send and how long it may take; each limit has its status.
 public struct HTTPLimits: Sendable, Equatable {
     /// Bytes in the request line; a longer one gets 414 (its target is what is long).
@@ -22,6 +24,56 @@ public struct HTTPLimits: Sendable, Equatable {
     /// Open connections from one client address; one more is answered 503 and closed, so one
     /// address cannot take every slot from the others.
     public var maximumConnectionsPerClient = 256
+    /// Routes that take bodies larger than ``maximumBodyBytes`` (a bulk upload), by method and
+    /// exact path; such a body must declare its `Content-Length`.
+    public var largeBodyRoutes: [LargeBodyRoute] = []
+    /// Bytes of larger-than-usual bodies all connections together may be receiving or handling
+    /// at once; a body that would pass it gets 503 and may be sent again shortly, so many large
+    /// uploads cannot take the memory.
+    public var maximumLargeBodyBytesInFlight = 64 * 1024 * 1024
 
     public init() {}
+
+    /// The largest body a request of `method` to `path` may have.
+    public func maximumBodyBytes(method: HTTPMethod, path: String) -> Int {
+        largeBodyRoutes.first { $0.method == method && $0.path == path }.map { max($0.maximumBytes, maximumBodyBytes) } ?? maximumBodyBytes
+    }
+}
+
+/// A route that takes a larger body than the server's usual limit.
+public struct LargeBodyRoute: Sendable, Equatable {
+    public var method: HTTPMethod
+    public var path: String
+    public var maximumBytes: Int
+
+    public init(_ method: HTTPMethod, _ path: String, maximumBytes: Int) {
+        self.method = method
+        self.path = path
+        self.maximumBytes = maximumBytes
+    }
+}
+
+/// The bytes of larger-than-usual bodies in flight, shared by a server's connections.
+public final class LargeBodyBudget: Sendable {
+    public let capacity: Int
+    private let used = Atomic<Int>(0)
+
+    public init(capacity: Int) { self.capacity = capacity }
+
+    public var bytesInUse: Int { used.load(ordering: .relaxed) }
+
+    /// Takes `bytes` if they fit.
+    public func reserve(_ bytes: Int) -> Bool {
+        var current = used.load(ordering: .relaxed)
+        while current + bytes <= capacity {
+            let (exchanged, original) = used.compareExchange(expected: current, desired: current + bytes, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    public func release(_ bytes: Int) {
+        used.subtract(bytes, ordering: .acquiringAndReleasing)
+    }
 }

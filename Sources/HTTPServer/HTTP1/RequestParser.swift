@@ -50,8 +50,23 @@ public struct RequestParser: Sendable {
     private var state = State.head
     private var continuePending = false
 
-    public init(limits: HTTPLimits) {
+    /// Where a body larger than ``HTTPLimits/maximumBodyBytes`` (on a route that allows one)
+    /// takes its bytes from; nil lets such bodies in without a shared bound.
+    private let largeBodies: LargeBodyBudget?
+    /// Bytes this parser holds of `largeBodies`, until ``releaseLargeBody()``.
+    public private(set) var largeBodyBytesHeld = 0
+
+    public init(limits: HTTPLimits, largeBodies: LargeBodyBudget? = nil) {
         self.limits = limits
+        self.largeBodies = largeBodies
+    }
+
+    /// Gives back what the last large body took from the budget: its request has been answered,
+    /// or the connection is closing.
+    public mutating func releaseLargeBody() {
+        guard largeBodyBytesHeld > 0 else { return }
+        largeBodies?.release(largeBodyBytesHeld)
+        largeBodyBytesHeld = 0
     }
 
     /// Adds bytes read from the client.
@@ -180,8 +195,16 @@ public struct RequestParser: Sendable {
         case .none:
             return .request(request)
         case .length(let length):
-            guard length <= limits.maximumBodyBytes else {
-                return .reject(.contentTooLarge, reason: "the body of \(length) bytes is larger than the limit of \(limits.maximumBodyBytes) bytes")
+            let limit = limits.maximumBodyBytes(method: request.method, path: request.path)
+            guard length <= limit else {
+                return .reject(.contentTooLarge, reason: "the body of \(length) bytes is larger than the limit of \(limit) bytes")
+            }
+            if length > limits.maximumBodyBytes, let largeBodies {
+                releaseLargeBody()
+                guard largeBodies.reserve(length) else {
+                    return .reject(.serviceUnavailable, reason: "too many large bodies are being received at once; send it again shortly")
+                }
+                largeBodyBytesHeld = length
             }
             request.body.reserveCapacity(length)
             state = .fixedBody(request, remaining: length)

@@ -10,6 +10,8 @@ final class ConnectionContext: Sendable {
     let workers: WorkerPool
     let logger: Logger
     let closed: @Sendable (Connection) -> Void
+    /// The bound on large bodies (``HTTPLimits/largeBodyRoutes``) across connections.
+    let largeBodies: LargeBodyBudget
     /// Serial queues that connection queues target, two per core: events of many connections are
     /// drained in batches by one thread each instead of waking a thread per event. (Measured with
     /// wrk on 2 cores: 1 queue 47k req/s, 2 70k, 4 73k, 8 64k, none 56k.)
@@ -19,6 +21,7 @@ final class ConnectionContext: Sendable {
     init(limits: HTTPLimits, responder: Responder, workers: WorkerPool, logger: Logger, closed: @escaping @Sendable (Connection) -> Void) {
         ioQueues = (0..<max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)).map { DispatchQueue(label: "kairos.http.io.\($0)") }
         self.limits = limits
+        self.largeBodies = LargeBodyBudget(capacity: limits.maximumLargeBodyBytesInFlight)
         self.responder = responder
         self.workers = workers
         self.logger = logger
@@ -118,7 +121,7 @@ final class Connection: @unchecked Sendable {
         self.peer = peer
         self.context = context
         queue = context.makeConnectionQueue()
-        parser = RequestParser(limits: context.limits)
+        parser = RequestParser(limits: context.limits, largeBodies: context.largeBodies)
         timer = DispatchSource.makeTimerSource(queue: queue)
         let readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         let writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
@@ -327,6 +330,7 @@ final class Connection: @unchecked Sendable {
 
     private func complete(_ response: HTTPResponse) {
         guard phase == .active, let request = answering else { return }
+        parser.releaseLargeBody()
         let keepAlive = request.keepAlive && !isDraining
         closeAfterWrite = !keepAlive
         write(
@@ -469,6 +473,7 @@ final class Connection: @unchecked Sendable {
     private func close() {
         guard phase != .closed else { return }
         phase = .closed
+        parser.releaseLargeBody()
         if let parked {
             self.parked = nil
             parked.cancel()

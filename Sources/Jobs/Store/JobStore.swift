@@ -27,22 +27,78 @@ public struct JobStore: Sendable {
     /// the schedule starts afresh from now. Returns the job and whether it is new.
     /// - Throws: ``JobDefinitionError`` for a one-shot in the past.
     public func save(_ definition: JobDefinition, origin: JobOrigin) throws -> (job: Job, created: Bool) {
-        try pool.withTransaction { tx in
-            var write = try JobWrite(definition, origin: origin, now: try clock.now(on: tx))
-            if !definition.handler.writeOnlyKwargs.isEmpty {
-                // Locked, so a concurrent replace cannot slip between the read and the write; by
-                // the id too, for two creates of a job that does not exist yet (no row to lock).
-                try tx.execute(JobsTable.jobIDLock(id: definition.id))
-                let existing = try tx.query(JobsTable.jobKwargsForUpdate(id: definition.id)).first.map { row in
-                    (handler: try row.decode(String.self, column: "handler"), kwargs: try row.decode(JSONValue.self, column: "kwargs").objectValue ?? [:])
-                }
-                write.kwargs = .object(try WriteOnlyKwargs.carried(
-                    definition.kwargs, handler: definition.handler, jobID: definition.id, replacing: existing, kwargsPath: definition.kwargsPath))
-            }
-            let row = try tx.query(JobsTable.jobUpsertMany([write]))[0]
-            try tx.execute(JobsTable.jobNotifyChanged)
-            return (try JobsTable.decode(row), try row.decode(Bool.self, column: "created"))
+        try upsert([definition], origin: origin, returning: .wholeJobs) { row in
+            let job = try JobsTable.decode(row)
+            return (job.id, (job, try row.decode(Bool.self, column: "created")))
+        }[0]
+    }
+
+    /// The most jobs one ``saveAll(_:origin:)`` takes.
+    public static let maximumJobsPerSave = 10_000
+
+    /// What a bulk write says of each job.
+    public struct SavedJob: Sendable, Equatable {
+        public let id: String
+        /// New, rather than replacing a job of the same id.
+        public let created: Bool
+        public let nextRunTime: Timestamp?
+    }
+
+    /// Creates or replaces every job in one transaction, or none: as ``save(_:origin:)`` does
+    /// one, in one statement for all. Ids must be distinct. Returns them in the order given.
+    /// - Throws: ``JobDefinitionError`` for the first that cannot be saved, its path starting
+    ///   with its index when there are several.
+    public func saveAll(_ definitions: [JobDefinition], origin: JobOrigin) throws -> [SavedJob] {
+        precondition(definitions.count <= Self.maximumJobsPerSave, "saveAll takes at most \(Self.maximumJobsPerSave) jobs")
+        return try upsert(definitions, origin: origin, returning: .summaries) { row in
+            let id = try row.decode(String.self, column: "job_id")
+            return (id, SavedJob(id: id, created: try row.decode(Bool.self, column: "created"), nextRunTime: try row.decode(Timestamp?.self, column: "next_run_time")))
         }
+    }
+
+    /// Writes `definitions` in one transaction and one statement; `read` turns each returned row
+    /// into its id and what the caller wants of it. Returns those in the order given.
+    private func upsert<Saved>(
+        _ definitions: [JobDefinition], origin: JobOrigin, returning: JobsTable.UpsertReturning,
+        read: (PostgresRow) throws -> (String, Saved)
+    ) throws -> [Saved] {
+        guard !definitions.isEmpty else { return [] }
+        return try pool.withTransaction { tx in
+            let now = try clock.now(on: tx)
+            var writes: [JobWrite] = []
+            writes.reserveCapacity(definitions.count)
+            for (index, definition) in definitions.enumerated() {
+                do {
+                    writes.append(try write(definition, origin: origin, now: now, on: tx))
+                } catch let error as JobDefinitionError where definitions.count > 1 {
+                    throw JobDefinitionError("[\(index)] (job \"\(definition.id)\"): \(error.message)", at: [.index(index)] + error.path)
+                }
+            }
+            var saved: [String: Saved] = [:]
+            saved.reserveCapacity(definitions.count)
+            for row in try tx.query(JobsTable.jobUpsertMany(writes, returning: returning)) {
+                let (id, value) = try read(row)
+                saved[id] = value
+            }
+            try tx.execute(JobsTable.jobNotifyChanged)
+            return definitions.map { saved[$0.id]! }
+        }
+    }
+
+    /// The row `definition` becomes. A handler with write-only kwargs (a webhook's secret) may
+    /// carry them over from the job it replaces, read under a lock so a concurrent replace cannot
+    /// slip between the read and the write; by the id too, for two creates of a job that does not
+    /// exist yet (no row to lock).
+    private func write(_ definition: JobDefinition, origin: JobOrigin, now: Timestamp, on tx: PostgresConnection) throws -> JobWrite {
+        var write = try JobWrite(definition, origin: origin, now: now)
+        guard !definition.handler.writeOnlyKwargs.isEmpty else { return write }
+        try tx.execute(JobsTable.jobIDLock(id: definition.id))
+        let existing = try tx.query(JobsTable.jobKwargsForUpdate(id: definition.id)).first.map { row in
+            (handler: try row.decode(String.self, column: "handler"), kwargs: try row.decode(JSONValue.self, column: "kwargs").objectValue ?? [:])
+        }
+        write.kwargs = .object(try WriteOnlyKwargs.carried(
+            definition.kwargs, handler: definition.handler, jobID: definition.id, replacing: existing, kwargsPath: definition.kwargsPath))
+        return write
     }
 
     /// How a default job was registered at boot.

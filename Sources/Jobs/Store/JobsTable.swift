@@ -127,8 +127,18 @@ enum JobsTable {
 
     // MARK: Writing
 
+    /// What ``jobUpsertMany(_:returning:)`` sends back of each job, besides `created`.
+    enum UpsertReturning {
+        /// The whole job, as ``decode(_:)`` reads it.
+        case wholeJobs
+        /// `job_id` and `next_run_time`: what a bulk write answers.
+        case summaries
+    }
+
     /// Inserts or replaces jobs, many in one statement; each row comes back with `created`.
-    static func jobUpsertMany(_ writes: [JobWrite]) -> SQL {
+    static func jobUpsertMany(_ writes: [JobWrite], returning: UpsertReturning = .wholeJobs) -> SQL {
+        let columns: SQL = returning == .wholeJobs ? shownColumns : "job_id, next_run_time"
+        return
         """
         INSERT INTO jobs (job_id, handler, kwargs, requested_when, start_at, interval_us, misfire_grace_us, state,
                           next_run_time, origin, priority, max_attempts, retry_delay_us, overlap, cron_expression, cron_zone,
@@ -151,7 +161,7 @@ enum JobsTable {
             cron_expression = excluded.cron_expression, cron_zone = excluded.cron_zone,
             start_date = excluded.start_date, end_date = excluded.end_date, max_runs = excluded.max_runs,
             jitter_us = excluded.jitter_us, runs_fired = 0, updated_at = clock_timestamp()
-        RETURNING \(shownColumns), (xmax = 0) AS created
+        RETURNING \(columns), (xmax = 0) AS created
         """
     }
 
