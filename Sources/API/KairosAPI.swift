@@ -51,6 +51,13 @@ public enum KairosAPI {
     /// to 10,000 jobs (16 MiB: 1.6 KiB a job).
     public static let largeBodyRoutes = [LargeBodyRoute(.post, basePath + "/jobs", maximumBytes: 16 * 1024 * 1024)]
 
+    /// The HTTP server's defaults, with ``largeBodyRoutes``.
+    public static var httpLimits: HTTPLimits {
+        var limits = HTTPLimits()
+        limits.largeBodyRoutes = largeBodyRoutes
+        return limits
+    }
+
     /// The access log around everything, then the request metrics (refusals count too), then
     /// the token check.
     public static func middleware(logger: Logger, tokens: [String] = [], metrics: ServiceMetrics? = nil) -> [Middleware] {

@@ -33,6 +33,7 @@ import Scheduling
 /// | hosts and networks beyond the public internet webhooks may call | `--webhook-allow` | `KAIROS_WEBHOOK_ALLOW` (names and CIDRs, comma-separated) | none |
 /// | webhook calls at once | `--webhook-concurrency` | `KAIROS_WEBHOOK_CONCURRENCY` (1 to 256) | 16 |
 /// | a webhook lease beyond the call's timeout | `--webhook-lease-margin` | `KAIROS_WEBHOOK_LEASE_MARGIN` (a duration, 1 s to 10 min) | 30 s |
+/// | how long final runs, final flows and failure records are kept | `--retain` | `KAIROS_RETAIN` (a duration of at least 1 minute, or `forever`) | 30 days |
 public struct ServiceConfiguration: Sendable, Equatable {
     public var databaseURL: String
     public var host: String
@@ -56,6 +57,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var claimWaitLimit: Duration
     /// Where webhooks may go, how many calls at once, and their leases.
     public var webhooks = WebhookSettings()
+    /// How long final runs, final flows and failure records are kept; nil keeps them forever.
+    public var retention: Duration? = RetentionSweeper.Configuration.defaultRetention
 
     public struct WebhookSettings: Sendable, Equatable {
         public var policy = OutboundPolicy()
@@ -70,7 +73,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public init(
         databaseURL: String, host: String, port: Int, apiTokens: [String], defaultJobsDirectory: String,
         logLevel: Logger.Level, filters: FilterPolicy = .standard, allowUnauthenticated: Bool = false,
-        openapiFile: String = "openapi.yaml", httpLimits: HTTPLimits = HTTPLimits(), databaseTimeout: Duration = .seconds(1),
+        openapiFile: String = "openapi.yaml", httpLimits: HTTPLimits = KairosAPI.httpLimits, databaseTimeout: Duration = .seconds(1),
         claimWaitLimit: Duration = .seconds(60)
     ) {
         self.claimWaitLimit = claimWaitLimit
@@ -110,6 +113,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         public var webhookAllow: String?
         public var webhookConcurrency: String?
         public var webhookLeaseMargin: String?
+        public var retain: String?
 
         public init(
             databaseURL: String? = nil, host: String? = nil, port: Int? = nil, apiTokens: String? = nil,
@@ -238,8 +242,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
                     + "or set KAIROS_ALLOW_UNAUTHENTICATED=true (or --allow-unauthenticated) to serve without them")
         }
 
-        var httpLimits = HTTPLimits()
-        httpLimits.largeBodyRoutes = KairosAPI.largeBodyRoutes
+        var httpLimits = KairosAPI.httpLimits
         if let (text, source) = pick(flags.maximumConnectionsPerClient, flagName: "--max-connections-per-client", "KAIROS_MAX_CONNECTIONS_PER_CLIENT") {
             guard let number = Int(text), number > 0 else {
                 throw ConfigurationError("\(source): \"\(text)\" is not a positive number of connections")
@@ -267,6 +270,17 @@ public struct ServiceConfiguration: Sendable, Equatable {
             }
             webhooks.leaseMargin = .microseconds(period.microseconds)
         }
+        var retention: Duration? = RetentionSweeper.Configuration.defaultRetention
+        if let (text, source) = pick(flags.retain, flagName: "--retain", "KAIROS_RETAIN") {
+            if text.lowercased() == "forever" {
+                retention = nil
+            } else {
+                guard let period = try? Period(parsing: text), period.microseconds >= 60_000_000 else {
+                    throw ConfigurationError("\(source): \"\(text)\" is not a duration of at least 1 minute, such as \"30 days\", or \"forever\"")
+                }
+                retention = .microseconds(period.microseconds)
+            }
+        }
 
         var configuration = ServiceConfiguration(
             databaseURL: pick(flags.databaseURL, flagName: "--database-url", "DATABASE_URL")?.value ?? "",
@@ -279,6 +293,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             openapiFile: pick(flags.openapiFile, flagName: "--openapi-file", "KAIROS_OPENAPI_FILE")?.value ?? "openapi.yaml",
             httpLimits: httpLimits, databaseTimeout: databaseTimeout, claimWaitLimit: claimWaitLimit)
         configuration.webhooks = webhooks
+        configuration.retention = retention
         return configuration
     }
 }
@@ -351,6 +366,7 @@ public protocol ServiceFlags {
     var webhookAllow: String? { get }
     var webhookConcurrency: String? { get }
     var webhookLeaseMargin: String? { get }
+    var retain: String? { get }
 }
 
 /// A setting that cannot be used; the message names it and says what would be accepted.

@@ -80,6 +80,10 @@ struct Serve: ParsableCommand, ServiceFlags {
         help: "How long past a webhook call's timeout its lease lasts: a call whose process stopped is taken up by another this long after its timeout (env: KAIROS_WEBHOOK_LEASE_MARGIN; default 30s).")
     var webhookLeaseMargin: String?
 
+    @Option(
+        help: "How long final runs, final flows and failure records are kept before the service deletes them, such as \"30 days\", or \"forever\" (env: KAIROS_RETAIN; default 30 days).")
+    var retain: String?
+
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
@@ -135,6 +139,7 @@ struct Serve: ParsableCommand, ServiceFlags {
         // Migrations need the database; until it answers, readiness says 503 and we keep trying.
         DatabaseBootstrap.migrate(pools.migrations, logger: logger, until: signals)
         var scheduler: Scheduler?
+        var retention: RetentionSweeper?
         if !signals.received {
             startup.update("loading default jobs")
             let store = JobStore(pool: pool)
@@ -149,6 +154,12 @@ struct Serve: ParsableCommand, ServiceFlags {
             scheduler = startScheduler(
                 schedulerPool, handlers: handlers, afterCommit: afterCommit, deliveries: deliveries.doorbell, metrics: metrics, logger: logger)
             deliveries.start()
+            if let retain = configuration.retention {
+                retention = RetentionSweeper(
+                    pool: pools.retention, configuration: RetentionSweeper.Configuration(retain: retain), logger: logger,
+                    onBatch: metrics.recordRetention)
+                retention?.start()
+            }
             startup.markReady()
             logger.notice("ready")
         }
@@ -157,6 +168,7 @@ struct Serve: ParsableCommand, ServiceFlags {
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         // Stop claiming first; the batch under way commits before the pool closes.
         scheduler?.stop()
+        retention?.stop()
         server.shutdown(gracePeriod: .seconds(shutdownGrace))
         // A call cut short is taken up again once its lease runs out, by this process or another.
         if !deliveries.stop(grace: .seconds(shutdownGrace)) {
@@ -171,6 +183,7 @@ struct Serve: ParsableCommand, ServiceFlags {
         pool.close()
         schedulerPool.close()
         pools.deliveries.close()
+        pools.retention.close()
         logger.notice("stopped")
     }
 }
@@ -228,6 +241,8 @@ struct ServicePools {
     let deliveries: PostgresPool
     /// For migrations at boot, which wait for another replica's and may rewrite tables: no timeout.
     let migrations: PostgresConfiguration
+    /// Retention's one connection: its batches take nothing from the others.
+    let retention: PostgresPool
 
     init(_ database: PostgresConfiguration, apiTimeout: Duration, webhookConcurrency: Int) {
         var api = database
@@ -243,6 +258,9 @@ struct ServicePools {
         var migrations = database
         migrations.statementTimeout = nil
         self.migrations = migrations
+        var retention = database
+        retention.statementTimeout = .seconds(60)
+        self.retention = PostgresPool(retention, maximumConnections: 1, acquireTimeout: .seconds(60))
     }
 }
 

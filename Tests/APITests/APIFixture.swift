@@ -29,10 +29,8 @@ struct APIFixture: Sendable {
                 let clock = TestClock(now)
                 var logger = Logger(label: "test.api")
                 logger.logLevel = .critical
-                var limits = HTTPLimits()
-                limits.largeBodyRoutes = KairosAPI.largeBodyRoutes
                 let server = HTTPServer(
-                    .init(host: "127.0.0.1", port: 0, limits: limits),
+                    .init(host: "127.0.0.1", port: 0, limits: KairosAPI.httpLimits),
                     router: KairosAPI.router(
                         database: pool, handlers: handlers, metrics: metrics, specification: specification,
                         clock: .test { clock.now }, logger: logger,

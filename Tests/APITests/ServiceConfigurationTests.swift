@@ -54,9 +54,24 @@ import Testing
         (["KAIROS_WEBHOOK_CONCURRENCY": "257"], "KAIROS_WEBHOOK_CONCURRENCY: \"257\" is not a number of calls from 1 to 256"),
         (["KAIROS_WEBHOOK_LEASE_MARGIN": "0.5s"], "KAIROS_WEBHOOK_LEASE_MARGIN: \"0.5s\" is not a duration from 1s to 10m, such as \"30s\""),
         (["KAIROS_WEBHOOK_LEASE_MARGIN": "11m"], "KAIROS_WEBHOOK_LEASE_MARGIN: \"11m\" is not a duration from 1s to 10m, such as \"30s\""),
+        (["KAIROS_RETAIN": "59s"], "KAIROS_RETAIN: \"59s\" is not a duration of at least 1 minute, such as \"30 days\", or \"forever\""),
+        (["KAIROS_RETAIN": "a while"], "KAIROS_RETAIN: \"a while\" is not a duration of at least 1 minute, such as \"30 days\", or \"forever\""),
     ])
     func badSettingsAreNamed(environment: [String: String], message: String) {
         #expect(throws: ConfigurationError(message)) { try ServiceConfiguration.resolve(flags: ServiceConfiguration.Flags(), environment: environment) }
+    }
+
+    @Test func retentionIsThirtyDaysUnlessSetAndForeverKeepsEverything() throws {
+        func retention(_ environment: [String: String], flag: String? = nil) throws -> Duration? {
+            var flags = ServiceConfiguration.Flags()
+            flags.retain = flag
+            return try ServiceConfiguration.resolve(flags: flags, environment: environment).retention
+        }
+        #expect(try retention([:]) == .seconds(30 * 86_400))
+        #expect(try retention(["KAIROS_RETAIN": "1m"]) == .seconds(60))  // the shortest
+        #expect(try retention(["KAIROS_RETAIN": "7 days"]) == .seconds(7 * 86_400))
+        #expect(try retention(["KAIROS_RETAIN": "forever"]) == nil)
+        #expect(try retention(["KAIROS_RETAIN": "7 days"], flag: "Forever") == nil)
     }
 
     @Test func webhookSettingsComeFromTheEnvironmentAndFlags() throws {

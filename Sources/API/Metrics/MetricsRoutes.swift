@@ -84,6 +84,10 @@ struct MetricsRoutes {
             out.family(name, type: "counter", help: help)
             out.sample(name, [], Double(value))
         }
+        out.family("kairos_retention_deleted_total", type: "counter", help: "Rows the retention sweep deleted as older than KAIROS_RETAIN, by kind (runs, flows, failure_records).")
+        for kind in ["runs", "flows", "failure_records"] {
+            out.sample("kairos_retention_deleted_total", [("kind", kind)], Double(state.retentionDeleted[kind] ?? 0))
+        }
         out.family("kairos_scheduler_lag_seconds", type: "gauge", help: "How late the latest due job was claimed: claim time minus scheduled time.")
         if let lag = state.schedulerLag { out.sample("kairos_scheduler_lag_seconds", [], lag) }
         out.family("kairos_scheduler_overdue_seconds", type: "gauge", help: "How long the oldest due job has waited to be fired (0 when none is due or the service is paused); grows while firing is stuck.")

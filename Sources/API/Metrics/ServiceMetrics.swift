@@ -58,6 +58,8 @@ public final class ServiceMetrics: Sendable {
         var leasesExpired = 0
         var flowRetries = 0
         var flowsFailed = 0
+        /// Rows retention deleted, by kind.
+        var retentionDeleted: [String: Int] = [:]
     }
 
     static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
@@ -72,6 +74,11 @@ public final class ServiceMetrics: Sendable {
     public init(processStartTime: Date = Date(), logSink: LogSink? = nil) {
         self.processStartTime = processStartTime.timeIntervalSince1970
         self.logSink = logSink
+    }
+
+    /// Counts rows retention deleted.
+    @Sendable public func recordRetention(kind: String, deleted: Int) {
+        state.withLock { $0.retentionDeleted[kind, default: 0] += deleted }
     }
 
     /// Counts a request by its route template (never its raw path, which would make a series

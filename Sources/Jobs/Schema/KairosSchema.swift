@@ -219,5 +219,13 @@ public enum KairosSchema {
                 ADD COLUMN runs_fired bigint NOT NULL DEFAULT 0,
                 ADD CHECK (end_date IS NULL OR start_date IS NULL OR end_date >= start_date);
             """),
+        Migration(version: 11, name: "retention finds old rows by time", sql: """
+            -- KAIROS_RETAIN: final runs by when they ended, final flows by when they were posted,
+            -- failure records by when they were written. Partial, so rows still under way (and
+            -- every other job) cost these indexes nothing.
+            CREATE INDEX runs_finished ON runs (finished_at) WHERE finished_at IS NOT NULL;
+            CREATE INDEX flows_final ON flows (created_at) WHERE state IN ('completed', 'failed', 'trashed');
+            CREATE INDEX jobs_failure_records ON jobs (created_at) WHERE origin = 'failure';
+            """),
     ]
 }
