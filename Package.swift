@@ -24,29 +24,30 @@ let package = Package(
         // Libraries that know nothing of jobs.
         .target(name: "JSON"),
         .target(name: "Chronology"),
+        .target(name: "Locking"),
         // Pure: SQL text whose values can only travel as bound parameters. No libpq.
         .target(name: "SQLBuilding", dependencies: ["JSON", "Chronology"]),
         .target(name: "Postgres", dependencies: [
-            "CLibPQ", "SQLBuilding", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Locking", "CLibPQ", "SQLBuilding", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "YAML", dependencies: ["CYAML", "JSON"]),
         .target(name: "HTTPServer", dependencies: [
-            "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "Locking", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Calls out: an HTTP client on libcurl, the address guard, Standard Webhooks signatures.
-        .target(name: "Outbound", dependencies: ["CCurl", "CLibCrypto", "Chronology"]),
+        .target(name: "Outbound", dependencies: ["Locking", "CCurl", "CLibCrypto", "Chronology"]),
 
         // Kairos itself.
-        .target(name: "Scheduling", dependencies: ["Chronology"]),
+        .target(name: "Scheduling", dependencies: ["Locking", "Chronology"]),
         // Pure: `$filter` JSON to a typed query to SQL.
         .target(name: "FilterQuery", dependencies: ["SQLBuilding", "JSON"]),
         .target(name: "Jobs", dependencies: [
-            "Postgres", "SQLBuilding", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", "Outbound",
+            "Locking", "Postgres", "SQLBuilding", "FilterQuery", "JSON", "YAML", "Scheduling", "Chronology", "Outbound",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "Jobs", "FilterQuery", "Scheduling", "YAML", "Postgres", "JSON", "HTTPServer", "Chronology", "Outbound", .product(name: "Logging", package: "swift-log"),
+            "Locking", "Jobs", "FilterQuery", "Scheduling", "YAML", "Postgres", "JSON", "HTTPServer", "Chronology", "Outbound", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kairos", dependencies: [
             "API", "Jobs", "Postgres", "HTTPServer", "Chronology", "Outbound",

@@ -94,6 +94,33 @@ awk -v l="$logged_rps" -v q="$quiet_rps" -v n="$nginx_rps" 'BEGIN {
   printf "kairos info / nginx logging:  %.2f (goal >= 0.60): %s\n", b, (b >= 0.6 ? "met" : "NOT met")
 }'
 
+say "read and write paths, beside pgbench on the same cluster (8 clients, 10 s each)"
+pgbench=$(ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -1)
+"$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA IF EXISTS pgbench CASCADE; CREATE SCHEMA pgbench" >/dev/null 2>&1
+PGOPTIONS="-c search_path=pgbench" "$pgbench" "$DATABASE_URL" -i -q -s 10 >/dev/null 2>&1
+pgbench_tps() { PGOPTIONS="-c search_path=pgbench" "$pgbench" "$DATABASE_URL" "$@" -c 8 -j 2 -T 10 2>/dev/null | grep -oE 'tps = [0-9.]+' | head -1 | cut -d' ' -f3; }
+select_tps=$(pgbench_tps -S)
+update_tps=$(pgbench_tps -N)
+"$KAIROS_ROOT/scripts/postgres.sh" psql -qc "DROP SCHEMA pgbench CASCADE" >/dev/null 2>&1
+# 100 jobs to list and one to read, created in one request.
+awk 'BEGIN { printf "["; for (i = 0; i < 100; i++) { if (i) printf ","; printf "{\"job_id\":\"bulk-read-%03d\",\"handler\":\"FlowScheduling\",\"when\":\"2030-01-01 02:00\",\"periodically\":\"1 day\",\"kwargs\":{\"flow_name\":\"bayesianFlow\"}}", i }; printf "]" }' \
+  | curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- "http://127.0.0.1:$logged_port/api/v1/jobs"
+api="http://127.0.0.1:$logged_port/api/v1"
+read -r one_rps one_p99 < <(measure "$api/jobs/bulk-read-042")
+read -r list_rps list_p99 < <(measure "$api/jobs?limit=100&after=bulk-read-")
+read -r post_rps post_p99 < <(wrk -t2 -c16 -d"$duration" --latency -s bench/post-job.lua "$api/jobs" | awk '/Requests\/sec/ {r=$2} $1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; p=v} END {printf "%s %.2f\n", r, p}')
+curl -s -X DELETE -o /dev/null "$api/jobs/bench-write"
+printf '%-34s %12s %10s %12s %s\n' figure "requests/s" "p99 (ms)" reference "ratio (goal)"
+awk -v r="$one_rps" -v p="$one_p99" -v t="$select_tps" 'BEGIN { printf "%-34s %12.0f %10s %12.0f %.2f (>= 0.40, p99 <= 5 ms): %s\n", "GET /jobs/{id}", r, p, t, r / t, (r / t >= 0.4 && p <= 5 ? "met" : "NOT met") }'
+awk -v r="$list_rps" -v p="$list_p99" 'BEGIN { printf "%-34s %12.0f %10s %12s %s\n", "GET /jobs?limit=100", r, p, "-", (r >= 5000 ? "(>= 5,000/s): met" : "(>= 5,000/s): NOT met") }'
+awk -v r="$post_rps" -v p="$post_p99" -v t="$update_tps" 'BEGIN { printf "%-34s %12.0f %10s %12.0f %.2f (>= 0.50): %s\n", "POST /jobs (replace)", r, p, t, r / t, (r / t >= 0.5 ? "met" : "NOT met") }'
+echo "(references: pgbench -S and -N, 8 clients, transactions/s)"
+rss() { awk -v k="$2" '$1 == k {printf "%.1f MB", $2 / 1024}' "/proc/$1/status"; }
+logged_pid=${pids[0]}
+echo "kairos (info): RSS now $(rss "$logged_pid" VmRSS:), peak $(rss "$logged_pid" VmHWM:), threads $(awk '$1 == "Threads:" {print $2}' "/proc/$logged_pid/status")"
+quiet_pid=${pids[1]}
+echo "kairos (warning, served only liveness): RSS now $(rss "$quiet_pid" VmRSS:), peak $(rss "$quiet_pid" VmHWM:)"
+
 say "bulk creation: POST /api/v1/jobs with 10,000 jobs a request"
 bulk_body() {
   awk -v round="$1" 'BEGIN {

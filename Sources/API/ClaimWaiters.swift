@@ -2,7 +2,7 @@ import Dispatch
 import Jobs
 import Logging
 import Postgres
-import Synchronization
+import Locking
 
 /// Claims that wait for work (`"wait"` on `POST /flows/claim`): each is a parked request (no
 /// thread, no connection) with a wake, registered here; a NOTIFY on ``FlowNotice/channel`` (flows
@@ -37,7 +37,7 @@ public final class ClaimWaiters: Sendable {
         var any: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let listener: PostgresListener?
 
     /// Listens on its own connection until deinitialised.

@@ -2,7 +2,7 @@ import HTTPServer
 import Jobs
 import JSON
 import Logging
-import Synchronization
+import Locking
 
 /// `GET /liveness` and `GET /readiness`, for orchestrators.
 final class HealthRoutes: Sendable {
@@ -10,7 +10,7 @@ final class HealthRoutes: Sendable {
     let startup: Startup
     let logger: Logger
     /// The last database failure logged, so a probe every second during an outage logs it once.
-    private let lastLoggedFailure = Mutex<String?>(nil)
+    private let lastLoggedFailure = Locked<String?>(nil)
 
     init(database: DatabaseHealth, startup: Startup, logger: Logger) {
         self.database = database

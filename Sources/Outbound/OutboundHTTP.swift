@@ -1,7 +1,7 @@
 import Chronology
 import CCurl
 import Glibc
-import Synchronization
+import Locking
 
 /// One outbound HTTP request.
 public struct OutboundRequest: Sendable {
@@ -67,7 +67,7 @@ public final class HTTPClient: Sendable {
     /// to make a name resolve to a metadata address. Empty in service.
     let resolving: [String]
 
-    private let idle = Mutex<[Handle]>([])
+    private let idle = Locked<[Handle]>([])
 
     private struct Handle: @unchecked Sendable {
         // @unchecked: a handle is used by one thread at a time; the pool hands it out once.

@@ -1,7 +1,7 @@
 import SQLBuilding
 import CLibPQ
 import Dispatch
-import Synchronization
+import Locking
 
 /// Receives `NOTIFY`s on a connection of its own, without polling: a Dispatch read source on the
 /// connection's socket wakes it when the server sends something.
@@ -17,7 +17,7 @@ import Synchronization
 /// listener.start()
 /// ```
 public final class PostgresListener: @unchecked Sendable {
-    // @unchecked: every mutable property is touched only on `ioQueue`, but `stopped`, a Mutex.
+    // @unchecked: every mutable property is touched only on `ioQueue`, but `stopped`, a Locked.
 
     public struct Notification: Sendable, Equatable {
         public let channel: String
@@ -46,7 +46,7 @@ public final class PostgresListener: @unchecked Sendable {
     private var failedAttempts = 0
     private var isStopped = false
     /// Read at delivery time, so nothing is delivered once ``stop()`` has returned.
-    private let stopped = Mutex(false)
+    private let stopped = Locked(false)
 
     /// - Parameters:
     ///   - channels: channel names, each a valid ``SQLIdentifier``.

@@ -1,7 +1,7 @@
 import Chronology
 import Dispatch
 import Logging
-import Synchronization
+import Locking
 
 /// A thread-safe pool of connections to one database.
 ///
@@ -37,7 +37,7 @@ public final class PostgresPool: Sendable {
         var deliveries: [State.WaiterID: Deliver] = [:]
     }
 
-    private let shared: Mutex<Shared>
+    private let shared: Locked<Shared>
 
     /// - Parameter failFastInterval: how long after a failed open borrowers needing a new
     ///   connection are told of that failure without an attempt of their own.
@@ -51,7 +51,7 @@ public final class PostgresPool: Sendable {
         self.acquireTimeout = acquireTimeout
         self.idlePingInterval = idlePingInterval
         let failFast = UInt64(max(0, failFastInterval.microseconds)) * 1000
-        shared = Mutex(Shared(state: State(maximumConnections: maximumConnections, failFastInterval: failFast)))
+        shared = Locked(Shared(state: State(maximumConnections: maximumConnections, failFastInterval: failFast)))
     }
 
     /// An attempt to open that had less time than this when the borrower's deadline ended it

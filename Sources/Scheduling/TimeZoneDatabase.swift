@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// The system's tz database (`/usr/share/zoneinfo`, Debian's `tzdata`), read on first use of each
 /// zone and kept. Names are checked before they touch the file system: a name is IANA-shaped
@@ -8,7 +8,7 @@ public final class TimeZoneDatabase: Sendable {
     public static let system = TimeZoneDatabase(directory: "/usr/share/zoneinfo")
 
     public let directory: String
-    private let zones = Mutex<[String: TimeZoneRules]>([:])
+    private let zones = Locked<[String: TimeZoneRules]>([:])
     /// Zones kept at most: there are about 600; the bound holds against a client trying names.
     static let maximumCached = 2000
 

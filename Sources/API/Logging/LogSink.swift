@@ -1,6 +1,6 @@
 import Chronology
 import Foundation
-import Synchronization
+import Locking
 
 /// Where log lines go: a file descriptor (standard error by default), written by one thread of
 /// its own in batches. A caller only copies its line into a bounded ``LogBuffer`` under a lock,
@@ -36,14 +36,14 @@ public final class LogSink: Sendable {
     }
 
     private let fileDescriptor: Int32
-    private let state: Mutex<State>
-    // The writer waits on this; Mutex has no condition variable.
+    private let state: Locked<State>
+    // The writer waits on this; Locked has no condition variable.
     nonisolated(unsafe) private let condition = NSCondition()
 
     public init(fileDescriptor: Int32, capacity: Int = LogSink.defaultCapacity, batchWindow: Duration = .milliseconds(5)) {
         self.fileDescriptor = fileDescriptor
         self.batchWindow = batchWindow
-        self.state = Mutex(State(buffer: LogBuffer(capacity: capacity)))
+        self.state = Locked(State(buffer: LogBuffer(capacity: capacity)))
     }
 
     /// Lines dropped because the buffer was full, since the sink was made.

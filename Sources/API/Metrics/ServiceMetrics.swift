@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Jobs
-import Synchronization
+import Locking
 
 /// What `GET /metrics` reports that only this process knows: the requests it answered and the
 /// firings its scheduler made. Thread-safe; recording is a few additions under one lock.
@@ -64,7 +64,7 @@ public final class ServiceMetrics: Sendable {
 
     static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
 
-    let state = Mutex(State())
+    let state = Locked(State())
     /// When the process started, in seconds since the epoch.
     public let processStartTime: Double
 

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Set when the client of a request under way has gone (closed or reset its connection), so
 /// that work done only for that answer can stop: a query cancelled, a queued handler skipped.
@@ -14,9 +14,9 @@ public final class RequestCancellation: Sendable {
         var handlers: [Int: @Sendable () -> Void] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Held while `cancel()` runs the handlers, so that `remove()` can wait for one under way.
-    private let running = Mutex(())
+    private let running = Locked(())
 
     public init() {}
 

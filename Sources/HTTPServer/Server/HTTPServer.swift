@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import JSON
+import Locking
 import Synchronization
 
 /// An HTTP/1.1 server on POSIX sockets and Dispatch.
@@ -36,7 +37,7 @@ public final class HTTPServer: Sendable {
 
     public let configuration: Configuration
     private let context: ConnectionContext
-    private let listener = Mutex<Listener?>(nil)
+    private let listener = Locked<Listener?>(nil)
     private let registry = ConnectionRegistry()
     private let logger: Logger
 

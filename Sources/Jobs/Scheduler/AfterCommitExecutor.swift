@@ -1,6 +1,6 @@
 import Chronology
 import Dispatch
-import Synchronization
+import Locking
 
 /// Runs firings' after-commit work (``FiringDecision/afterCommit``) off the scheduler's
 /// thread, at most ``concurrency`` at a time, the rest waiting in order, at most
@@ -28,7 +28,7 @@ public final class AfterCommitExecutor: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let idle = DispatchGroup()
     private let queue = DispatchQueue(label: "kairos.after-commit", attributes: .concurrent)
 

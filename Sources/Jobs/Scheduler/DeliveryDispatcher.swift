@@ -5,12 +5,12 @@ import JSON
 import Logging
 import Outbound
 import Postgres
-import Synchronization
+import Locking
 
 /// What a firer rings once it has committed deliveries, so the dispatcher takes them up at once
 /// rather than at its next look. Rings before a dispatcher answers it are kept as one.
 public final class DeliveryDoorbell: Sendable {
-    private let state = Mutex<(answer: (@Sendable () -> Void)?, missed: Bool)>((nil, false))
+    private let state = Locked<(answer: (@Sendable () -> Void)?, missed: Bool)>((nil, false))
 
     public init() {}
 
@@ -72,7 +72,7 @@ public final class DeliveryDispatcher: Sendable {
         var loopStarted = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let wake = DispatchSemaphore(value: 0)
     private let loopEnded = DispatchSemaphore(value: 0)
     private let idle = DispatchGroup()
