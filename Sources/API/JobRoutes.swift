@@ -109,8 +109,8 @@ struct JobRoutes {
 
     /// `GET /jobs/{job_id}` → `{"job": ..., "recent_runs": [...]}`.
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
-        let job = try existingJob(request.parameter("job_id"))
-        let runs = try store.runs(of: job.id, limit: Self.recentRuns, offset: 0).runs
+        let id = request.parameter("job_id")
+        guard let (job, runs) = try store.jobWithRecentRuns(id, recentRuns: Self.recentRuns) else { throw Self.noSuchJob(id) }
         return .json(["job": job.json, "recent_runs": .array(runs.map(\.json))])
     }
 

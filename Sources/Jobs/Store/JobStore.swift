@@ -264,33 +264,46 @@ public struct JobStore: Sendable {
     /// how many runs there are in all.
     public func runs(of jobID: String, limit: Int, offset: Int) throws -> (runs: [Run], total: Int) {
         try pool.withConnection { connection in
-            var runs = try connection.query(RunsTable.runPage(jobID: jobID, limit: limit, offset: offset)).map(RunsTable.decode)
-            let withFlows = runs.filter { $0.flowsPosted > 0 }.map(\.scheduledFor)
-            if !withFlows.isEmpty {
-                var counts: [Timestamp: [FlowState: Int]] = [:]
-                for row in try connection.query(RunsTable.runFlowCounts(jobID: jobID, slots: withFlows)) {
-                    counts[try row.decode(Timestamp.self, column: "scheduled_for"), default: [:]][try row.decode(FlowState.self, column: "state")] =
-                        try row.decode(Int.self, column: "n")
-                }
-                for index in runs.indices { runs[index].flows = counts[runs[index].scheduledFor] ?? [:] }
-            }
-            let withoutFlows = runs.filter { $0.flowsPosted == 0 && $0.status != .missed }.map(\.id)
-            if !withoutFlows.isEmpty {
-                var deliveries: [Int64: JSONObject] = [:]
-                for row in try connection.query(DeliveriesTable.deliveriesOf(runIDs: withoutFlows)) {
-                    deliveries[try row.decode(Int64.self, column: "run_id")] = [
-                        "state": .string(try row.decode(DeliveryState.self, column: "state").rawValue),
-                        "attempts_made": .int(try row.decode(Int64.self, column: "attempt")),
-                        "max_attempts": .int(try row.decode(Int64.self, column: "max_attempts")),
-                        "next_attempt_at": try row.decode(Timestamp?.self, column: "due_at").map { .string($0.iso8601) } ?? .null,
-                        "attempts": try row.decode(JSONValue.self, column: "attempts"),
-                    ]
-                }
-                for index in runs.indices { runs[index].delivery = deliveries[runs[index].id] }
-            }
-            let total = try connection.query(RunsTable.runCount(jobID: jobID))[0].decode(Int.self, column: "n")
-            return (runs, total)
+            let runs = try runPage(of: jobID, limit: limit, offset: offset, on: connection)
+            return (runs, try connection.query(RunsTable.runCount(jobID: jobID))[0].decode(Int.self, column: "n"))
         }
+    }
+
+    /// A job and its newest `recentRuns` runs, on one connection: what `GET /jobs/{id}` shows.
+    public func jobWithRecentRuns(_ id: String, recentRuns: Int) throws -> (job: Job, runs: [Run])? {
+        try pool.withConnection { connection in
+            guard let job = try connection.query(JobsTable.jobSelect(id: id)).first.map(JobsTable.decode) else { return nil }
+            return (job, try runPage(of: id, limit: recentRuns, offset: 0, on: connection))
+        }
+    }
+
+    /// A page of `jobID`'s runs, newest first, each with its flows by state or its delivery.
+    private func runPage(of jobID: String, limit: Int, offset: Int, on connection: PostgresConnection) throws -> [Run] {
+        var runs = try connection.query(RunsTable.runPage(jobID: jobID, limit: limit, offset: offset)).map(RunsTable.decode)
+        let withFlows = runs.filter { $0.flowsPosted > 0 }.map(\.scheduledFor)
+        if !withFlows.isEmpty {
+            var counts: [Timestamp: [FlowState: Int]] = [:]
+            for row in try connection.query(RunsTable.runFlowCounts(jobID: jobID, slots: withFlows)) {
+                counts[try row.decode(Timestamp.self, column: "scheduled_for"), default: [:]][try row.decode(FlowState.self, column: "state")] =
+                    try row.decode(Int.self, column: "n")
+            }
+            for index in runs.indices { runs[index].flows = counts[runs[index].scheduledFor] ?? [:] }
+        }
+        let withoutFlows = runs.filter { $0.flowsPosted == 0 && $0.status != .missed }.map(\.id)
+        if !withoutFlows.isEmpty {
+            var deliveries: [Int64: JSONObject] = [:]
+            for row in try connection.query(DeliveriesTable.deliveriesOf(runIDs: withoutFlows)) {
+                deliveries[try row.decode(Int64.self, column: "run_id")] = [
+                    "state": .string(try row.decode(DeliveryState.self, column: "state").rawValue),
+                    "attempts_made": .int(try row.decode(Int64.self, column: "attempt")),
+                    "max_attempts": .int(try row.decode(Int64.self, column: "max_attempts")),
+                    "next_attempt_at": try row.decode(Timestamp?.self, column: "due_at").map { .string($0.iso8601) } ?? .null,
+                    "attempts": try row.decode(JSONValue.self, column: "attempts"),
+                ]
+            }
+            for index in runs.indices { runs[index].delivery = deliveries[runs[index].id] }
+        }
+        return runs
     }
 
     /// How long the oldest due job has waited to be fired, in microseconds: 0 when none is due
