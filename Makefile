@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board bench-webhooks bench-cron
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board bench-webhooks bench-cron bench-million
 
 run:
 	scripts/run.sh
@@ -44,3 +44,6 @@ bench-webhooks:
 
 bench-cron:
 	scripts/bench-cron.sh
+
+bench-million:
+	scripts/bench-million.sh
