@@ -22,14 +22,7 @@ enum LogLine {
         time: Timestamp, level: Logger.Level, label: String, message: String,
         metadata: Logger.Metadata, eventMetadata: Logger.Metadata? = nil
     ) -> [UInt8] {
-        var writer = JSONWriter(reservingCapacity: 256)
-        writer.writeRaw("{\"time\":\"")
-        writeTime(time, into: &writer)
-        writer.writeRaw("\",\"level\":\"")
-        writer.writeRaw(level.rawValue)
-        writer.writeRaw("\",\"logger\":")
-        writer.writeString(label)
-        writer.writeRaw(",\"message\":")
+        var writer = head(time: time, level: level, label: label)
         writer.writeString(message)
         var written: [String] = []
         for (key, value) in merged(metadata, eventMetadata) {
@@ -52,12 +45,8 @@ enum LogLine {
         guard metadata.isEmpty else {
             return format(time: time, level: .info, label: label, message: entry.message, metadata: metadata, eventMetadata: entry.metadata)
         }
-        var writer = JSONWriter(reservingCapacity: 256)
-        writer.writeRaw("{\"time\":\"")
-        writeTime(time, into: &writer)
-        writer.writeRaw("\",\"level\":\"info\",\"logger\":")
-        writer.writeString(label)
-        writer.writeRaw(",\"message\":\"")
+        var writer = head(time: time, level: .info, label: label)
+        writer.writeRaw("\"")
         writer.writeStringContents(entry.method)
         writer.writeRaw(" ")
         writer.writeStringContents(entry.path)
@@ -76,6 +65,19 @@ enum LogLine {
         writer.writeRaw(String(entry.status))
         writer.writeRaw("}")
         return writer.output
+    }
+
+    /// `{"time":"…","level":"…","logger":"…","message":`, the message's value left to the caller.
+    private static func head(time: Timestamp, level: Logger.Level, label: String) -> JSONWriter {
+        var writer = JSONWriter(reservingCapacity: 256)
+        writer.writeRaw("{\"time\":\"")
+        writeTime(time, into: &writer)
+        writer.writeRaw("\",\"level\":\"")
+        writer.writeRaw(level.rawValue)
+        writer.writeRaw("\",\"logger\":")
+        writer.writeString(label)
+        writer.writeRaw(",\"message\":")
+        return writer
     }
 
     /// Microseconds as milliseconds with three decimals: `12.345`.
