@@ -2,13 +2,20 @@ import HTTPServer
 import Jobs
 import JSON
 
-/// `GET /flows` and `GET /flows/{id}`: the flows firings posted.
+/// `GET /flows`, `GET /flows/{id}` and `GET /flows/summary`: the flows firings posted.
 struct FlowRoutes {
     let board: FlowBoard
 
     func add(to router: inout Router) {
         router.add(.get, KairosAPI.basePath + "/flows", query: ["state", "job_id", "flow_name", "worker", "limit", "offset"], answeringDomainErrors(list))
         router.add(.get, KairosAPI.basePath + "/flows/{id}", query: [], answeringDomainErrors(show))
+        router.add(.get, KairosAPI.basePath + "/flows/summary", query: [], answeringDomainErrors(summary))
+    }
+
+    /// `GET /flows/summary` → counts by state and flow name, the oldest claimable flow's wait,
+    /// retries, expired leases and the workers holding leases (the 100 holding most).
+    func summary(_ request: HTTPRequest) throws -> HTTPResponse {
+        .json(try board.summary().json)
     }
 
     /// `GET /flows?state=&job_id=&flow_name=&worker=&limit=&offset=` → `{"flows": [...], "flows_count": N}`.

@@ -16,7 +16,7 @@ struct JobRoutes {
 
     func add(to router: inout Router) {
         let jobs = KairosAPI.basePath + "/jobs"
-        router.add(.get, jobs, query: ["job_type", "limit", "offset", "after"], answeringDomainErrors(list))
+        router.add(.get, jobs, query: ["job_type", "prefix", "state", "limit", "offset", "after", "slots"], answeringDomainErrors(list))
         router.add(.post, jobs, query: [], answeringDomainErrors(create))
         router.add(.delete, jobs + "/" + JobDefinition.cleanFailedSegment, query: [], answeringDomainErrors(cleanFailed))
         // One pattern, two meanings, as in fabric8: POST names a handler, the others a job.
@@ -30,18 +30,35 @@ struct JobRoutes {
 
     static let pageSizes = 1...1000
 
-    /// `GET /jobs?job_type=all|failed|user|finished&limit=&offset=&after=` → `{"jobs": [...],
-    /// "jobs_count": N}`: a page in `job_id` order; N counts every job of the listing.
+    /// `GET /jobs?job_type=all|failed|user|finished&prefix=&state=&limit=&offset=&after=&slots=`
+    /// → `{"jobs": [...], "jobs_count": N}`: a page in `job_id` order; N counts every job the
+    /// listing, prefix and state match. With `slots=K` (1 to 50) each job has `recent_slots`:
+    /// its latest K runs, newest first.
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        let listing: JobStore.Listing = try request.choice("job_type", fallback: .all)
-        let limit = try request.integer("limit", fallback: Self.pageSizes.upperBound, range: Self.pageSizes)
-        let offset = try request.integer("offset", fallback: 0, range: 0...Int(Int32.max))
-        let after = request.queryValue("after")
-        if let after, after.isEmpty || after.utf8.count > JobDefinition.maximumIDLength || after.utf8.contains(0) {
-            throw HTTPError(.badRequest, "'after' must be a job id (1 to \(JobDefinition.maximumIDLength) bytes): the last job_id of the previous page")
+        let query = JobQuery(
+            listing: try request.choice("job_type", fallback: .all),
+            idPrefix: try Self.jobIDParameter("prefix", in: request, meaning: "the start of the job ids to list"),
+            state: request.queryValue("state") == nil ? nil : try request.choice("state") as JobState,
+            after: try Self.jobIDParameter("after", in: request, meaning: "the last job_id of the previous page"),
+            limit: try request.integer("limit", fallback: Self.pageSizes.upperBound, range: Self.pageSizes),
+            offset: try request.integer("offset", fallback: 0, range: 0...Int(Int32.max)))
+        let slots = try request.integer("slots", fallback: 0, range: 0...JobStore.recentSlotLimit)
+        let page = try store.jobPage(query, recentSlots: slots)
+        let jobs: [JSONValue] = page.jobs.map { job in
+            guard slots > 0, case .object(var object) = job.json else { return job.json }
+            object["recent_slots"] = .array((page.recentSlots[job.id] ?? []).map(\.json))
+            return .object(object)
         }
-        let (jobs, total) = try store.jobPage(listing, after: after, limit: limit, offset: offset)
-        return .json(["jobs": .array(jobs.map(\.json)), "jobs_count": .int(Int64(total))])
+        return .json(["jobs": .array(jobs), "jobs_count": .int(Int64(page.total))])
+    }
+
+    /// The query parameter `name` as (a part of) a job id: 1 to 200 bytes, no NUL.
+    private static func jobIDParameter(_ name: String, in request: HTTPRequest, meaning: String) throws -> String? {
+        guard let value = request.queryValue(name) else { return nil }
+        guard !value.isEmpty, value.utf8.count <= JobDefinition.maximumIDLength, !value.utf8.contains(0) else {
+            throw HTTPError(.badRequest, "'\(name)' must be 1 to \(JobDefinition.maximumIDLength) bytes with no NUL: \(meaning)")
+        }
+        return value
     }
 
     /// `POST /jobs` with a job body → `201 {"job": ...}` (200 when it replaced one); with an

@@ -30,7 +30,7 @@ public enum KairosAPI {
     ) -> Router {
         var router = Router()
         let store = JobStore(pool: database, clock: clock)
-        let board = FlowBoard(pool: database)
+        let board = FlowBoard(pool: database, clock: clock)
         let health = DatabaseHealth(configuration: database.configuration, timeout: healthTimeout)
         HealthRoutes(database: health, startup: startup, logger: logger).add(to: &router)
         ServiceRoutes(store: store).add(to: &router)
@@ -40,10 +40,11 @@ public enum KairosAPI {
         ScheduleRoutes(store: store, firer: firer, share: share).add(to: &router)
         FlowRoutes(board: board).add(to: &router)
         let waiters = claimWaiters ?? ClaimWaiters(configuration: database.configuration, logger: logger)
-        FlowBoardRoutes(board: FlowBoard(pool: database, clock: clock), metrics: metrics, waiters: waiters, waitLimit: claimWaitLimit).add(to: &router)
+        FlowBoardRoutes(board: board, metrics: metrics, waiters: waiters, waitLimit: claimWaitLimit).add(to: &router)
         FilterRoutes(pool: database, policy: handlers.filters, share: share).add(to: &router)
         MetricsRoutes(metrics: metrics, pool: database, board: board, store: store, health: health, waiters: waiters).add(to: &router)
         SpecRoutes(specification: specification).add(to: &router)
+        DashboardRoutes().add(to: &router)
         return router
     }
 

@@ -20,6 +20,28 @@ struct ScheduleRoutes {
         router.add(.post, KairosAPI.basePath + "/schedules/preview", query: [], answeringDomainErrors(preview))
         router.add(.get, KairosAPI.basePath + "/jobs/{job_id}/schedule", query: ["count"], answeringDomainErrors(jobSchedule))
         router.add(.post, KairosAPI.basePath + "/jobs/{job_id}/backfill", query: [], answeringDomainErrors(backfill))
+        router.add(.get, KairosAPI.basePath + "/schedules/upcoming", query: ["hours", "limit", "per_job"], answeringDomainErrors(upcoming))
+    }
+
+    static let upcomingHours = 1...168
+    static let upcomingLimits = 1...1000
+
+    /// `GET /schedules/upcoming?hours=24&limit=200&per_job=` → `{"now", "service_state",
+    /// "firings": [{"job_id", "at"}], "truncated", "capped"}`: the firings of running jobs from
+    /// now through `hours` ahead (at most 7 days), earliest first, at most `per_job` of each job
+    /// (`capped` lists the jobs that have more), so a job firing every second cannot crowd out
+    /// the rest. A firing before `now` is overdue (the service is paused, or firing is behind).
+    /// `truncated` says more lie in the window than `limit`.
+    func upcoming(_ request: HTTPRequest) throws -> HTTPResponse {
+        let hours = try request.integer("hours", fallback: 24, range: Self.upcomingHours)
+        let limit = try request.integer("limit", fallback: 200, range: Self.upcomingLimits)
+        let perJob = try request.integer("per_job", fallback: limit, range: Self.upcomingLimits)
+        let upcoming = try store.upcoming(within: .seconds(Int64(hours) * 3600), limit: limit, perJob: perJob)
+        return .json([
+            "now": .string(upcoming.now.iso8601), "service_state": .string(upcoming.service.rawValue),
+            "firings": .array(upcoming.firings.map { ["job_id": .string($0.jobID), "at": .string($0.at.iso8601)] }),
+            "truncated": .bool(upcoming.truncated), "capped": .array(upcoming.capped.map(JSONValue.string)),
+        ])
     }
 
     /// `POST /schedules/preview` → `{"times": [...], "description": ..., "timezone": ...}`.

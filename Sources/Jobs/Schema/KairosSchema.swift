@@ -227,5 +227,10 @@ public enum KairosSchema {
             CREATE INDEX flows_final ON flows (created_at) WHERE state IN ('completed', 'failed', 'trashed');
             CREATE INDEX jobs_failure_records ON jobs (created_at) WHERE origin = 'failure';
             """),
+        Migration(version: 12, name: "jobs found by id prefix", sql: """
+            -- GET /jobs?prefix=: ids compared byte by byte, so a prefix is one range of this
+            -- index whatever collation the database sorts text by.
+            CREATE INDEX jobs_id_bytes ON jobs (job_id COLLATE "C");
+            """),
     ]
 }

@@ -207,16 +207,14 @@ public struct JobStore: Sendable {
 
     /// Every job of `listing`, in `job_id` order.
     public func jobs(_ listing: Listing) throws -> [Job] {
-        try jobPage(listing, limit: Int(Int32.max)).jobs
+        try jobPage(JobQuery(listing: listing, limit: Int(Int32.max))).jobs
     }
 
-    /// A page of `listing` in `job_id` order, with the number of jobs the listing holds in all:
-    /// the jobs after `after` (a keyset: what a client paging through a million jobs should
-    /// use), then `offset` skipped, at most `limit`.
-    public func jobPage(_ listing: Listing, after: String? = nil, limit: Int, offset: Int = 0) throws -> (jobs: [Job], total: Int) {
+    /// A page of the query's jobs in `job_id` order, with the number it matches in all.
+    public func jobPage(_ query: JobQuery) throws -> (jobs: [Job], total: Int) {
         try pool.withConnection { connection in
-            let jobs = try connection.query(JobsTable.jobList(listing, after: after, limit: limit, offset: offset)).map(JobsTable.decode)
-            let total = try connection.query(JobsTable.jobCount(listing))[0].decode(Int.self, column: "n")
+            let jobs = try connection.query(JobsTable.jobList(query)).map(JobsTable.decode)
+            let total = try connection.query(JobsTable.jobCount(query))[0].decode(Int.self, column: "n")
             return (jobs, total)
         }
     }

@@ -114,15 +114,50 @@ enum JobsTable {
         }
     }
 
-    /// A page of a listing in `job_id` order: after the id `after` (a keyset, as fast on the
-    /// last page as on the first), then skipping `offset`.
-    static func jobList(_ listing: JobStore.Listing, after: String?, limit: Int, offset: Int) -> SQL {
-        let keyset: SQL = after.map { "AND job_id > \($0)" } ?? ""
-        return "SELECT \(shownColumns) FROM jobs WHERE \(listingCondition(listing)) \(keyset) ORDER BY job_id LIMIT \(Int64(limit)) OFFSET \(Int64(offset))"
+    /// The jobs of the query's listing, prefix and state. The prefix is a range of the
+    /// `jobs_id_bytes` index (bytewise, whatever the database's collation) that
+    /// `starts_with` then checks exactly: every id of at most ``JobDefinition/maximumIDLength``
+    /// bytes that starts with the prefix sorts at or below the prefix followed by that many
+    /// bytes' worth of U+10FFFF, the greatest character.
+    private static func matching(_ query: JobQuery) -> SQL {
+        var conditions = [listingCondition(query.listing)]
+        if let prefix = query.idPrefix {
+            let ceiling = prefix + String(repeating: "\u{10FFFF}", count: (JobDefinition.maximumIDLength + 3) / 4)
+            conditions.append("job_id COLLATE \"C\" >= \(prefix) AND job_id COLLATE \"C\" <= \(ceiling) AND starts_with(job_id, \(prefix))")
+        }
+        if let state = query.state { conditions.append("state = \(state)") }
+        return SQL.joined(conditions.map { "(\($0))" }, separator: " AND ")
     }
 
-    static func jobCount(_ listing: JobStore.Listing) -> SQL {
-        "SELECT count(*) AS n FROM jobs WHERE \(listingCondition(listing))"
+    /// A page of the query's jobs in `job_id` order: after `after`, then skipping `offset`.
+    static func jobList(_ query: JobQuery) -> SQL {
+        let keyset: SQL = query.after.map { "AND job_id > \($0)" } ?? ""
+        return "SELECT \(shownColumns) FROM jobs WHERE \(matching(query)) \(keyset) ORDER BY job_id LIMIT \(Int64(query.limit)) OFFSET \(Int64(query.offset))"
+    }
+
+    /// How many jobs the query matches, whatever its page.
+    static func jobCount(_ query: JobQuery) -> SQL {
+        "SELECT count(*) AS n FROM jobs WHERE \(matching(query))"
+    }
+
+    /// The latest `count` runs of each job, newest first: the dashboard's strips.
+    static func recentSlots(ids: [String], count: Int) -> SQL {
+        """
+        SELECT r.job_id, r.scheduled_for, r.coalesced_slots, r.cause, r.status
+        FROM unnest(\(ids)::text[]) AS j(id)
+        CROSS JOIN LATERAL (
+            SELECT job_id, scheduled_for, coalesced_slots, cause, status FROM runs
+            WHERE runs.job_id = j.id ORDER BY scheduled_for DESC, id DESC LIMIT \(Int64(count))
+        ) r
+        """
+    }
+
+    /// Running jobs due by `through`, earliest first: whose firings the next hours hold. A scan of `jobs_due` that stops at `limit`.
+    static func jobsDueBy(_ through: Timestamp, limit: Int) -> SQL {
+        """
+        SELECT \(columns) FROM jobs WHERE state = 'running' AND next_run_time <= \(through)
+        ORDER BY next_run_time, job_id LIMIT \(Int64(limit))
+        """
     }
 
     // MARK: Writing

@@ -1,0 +1,84 @@
+import Chronology
+import JSON
+import Postgres
+import SQLBuilding
+
+/// The flow board at a glance: what an operator's overview shows of it.
+extension FlowBoard {
+    public struct Summary: Sendable {
+        /// The judging time the ages below are measured from.
+        public var now: Timestamp
+        public var counts: [(state: FlowState, flowName: String, count: Int)]
+        /// Since when the longest-waiting claimable flow has been claimable; nil when none is.
+        public var oldestClaimableSince: Timestamp?
+        /// Unclaimed flows not yet claimable: waiting out a retry delay.
+        public var waitingForRetry: Int
+        /// Unfinished flows past their first attempt: back on the board after one (a claim
+        /// counts the attempt it starts), or held on a second or later.
+        public var retrying: Int
+        /// Claimed flows whose lease has run out: their worker is gone or stuck; the next claim sweeps them.
+        public var expiredLeases: Int
+        /// How many workers hold leases, and the ``holderLimit`` holding most.
+        public var holderCount: Int
+        public var holders: [(worker: String, flows: Int, earliestExpiry: Timestamp)]
+
+        public var json: JSONValue {
+            let counts: [JSONValue] = self.counts.map { count in
+                ["state": .string(count.state.rawValue), "flow_name": .string(count.flowName), "count": .int(Int64(count.count))]
+            }
+            let holders: [JSONValue] = self.holders.map { holder in
+                ["worker": .string(holder.worker), "flows": .int(Int64(holder.flows)), "earliest_lease_expiry": .string(holder.earliestExpiry.iso8601)]
+            }
+            var object: JSONObject = ["now": .string(now.iso8601), "counts": .array(counts)]
+            object["oldest_claimable_since"] = oldestClaimableSince.map { .string($0.iso8601) } ?? .null
+            object["oldest_claimable_age_seconds"] = oldestClaimableSince.map { .double(Double(max(0, now - $0)) / 1e6) } ?? .null
+            object["waiting_for_retry"] = .int(Int64(waitingForRetry))
+            object["retrying"] = .int(Int64(retrying))
+            object["expired_leases"] = .int(Int64(expiredLeases))
+            object["holders_count"] = .int(Int64(holderCount))
+            object["holders"] = .array(holders)
+            return .object(object)
+        }
+    }
+
+    /// The most workers a summary names: a board with more shows them through `GET /flows?worker=`.
+    public static let holderLimit = 100
+
+    /// The summary, read on one connection in three statements.
+    public func summary() throws -> Summary {
+        try pool.withConnection { connection in
+            let counts = try connection.query(FlowsTable.flowCountByState).map {
+                (try $0.decode(FlowState.self, column: "state"), try $0.decode(String.self, column: "flow_name"), try $0.decode(Int.self, column: "n"))
+            }
+            let row = try connection.query(Self.summarySelect(clock: clock))[0]
+            let holders = try connection.query(Self.holdersSelect).map {
+                (try $0.decode(String.self, column: "holder"), try $0.decode(Int.self, column: "n"), try $0.decode(Timestamp.self, column: "earliest_expiry"))
+            }
+            return Summary(
+                now: try row.decode(Timestamp.self, column: "now"), counts: counts,
+                oldestClaimableSince: try row.decode(Timestamp?.self, column: "oldest_claimable"),
+                waitingForRetry: try row.decode(Int.self, column: "waiting"), retrying: try row.decode(Int.self, column: "retrying"),
+                expiredLeases: try row.decode(Int.self, column: "expired"), holderCount: try row.decode(Int.self, column: "holders"),
+                holders: holders)
+        }
+    }
+
+    /// Each figure reads a partial index of unfinished flows (claimable, leases, open), never the
+    /// final ones a long-lived board piles up.
+    static func summarySelect(clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT (SELECT now FROM clock) AS now,
+            (SELECT min(available_at) FROM flows WHERE state = 'unclaimed' AND available_at <= (SELECT now FROM clock)) AS oldest_claimable,
+            (SELECT count(*) FROM flows WHERE state = 'unclaimed' AND available_at > (SELECT now FROM clock))::bigint AS waiting,
+            (SELECT count(*) FROM flows WHERE (state = 'unclaimed' AND attempt > 0) OR (state = 'claimed' AND attempt > 1))::bigint AS retrying,
+            (SELECT count(*) FROM flows WHERE state = 'claimed' AND lease_expires_at <= (SELECT now FROM clock))::bigint AS expired,
+            (SELECT count(DISTINCT holder) FROM flows WHERE state = 'claimed')::bigint AS holders
+        """
+    }
+
+    static let holdersSelect: SQL = """
+        SELECT holder, count(*)::bigint AS n, min(lease_expires_at) AS earliest_expiry FROM flows
+        WHERE state = 'claimed' GROUP BY holder ORDER BY n DESC, holder LIMIT \(Int64(holderLimit))
+        """
+}
