@@ -8,53 +8,9 @@ Loads /api/v1/ui/, enters the API token, fills the fabric8 flow-scheduling form 
 """
 import base64
 import json
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
-import websocket  # websocket-client
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Page:
-    def __init__(self, url):
-        self.ws = websocket.create_connection(url, timeout=30)
-        self.next_id = 0
-
-    def call(self, method, **params):
-        self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message["result"]
-
-    def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_for(self, expression, what, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.1)
-        raise RuntimeError(f"timed out waiting for {what}")
-
+from devtools import chromium
 
 FILL_AND_SUBMIT = """
 (function (token) {
@@ -81,28 +37,8 @@ FILL_AND_SUBMIT = """
 
 
 def main():
-    chromium, base_url, token, screenshot = sys.argv[1:5]
-    port = free_port()
-    profile = tempfile.mkdtemp(prefix="kairos-chromium-")
-    browser = subprocess.Popen(
-        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         f"--remote-debugging-port={port}", f"--user-data-dir={profile}", "--window-size=1280,1600", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        targets = None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as response:
-                    targets = [t for t in json.load(response) if t.get("type") == "page"]
-                if targets:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        if not targets:
-            raise RuntimeError("Chromium's DevTools endpoint did not come up")
-        page = Page(targets[0]["webSocketDebuggerUrl"])
+    chromium_path, base_url, token, screenshot = sys.argv[1:5]
+    with chromium(chromium_path) as page:
         page.call("Page.enable")
         page.call("Page.navigate", url=f"{base_url}/api/v1/ui/")
         page.wait_for("document.readyState === 'complete' && !!document.getElementById('op-createJobForHandler')", "the docs page")
@@ -128,13 +64,6 @@ def main():
             failures.append(f"the response is not the created job: {body}")
         if failures:
             raise RuntimeError("; ".join(failures))
-    finally:
-        browser.terminate()
-        try:
-            browser.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            browser.kill()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -45,5 +45,8 @@ ensure_packages openssl
 say "the docs page in headless Chromium"
 "$KAIROS_ROOT/scripts/docs-browser-check.sh"
 
+say "the dashboard in headless Chromium: seeded jobs, strips, time line, flow board, buttons, 400 px, 100,000 jobs"
+"$KAIROS_ROOT/scripts/dashboard-browser-check.sh"
+
 say "fuzzing the HTTP request parser"
 "$KAIROS_ROOT/scripts/fuzz.sh" "${KAIROS_FUZZ_SECONDS:-45}"
