@@ -140,6 +140,7 @@ import Testing
             let summary = try api.call("GET", "/api/v1/flows/summary")
             #expect(summary.status == 200)
             #expect(summary.json["counts"] == [["state": "claimed", "flow_name": "work", "count": 3], ["state": "unclaimed", "flow_name": "work", "count": 1]])
+            #expect(summary.json["counts_truncated"] == false)
             #expect(summary.json["waiting_for_retry"] == 1)
             #expect(summary.json["retrying"] == 1)
             #expect(summary.json["oldest_claimable_since"] == .null && summary.json["oldest_claimable_age_seconds"] == .null)
@@ -154,6 +155,31 @@ import Testing
             #expect(later.json["waiting_for_retry"] == 0)
             #expect(later.json["oldest_claimable_age_seconds"]?.doubleValue.map { $0 > 0 } == true)
             #expect(try api.call("GET", "/api/v1/flows/summary?x=1").status == 400)
+        }
+    }
+
+    @Test func theSummaryCountsAtMostAThousandStateAndNamePairs() async throws {
+        try await APIFixture.with { api throws in
+            try Self.post(api, "many")
+            #expect(try api.call("POST", "/api/v1/jobs/many/run").status == 201)
+            // 999 more flow names beside "many": 1,000 pairs, all listed; one more is one too many.
+            func addNames(_ range: ClosedRange<Int>) throws {
+                try api.pool.withConnection { connection in
+                    _ = try connection.execute("""
+                        INSERT INTO flows (flow_name, arguments, task_names, run_subsequent, job_id, scheduled_for, position,
+                                           priority, max_attempts, retry_delay_us, available_at)
+                        SELECT 'name-' || g, f.arguments, f.task_names, f.run_subsequent, f.job_id, f.scheduled_for, f.position + g,
+                               f.priority, f.max_attempts, f.retry_delay_us, f.available_at
+                        FROM flows f, generate_series(\(Int64(range.lowerBound)), \(Int64(range.upperBound))) AS g WHERE f.flow_name = 'many'
+                        """)
+                }
+            }
+            try addNames(1...999)
+            let full = try api.call("GET", "/api/v1/flows/summary")
+            #expect(full.json["counts"]?.arrayValue?.count == 1000 && full.json["counts_truncated"] == false)
+            try addNames(1000...1000)
+            let over = try api.call("GET", "/api/v1/flows/summary")
+            #expect(over.json["counts"]?.arrayValue?.count == 1000 && over.json["counts_truncated"] == true)
         }
     }
 

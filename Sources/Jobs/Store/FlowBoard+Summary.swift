@@ -8,7 +8,10 @@ extension FlowBoard {
     public struct Summary: Sendable {
         /// The judging time the ages below are measured from.
         public var now: Timestamp
+        /// By state and flow name, at most ``countLimit`` of them, in that order.
         public var counts: [(state: FlowState, flowName: String, count: Int)]
+        /// More (state, flow name) pairs have flows than ``counts`` lists.
+        public var countsTruncated: Bool
         /// Since when the longest-waiting claimable flow has been claimable; nil when none is.
         public var oldestClaimableSince: Timestamp?
         /// Unclaimed flows not yet claimable: waiting out a retry delay.
@@ -29,7 +32,7 @@ extension FlowBoard {
             let holders: [JSONValue] = self.holders.map { holder in
                 ["worker": .string(holder.worker), "flows": .int(Int64(holder.flows)), "earliest_lease_expiry": .string(holder.earliestExpiry.iso8601)]
             }
-            var object: JSONObject = ["now": .string(now.iso8601), "counts": .array(counts)]
+            var object: JSONObject = ["now": .string(now.iso8601), "counts": .array(counts), "counts_truncated": .bool(countsTruncated)]
             object["oldest_claimable_since"] = oldestClaimableSince.map { .string($0.iso8601) } ?? .null
             object["oldest_claimable_age_seconds"] = oldestClaimableSince.map { .double(Double(max(0, now - $0)) / 1e6) } ?? .null
             object["waiting_for_retry"] = .int(Int64(waitingForRetry))
@@ -43,19 +46,24 @@ extension FlowBoard {
 
     /// The most workers a summary names: a board with more shows them through `GET /flows?worker=`.
     public static let holderLimit = 100
+    /// The most (state, flow name) pairs a summary counts: flow names are the jobs' to choose,
+    /// so there may be any number of them.
+    public static let countLimit = 1000
 
     /// The summary, read on one connection in three statements.
     public func summary() throws -> Summary {
         try pool.withConnection { connection in
-            let counts = try connection.query(FlowsTable.flowCountByState).map {
+            var counts = try connection.query(Self.countsSelect).map {
                 (try $0.decode(FlowState.self, column: "state"), try $0.decode(String.self, column: "flow_name"), try $0.decode(Int.self, column: "n"))
             }
             let row = try connection.query(Self.summarySelect(clock: clock))[0]
             let holders = try connection.query(Self.holdersSelect).map {
                 (try $0.decode(String.self, column: "holder"), try $0.decode(Int.self, column: "n"), try $0.decode(Timestamp.self, column: "earliest_expiry"))
             }
+            let truncated = counts.count > Self.countLimit
+            counts.removeLast(max(0, counts.count - Self.countLimit))
             return Summary(
-                now: try row.decode(Timestamp.self, column: "now"), counts: counts,
+                now: try row.decode(Timestamp.self, column: "now"), counts: counts, countsTruncated: truncated,
                 oldestClaimableSince: try row.decode(Timestamp?.self, column: "oldest_claimable"),
                 waitingForRetry: try row.decode(Int.self, column: "waiting"), retrying: try row.decode(Int.self, column: "retrying"),
                 expiredLeases: try row.decode(Int.self, column: "expired"), holderCount: try row.decode(Int.self, column: "holders"),
@@ -76,6 +84,11 @@ extension FlowBoard {
             (SELECT count(DISTINCT holder) FROM flows WHERE state = 'claimed')::bigint AS holders
         """
     }
+
+    static let countsSelect: SQL = """
+        SELECT state, flow_name, count(*)::bigint AS n FROM flows GROUP BY state, flow_name
+        ORDER BY state, flow_name LIMIT \(Int64(countLimit + 1))
+        """
 
     static let holdersSelect: SQL = """
         SELECT holder, count(*)::bigint AS n, min(lease_expires_at) AS earliest_expiry FROM flows
