@@ -83,16 +83,17 @@ def seed():
 
 
 def seed_misfires():
-    """A job every 4 s (slots on whole multiples of 4 s) with a 1 s grace time, and the service
-    paused across three of its slots; resumed 2 s after a slot, the latest is too late: one
-    missed run standing for the earlier slots it coalesced."""
+    """A job every 10 s (slots on whole multiples of 10 s) with a 1 s grace time, and the service
+    paused across two of its slots; resumed 3 s after a slot, its latest slot is too late: one
+    missed run standing for the earlier slots it coalesced. The scheduler has 7 s to act on the
+    resume before the next slot would be on time."""
     start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=1)
-    start -= timedelta(seconds=start.second % 4)
+    start -= timedelta(seconds=start.second % 10)
     ok("PUT", "/service/state?state=paused")
-    ok("POST", "/jobs", flow_job("dash-misfire", [None], flow_name="tick", periodically="4 seconds",
+    ok("POST", "/jobs", flow_job("dash-misfire", [None], flow_name="tick", periodically="10 seconds",
                                  misfire_grace_time="1 second", when=start.strftime("%Y-%m-%dT%H:%M:%SZ")))
-    time.sleep(12)
-    while (time.time() % 4) < 2.0 or (time.time() % 4) > 2.5:
+    time.sleep(20)
+    while not 3.0 <= time.time() % 10 <= 3.5:
         time.sleep(0.05)
     ok("PUT", "/service/state?state=running")
     deadline = time.monotonic() + 20

@@ -16,7 +16,7 @@ struct JobRoutes {
 
     func add(to router: inout Router) {
         let jobs = KairosAPI.basePath + "/jobs"
-        router.add(.get, jobs, query: ["job_type", "prefix", "state", "limit", "offset", "after", "slots"], answeringDomainErrors(list))
+        router.add(.get, jobs, query: ["job_type", "prefix", "state", "failed_job_id", "limit", "offset", "after", "slots"], answeringDomainErrors(list))
         router.add(.post, jobs, query: [], answeringDomainErrors(create))
         router.add(.delete, jobs + "/" + JobDefinition.cleanFailedSegment, query: [], answeringDomainErrors(cleanFailed))
         // One pattern, two meanings, as in fabric8: POST names a handler, the others a job.
@@ -30,15 +30,21 @@ struct JobRoutes {
 
     static let pageSizes = 1...1000
 
-    /// `GET /jobs?job_type=all|failed|user|finished&prefix=&state=&limit=&offset=&after=&slots=`
+    /// `GET /jobs?job_type=all|failed|user|finished&prefix=&state=&failed_job_id=&limit=&offset=&after=&slots=`
     /// → `{"jobs": [...], "jobs_count": N}`: a page in `job_id` order; N counts every job the
-    /// listing, prefix and state match. With `slots=K` (1 to 50) each job has `recent_slots`:
+    /// listing, prefix, state and failed job match. With `slots=K` (1 to 50) each job has `recent_slots`:
     /// its latest K runs, newest first.
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        let listing: JobStore.Listing = try request.choice("job_type", fallback: .all)
+        let failedJobID = try Self.jobIDParameter("failed_job_id", in: request, meaning: "the job whose failure records to list")
+        if failedJobID != nil, listing != .failed {
+            throw HTTPError(.badRequest, "'failed_job_id' picks failure records: use it with job_type=failed")
+        }
         let query = JobQuery(
-            listing: try request.choice("job_type", fallback: .all),
+            listing: listing,
             idPrefix: try Self.jobIDParameter("prefix", in: request, meaning: "the start of the job ids to list"),
             state: request.queryValue("state") == nil ? nil : try request.choice("state") as JobState,
+            failedJobID: failedJobID,
             after: try Self.jobIDParameter("after", in: request, meaning: "the last job_id of the previous page"),
             limit: try request.integer("limit", fallback: Self.pageSizes.upperBound, range: Self.pageSizes),
             offset: try request.integer("offset", fallback: 0, range: 0...Int(Int32.max)))

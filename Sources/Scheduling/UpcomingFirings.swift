@@ -10,12 +10,17 @@ public enum UpcomingFirings {
         public var slots: any SlotSequence
         /// How many more times it may fire at most (what `max_runs` leaves); nil when unbounded.
         public var remaining: Int64?
+        /// No firing after the first comes before this: an overdue first firing stands for every
+        /// slot missed up to now (they coalesce into one firing, or one miss), so the next is the
+        /// first slot from now.
+        public var resumesAt: Timestamp?
 
-        public init(key: Key, first: Timestamp, slots: any SlotSequence, remaining: Int64? = nil) {
+        public init(key: Key, first: Timestamp, slots: any SlotSequence, remaining: Int64? = nil, resumesAt: Timestamp? = nil) {
             self.key = key
             self.first = first
             self.slots = slots
             self.remaining = remaining
+            self.resumesAt = resumesAt
         }
     }
 
@@ -61,7 +66,8 @@ public enum UpcomingFirings {
                 heads[index] = nil
                 continue
             }
-            heads[index] = sources[index].slots.firstSlot(atOrAfter: at + 1).flatMap { $0 <= through ? $0 : nil }
+            let after = max(at + 1, sources[index].resumesAt ?? at + 1)
+            heads[index] = sources[index].slots.firstSlot(atOrAfter: after).flatMap { $0 <= through ? $0 : nil }
             if taken[index] == perSource, heads[index] != nil {
                 capped[index] = true
                 heads[index] = nil

@@ -70,11 +70,32 @@ import Testing
         }
     }
 
+    @Test func failureRecordsAreFoundByTheJobThatFailed() async throws {
+        try await APIFixture.with { api throws in
+            // Failure records as firings leave them: paused ErrorHandler jobs of origin `failure`.
+            try api.pool.withConnection { connection in
+                _ = try connection.execute("""
+                    INSERT INTO jobs (job_id, handler, kwargs, start_at, state, origin)
+                    SELECT 'record-' || g, 'ErrorHandler', jsonb_build_object('error', 'boom', 'failed_job_id', CASE WHEN g % 3 = 0 THEN 'a' ELSE 'b' END),
+                           now(), 'paused', 'failure'
+                    FROM generate_series(1, 9) AS g
+                    """)
+            }
+            let a = try api.call("GET", "/api/v1/jobs?job_type=failed&failed_job_id=a")
+            #expect(Self.ids(a) == ["record-3", "record-6", "record-9"] && a.json["jobs_count"] == 3)
+            #expect(try api.call("GET", "/api/v1/jobs?job_type=failed&failed_job_id=b").json["jobs_count"] == 6)
+            #expect(Self.ids(try api.call("GET", "/api/v1/jobs?job_type=failed&failed_job_id=c")).isEmpty)
+            let mixed = try api.call("GET", "/api/v1/jobs?failed_job_id=a")
+            #expect(mixed.status == 400 && mixed.error?.contains("job_type=failed") == true)
+        }
+    }
+
     @Test func badListingParametersAreA400NamingThem() async throws {
         try await APIFixture.with { api throws in
             for (query, name) in [
                 ("slots=51", "slots"), ("slots=-1", "slots"), ("slots=x", "slots"), ("state=done", "state"), ("state=", "state"),
                 ("prefix=", "prefix"), ("prefix=" + String(repeating: "a", count: 201), "prefix"),
+                ("job_type=failed&failed_job_id=", "failed_job_id"),
             ] {
                 let reply = try api.call("GET", "/api/v1/jobs?" + query)
                 #expect(reply.status == 400, "\(query)")

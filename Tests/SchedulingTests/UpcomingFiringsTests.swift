@@ -21,6 +21,14 @@ import Testing
         #expect(!merged.more && merged.capped.isEmpty)
     }
 
+    @Test func anOverdueFirstFiringStandsForEverySlotUpToNow() {
+        // Due since midnight, every 10 minutes, judged at 00:35: one firing now-ish, then 00:40.
+        let now = start + 35 * minute
+        let merged = UpcomingFirings.merge(
+            [UpcomingFirings.Source(key: "late", first: start, slots: every(10), resumesAt: now)], through: start + 60 * minute, limit: 10)
+        #expect(merged.firings.map { ($0.at - start) / minute } == [0, 40, 50, 60])
+    }
+
     @Test func theLimitTheCapAndMaxRunsBound() {
         let sources = [
             UpcomingFirings.Source(key: "often", first: start, slots: every(1)),

@@ -143,6 +143,7 @@ enum DashboardPage {
         #timeline .firing { stroke: var(--pending); stroke-width: 2; }
         #timeline .firing.overdue { stroke: var(--failed); }
         #timeline .more { fill: var(--pending); opacity: .35; }
+        #timeline .cutoff { stroke: var(--muted); stroke-width: 1.5; stroke-dasharray: 4 3; }
         #timeline .now { stroke: var(--failed); stroke-width: 2; }
         #timeline .now-label { fill: var(--failed); font-size: 11px; font-weight: 600; }
         #timeline.paused .firing { stroke: var(--missed); stroke-dasharray: 2 2; }

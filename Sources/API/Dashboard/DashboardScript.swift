@@ -8,6 +8,7 @@ extension DashboardPage {
         (() => {
           const API = new URL('../', location.href);
           const REFRESH_MS = 5000;
+          const REQUEST_TIMEOUT_MS = 15000;
           const PAGE_SIZE = 50;
           const STRIP_SLOTS = 50;
           const TOKEN_KEY = 'kairos-token';
@@ -77,7 +78,10 @@ extension DashboardPage {
             const headers = { accept: 'application/json' };
             const token = sessionStorage.getItem(TOKEN_KEY);
             if (token) headers['auth-token'] = token;
-            const response = await fetch(url, { method, headers, cache: 'no-store', credentials: 'omit', redirect: 'error' });
+            // A hung request must not stall the refreshes behind it.
+            const response = await fetch(url, {
+              method, headers, cache: 'no-store', credentials: 'omit', redirect: 'error', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            });
             const text = await response.text();
             let body = null;
             try { body = text ? JSON.parse(text) : null; } catch (_) { body = null; }
@@ -228,7 +232,8 @@ extension DashboardPage {
           let lastPage = null;
 
           function listingParameters(where) {
-            const base = { prefix: where.prefix, after: where.after, limit: PAGE_SIZE, slots: STRIP_SLOTS };
+            // One more than a page: whether a next page exists.
+            const base = { prefix: where.prefix, after: where.after, limit: PAGE_SIZE + 1, slots: STRIP_SLOTS };
             if (where.show === 'finished' || where.show === 'failed') return { ...base, job_type: where.show };
             if (where.show === 'running' || where.show === 'paused') return { ...base, state: where.show };
             return base;
@@ -245,7 +250,8 @@ extension DashboardPage {
             return el('tr', { 'data-job-id': id }, cells);
           }
 
-          function renderJobs(page, where) {
+          function renderJobs(answer, where) {
+            const page = { ...answer, jobs: answer.jobs.slice(0, PAGE_SIZE), more: answer.jobs.length > PAGE_SIZE };
             const body = $('jobs-body');
             let cursor = body.firstChild;
             const seen = new Set();
@@ -272,7 +278,7 @@ extension DashboardPage {
               ? `${first ? 'First page' : 'A later page'}: ${page.jobs.length} of ${page.jobs_count}` : '';
             $('page-first').disabled = first;
             $('page-previous').disabled = first;
-            $('page-next').disabled = page.jobs.length < PAGE_SIZE;
+            $('page-next').disabled = !page.more;
             lastPage = page;
           }
 
@@ -333,6 +339,13 @@ extension DashboardPage {
                   svg('title', {}, `${firing.job_id}: ${utcText(firing.at)} (${localText(firing.at)})${overdue ? ', overdue' : ''}`)));
               }
             });
+            if (upcoming.truncated && upcoming.firings.length) {
+              // Past the last listed firing the API had more than it sent: say so rather than look empty.
+              const x = xOf(upcoming.firings[upcoming.firings.length - 1].at);
+              parts.push(svg('line', { x1: x, x2: x, y1: top - 6, y2: height - 2, class: 'cutoff' },
+                svg('title', {}, `The first ${upcoming.firings.length} firings end here; later ones are not shown`)));
+              parts.push(svg('text', { x: x + 3, y: height - 10, class: 'hour' }, 'more not shown →'));
+            }
             if (!lanes.length) parts.push(svg('text', { x: labelWidth + 8, y: top + 14, class: 'hour' }, 'Nothing fires in the next 24 hours.'));
             parts.push(svg('line', { x1: labelWidth, x2: labelWidth, y1: top - 6, y2: height - 2, class: 'now' }));
             parts.push(svg('text', { x: labelWidth - 4, y: 12, 'text-anchor': 'end', class: 'now-label' }, `now ${hourFormat.format(new Date(now))}`));
@@ -341,7 +354,7 @@ extension DashboardPage {
             }
             node.replaceChildren(...parts);
             const jobs = new Set(upcoming.firings.map((firing) => firing.job_id)).size;
-            const more = upcoming.truncated || upcoming.capped.length ? ' (the first; more follow, shown as bands)' : '';
+            const more = upcoming.truncated ? ' (the first: the line stops where they end)' : upcoming.capped.length ? ' (jobs firing more often are drawn as bands)' : '';
             $('timeline-note').textContent = `${upcoming.firings.length} firing${upcoming.firings.length === 1 ? '' : 's'}${more} of ${jobs} job${jobs === 1 ? '' : 's'} from ${utcText(upcoming.now)} (${localText(upcoming.now)}). Paused jobs do not fire and are not shown.`;
           }
 
@@ -367,11 +380,13 @@ extension DashboardPage {
                   el('tbody', {}, names.map((name) => el('tr', {}, el('th', { scope: 'row' }, name),
                     FLOW_STATES.map((state) => el('td', { 'data-label': state, 'data-state': state }, count(name, state))))))))
                 : el('p', { class: 'muted' }, 'No flows on the board.');
+              const truncated = summary.counts_truncated
+                ? el('p', { class: 'muted' }, 'Only the first 1,000 (state, flow name) pairs are counted here; GET /flows narrows by flow name.') : null;
               const holders = summary.holders.length
                 ? el('div', {}, el('h3', {}, 'Workers holding leases'), el('ul', { id: 'board-holders' }, summary.holders.map((holder) =>
                   el('li', {}, `${holder.worker}: ${holder.flows} flow${holder.flows === 1 ? '' : 's'}, first lease ends `, timeNode(holder.earliest_lease_expiry)))))
                 : null;
-              return [figures, table, holders];
+              return [figures, table, truncated, holders];
             });
           }
 
@@ -425,7 +440,7 @@ extension DashboardPage {
               detail('Schedule', scheduleWords(job)),
               detail('Next run', timeNode(job.next_run_time)),
               detail('Last status', job.last_status || 'none yet'),
-              detail('Misfire grace time', job.misfire_grace_time || 'none (APScheduler default)'),
+              detail('Misfire grace time', job.misfire_grace_time || 'none: a late run always runs'),
               detail('Work policy', policy),
               detail('Origin', job.origin),
               detail('Kwargs', el('pre', {}, JSON.stringify(job.kwargs, null, 2))),
@@ -482,19 +497,21 @@ extension DashboardPage {
                 api('GET', jobPath(id)),
                 api('GET', jobPath(id, '/schedule'), { count: 10 }),
                 api('GET', jobPath(id, '/runs'), { limit: 20 }),
-                api('GET', 'jobs', { job_type: 'failed', limit: 1000 }),
+                api('GET', 'jobs', { job_type: 'failed', failed_job_id: id, limit: 20 }),
               ]);
               renderService(service.state);
-              renderJobPage(shown.job, schedule, runs, failed.jobs.filter((record) => record.kwargs.failed_job_id === id));
+              renderJobPage(shown.job, schedule, runs, failed.jobs);
               report(null);
             } catch (error) {
               report(error);
             }
           }
 
+          // One refresh at a time: a caller arriving while one runs waits for it, then starts its own
+          // (several waiting callers start one between them).
           async function refresh() {
+            while (refreshing) await refreshing.catch(() => {});
             clearTimeout(timer);
-            if (refreshing) { await refreshing; }
             const where = place();
             $('overview').hidden = Boolean(where.job);
             $('job-view').hidden = !where.job;

@@ -8,7 +8,8 @@ extension FlowBoard {
     public struct Summary: Sendable {
         /// The judging time the ages below are measured from.
         public var now: Timestamp
-        /// By state and flow name, at most ``countLimit`` of them, in that order.
+        /// By state and flow name, at most ``countLimit`` of them, in that order: every unfinished
+        /// flow, and the final ones posted in the last ``finalWindowHours`` hours.
         public var counts: [(state: FlowState, flowName: String, count: Int)]
         /// More (state, flow name) pairs have flows than ``counts`` lists.
         public var countsTruncated: Bool
@@ -32,7 +33,10 @@ extension FlowBoard {
             let holders: [JSONValue] = self.holders.map { holder in
                 ["worker": .string(holder.worker), "flows": .int(Int64(holder.flows)), "earliest_lease_expiry": .string(holder.earliestExpiry.iso8601)]
             }
-            var object: JSONObject = ["now": .string(now.iso8601), "counts": .array(counts), "counts_truncated": .bool(countsTruncated)]
+            var object: JSONObject = [
+                "now": .string(now.iso8601), "counts": .array(counts), "counts_truncated": .bool(countsTruncated),
+                "final_window_hours": .int(Int64(FlowBoard.finalWindowHours)),
+            ]
             object["oldest_claimable_since"] = oldestClaimableSince.map { .string($0.iso8601) } ?? .null
             object["oldest_claimable_age_seconds"] = oldestClaimableSince.map { .double(Double(max(0, now - $0)) / 1e6) } ?? .null
             object["waiting_for_retry"] = .int(Int64(waitingForRetry))
@@ -49,11 +53,14 @@ extension FlowBoard {
     /// The most (state, flow name) pairs a summary counts: flow names are the jobs' to choose,
     /// so there may be any number of them.
     public static let countLimit = 1000
+    /// How far back final flows are counted: a retained board may hold millions of them, and a
+    /// dashboard asks every few seconds. Unfinished flows are all counted.
+    public static let finalWindowHours = 24
 
     /// The summary, read on one connection in three statements.
     public func summary() throws -> Summary {
         try pool.withConnection { connection in
-            var counts = try connection.query(Self.countsSelect).map {
+            var counts = try connection.query(Self.countsSelect(clock: clock)).map {
                 (try $0.decode(FlowState.self, column: "state"), try $0.decode(String.self, column: "flow_name"), try $0.decode(Int.self, column: "n"))
             }
             let row = try connection.query(Self.summarySelect(clock: clock))[0]
@@ -85,10 +92,16 @@ extension FlowBoard {
         """
     }
 
-    static let countsSelect: SQL = """
-        SELECT state, flow_name, count(*)::bigint AS n FROM flows GROUP BY state, flow_name
-        ORDER BY state, flow_name LIMIT \(Int64(countLimit + 1))
+    /// Unfinished flows through `flows_by_state`, final ones through `flows_final` (by when they
+    /// were posted, within the window): neither reads the final flows of older days.
+    static func countsSelect(clock: JobClock) -> SQL {
         """
+        SELECT state, flow_name, count(*)::bigint AS n FROM flows
+        WHERE state IN ('unclaimed', 'claimed')
+           OR (state IN ('completed', 'failed', 'trashed') AND created_at >= \(clock.sqlNow) - make_interval(hours => \(Int32(finalWindowHours))))
+        GROUP BY state, flow_name ORDER BY state, flow_name LIMIT \(Int64(countLimit + 1))
+        """
+    }
 
     static let holdersSelect: SQL = """
         SELECT holder, count(*)::bigint AS n, min(lease_expires_at) AS earliest_expiry FROM flows

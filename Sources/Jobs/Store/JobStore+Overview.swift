@@ -79,7 +79,7 @@ extension JobStore {
                 job.nextRunTime.map { first in
                     UpcomingFirings.Source(
                         key: job.id, first: first, slots: job.schedule,
-                        remaining: job.controls.maxRuns.map { Int64($0) - job.runsFired })
+                        remaining: job.controls.maxRuns.map { Int64($0) - job.runsFired }, resumesAt: now)
                 }
             }
             let merged = UpcomingFirings.merge(sources, through: through, limit: limit, perSource: perJob)

@@ -126,6 +126,7 @@ enum JobsTable {
             conditions.append("job_id COLLATE \"C\" >= \(prefix) AND job_id COLLATE \"C\" <= \(ceiling) AND starts_with(job_id, \(prefix))")
         }
         if let state = query.state { conditions.append("state = \(state)") }
+        if let failed = query.failedJobID { conditions.append("kwargs->>'failed_job_id' = \(failed)") }
         return SQL.joined(conditions.map { "(\($0))" }, separator: " AND ")
     }
 
