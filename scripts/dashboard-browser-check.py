@@ -20,27 +20,13 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta, timezone
 
 from devtools import chromium
+from kairos_api import TOKEN, URL, call
 
-URL = os.environ["KAIROS_URL"]
-TOKEN = os.environ["KAIROS_TOKEN"]
 PAGE = URL + "/api/v1/ui/dashboard"
 FIRST_PAINT_BOUND_MS = 5000
-
-
-def call(method, path, body=None):
-    request = urllib.request.Request(
-        URL + "/api/v1" + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"auth-token": TOKEN, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def ok(method, path, body=None, expect=(200, 201)):

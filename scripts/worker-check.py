@@ -17,23 +17,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
-URL = os.environ["KAIROS_URL"]
-TOKEN = os.environ["KAIROS_TOKEN"]
+from kairos_api import TOKEN, URL, call
+
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "worker.py")
-
-
-def call(method, path, body=None):
-    request = urllib.request.Request(
-        URL + "/api/v1" + path, method=method, data=None if body is None else json.dumps(body).encode(),
-        headers={"auth-token": TOKEN, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
 
 
 def fire(job, arguments, **keys):

@@ -207,16 +207,7 @@ public struct JobStore: Sendable {
 
     /// Every job of `listing`, in `job_id` order.
     public func jobs(_ listing: Listing) throws -> [Job] {
-        try jobPage(JobQuery(listing: listing, limit: Int(Int32.max))).jobs
-    }
-
-    /// A page of the query's jobs in `job_id` order, with the number it matches in all.
-    public func jobPage(_ query: JobQuery) throws -> (jobs: [Job], total: Int) {
-        try pool.withConnection { connection in
-            let jobs = try connection.query(JobsTable.jobList(query)).map(JobsTable.decode)
-            let total = try connection.query(JobsTable.jobCount(query))[0].decode(Int.self, column: "n")
-            return (jobs, total)
-        }
+        try jobPage(JobQuery(listing: listing, limit: Int(Int32.max)), recentSlots: 0).jobs
     }
 
     // MARK: Changing jobs
