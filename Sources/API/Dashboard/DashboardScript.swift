@@ -310,11 +310,14 @@ extension DashboardPage {
             const capped = new Set(upcoming.capped);
             const top = 22;
             const laneHeight = 20;
-            const height = top + Math.max(1, lanes.length) * laneHeight + 8;
+            const paused = upcoming.service_state === 'paused';
+            // Room below the lanes for the paused notice, so it covers no firing.
+            const lanesBottom = top + Math.max(1, lanes.length) * laneHeight;
+            const height = lanesBottom + (paused ? 24 : 8);
             const node = $('timeline');
             node.setAttribute('viewBox', `0 0 ${width} ${height}`);
             node.setAttribute('height', height);
-            node.classList.toggle('paused', upcoming.service_state === 'paused');
+            node.classList.toggle('paused', paused);
             const parts = [];
             for (let hour = 0; hour <= 24; hour += width < 600 ? 6 : 3) {
               const at = new Date(now + hour * 3600 * 1000);
@@ -349,8 +352,8 @@ extension DashboardPage {
             if (!lanes.length) parts.push(svg('text', { x: labelWidth + 8, y: top + 14, class: 'hour' }, 'Nothing fires in the next 24 hours.'));
             parts.push(svg('line', { x1: labelWidth, x2: labelWidth, y1: top - 6, y2: height - 2, class: 'now' }));
             parts.push(svg('text', { x: labelWidth - 4, y: 12, 'text-anchor': 'end', class: 'now-label' }, `now ${hourFormat.format(new Date(now))}`));
-            if (upcoming.service_state === 'paused') {
-              parts.push(svg('text', { x: labelWidth + plot / 2, y: height - 10, 'text-anchor': 'middle', class: 'paused-label' }, 'Service paused: none of these fires'));
+            if (paused) {
+              parts.push(svg('text', { x: labelWidth + plot / 2, y: lanesBottom + 16, 'text-anchor': 'middle', class: 'paused-label' }, 'Service paused: none of these fires'));
             }
             node.replaceChildren(...parts);
             const jobs = new Set(upcoming.firings.map((firing) => firing.job_id)).size;
