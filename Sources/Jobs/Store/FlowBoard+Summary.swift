@@ -1,7 +1,5 @@
 import Chronology
 import JSON
-import Postgres
-import SQLBuilding
 
 /// The flow board at a glance: what an operator's overview shows of it.
 extension FlowBoard {
@@ -60,11 +58,10 @@ extension FlowBoard {
     /// The summary, read on one connection in three statements.
     public func summary() throws -> Summary {
         try pool.withConnection { connection in
-            var counts = try connection.query(Self.countsSelect(clock: clock)).map {
-                (try $0.decode(FlowState.self, column: "state"), try $0.decode(String.self, column: "flow_name"), try $0.decode(Int.self, column: "n"))
-            }
-            let row = try connection.query(Self.summarySelect(clock: clock))[0]
-            let holders = try connection.query(Self.holdersSelect).map {
+            var counts = try connection.query(FlowsTable.flowCountSummary(clock: clock, sinceHours: Self.finalWindowHours, limit: Self.countLimit + 1))
+                .map(FlowsTable.decodeCount)
+            let row = try connection.query(FlowLeasesTable.boardFigures(clock: clock))[0]
+            let holders = try connection.query(FlowLeasesTable.holders(limit: Self.holderLimit)).map {
                 (try $0.decode(String.self, column: "holder"), try $0.decode(Int.self, column: "n"), try $0.decode(Timestamp.self, column: "earliest_expiry"))
             }
             let truncated = counts.count > Self.countLimit
@@ -77,34 +74,4 @@ extension FlowBoard {
                 holders: holders)
         }
     }
-
-    /// Each figure reads a partial index of unfinished flows (claimable, leases, open), never the
-    /// final ones a long-lived board piles up.
-    static func summarySelect(clock: JobClock) -> SQL {
-        """
-        WITH clock AS (SELECT \(clock.sqlNow) AS now)
-        SELECT (SELECT now FROM clock) AS now,
-            (SELECT min(available_at) FROM flows WHERE state = 'unclaimed' AND available_at <= (SELECT now FROM clock)) AS oldest_claimable,
-            (SELECT count(*) FROM flows WHERE state = 'unclaimed' AND available_at > (SELECT now FROM clock))::bigint AS waiting,
-            (SELECT count(*) FROM flows WHERE (state = 'unclaimed' AND attempt > 0) OR (state = 'claimed' AND attempt > 1))::bigint AS retrying,
-            (SELECT count(*) FROM flows WHERE state = 'claimed' AND lease_expires_at <= (SELECT now FROM clock))::bigint AS expired,
-            (SELECT count(DISTINCT holder) FROM flows WHERE state = 'claimed')::bigint AS holders
-        """
-    }
-
-    /// Unfinished flows through `flows_by_state`, final ones through `flows_final` (by when they
-    /// were posted, within the window): neither reads the final flows of older days.
-    static func countsSelect(clock: JobClock) -> SQL {
-        """
-        SELECT state, flow_name, count(*)::bigint AS n FROM flows
-        WHERE state IN ('unclaimed', 'claimed')
-           OR (state IN ('completed', 'failed', 'trashed') AND created_at >= \(clock.sqlNow) - make_interval(hours => \(Int32(finalWindowHours))))
-        GROUP BY state, flow_name ORDER BY state, flow_name LIMIT \(Int64(countLimit + 1))
-        """
-    }
-
-    static let holdersSelect: SQL = """
-        SELECT holder, count(*)::bigint AS n, min(lease_expires_at) AS earliest_expiry FROM flows
-        WHERE state = 'claimed' GROUP BY holder ORDER BY n DESC, holder LIMIT \(Int64(holderLimit))
-        """
 }

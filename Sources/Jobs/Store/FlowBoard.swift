@@ -239,9 +239,7 @@ public struct FlowBoard: Sendable {
     /// How many flows are in each state and of each name that has any, waiting at most `timeout` for a connection.
     public func countsByState(timeout: Duration) throws -> [(state: FlowState, flowName: String, count: Int)] {
         try pool.withConnection(timeout: timeout) { connection in
-            try connection.query(FlowsTable.flowCountByState).map {
-                (try $0.decode(FlowState.self, column: "state"), try $0.decode(String.self, column: "flow_name"), try $0.decode(Int.self, column: "n"))
-            }
+            try connection.query(FlowsTable.flowCountByState).map(FlowsTable.decodeCount)
         }
     }
 }

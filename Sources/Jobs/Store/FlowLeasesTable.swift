@@ -119,4 +119,28 @@ enum FlowLeasesTable {
             WHERE flows.id = v.id
             """
     }
+
+    // MARK: The board at a glance
+
+    /// The board's figures at the judging time: each reads a partial index of unfinished flows
+    /// (claimable, leases, open), never the final ones a long-lived board piles up.
+    static func boardFigures(clock: JobClock) -> SQL {
+        """
+        WITH clock AS (SELECT \(clock.sqlNow) AS now)
+        SELECT (SELECT now FROM clock) AS now,
+            (SELECT min(available_at) FROM flows WHERE state = 'unclaimed' AND available_at <= (SELECT now FROM clock)) AS oldest_claimable,
+            (SELECT count(*) FROM flows WHERE state = 'unclaimed' AND available_at > (SELECT now FROM clock))::bigint AS waiting,
+            (SELECT count(*) FROM flows WHERE (state = 'unclaimed' AND attempt > 0) OR (state = 'claimed' AND attempt > 1))::bigint AS retrying,
+            (SELECT count(*) FROM flows WHERE state = 'claimed' AND lease_expires_at <= (SELECT now FROM clock))::bigint AS expired,
+            (SELECT count(DISTINCT holder) FROM flows WHERE state = 'claimed')::bigint AS holders
+        """
+    }
+
+    /// The `limit` workers holding the most leases, with how many and their earliest expiry.
+    static func holders(limit: Int) -> SQL {
+        """
+        SELECT holder, count(*)::bigint AS n, min(lease_expires_at) AS earliest_expiry FROM flows
+        WHERE state = 'claimed' GROUP BY holder ORDER BY n DESC, holder LIMIT \(Int64(limit))
+        """
+    }
 }

@@ -84,6 +84,23 @@ enum FlowsTable {
     }
 
     static let flowCountByState: SQL = "SELECT state, flow_name, count(*)::bigint AS n FROM flows GROUP BY state, flow_name ORDER BY state, flow_name"
+
+    /// Unfinished flows (through `flows_by_state`) and final ones posted in the last
+    /// `sinceHours` (through `flows_final`) by state and flow name, at most `limit` pairs:
+    /// neither reads the final flows of older days.
+    static func flowCountSummary(clock: JobClock, sinceHours: Int, limit: Int) -> SQL {
+        """
+        SELECT state, flow_name, count(*)::bigint AS n FROM flows
+        WHERE state IN ('unclaimed', 'claimed')
+           OR (state IN ('completed', 'failed', 'trashed') AND created_at >= \(clock.sqlNow) - make_interval(hours => \(Int32(sinceHours))))
+        GROUP BY state, flow_name ORDER BY state, flow_name LIMIT \(Int64(limit))
+        """
+    }
+
+    /// A row of ``flowCountByState`` or ``flowCountSummary(clock:sinceHours:limit:)``.
+    static func decodeCount(_ row: PostgresRow) throws -> (state: FlowState, flowName: String, count: Int) {
+        (try row.decode(FlowState.self, column: "state"), try row.decode(String.self, column: "flow_name"), try row.decode(Int.self, column: "n"))
+    }
 }
 
 /// Flow rows as column arrays, for one multi-row insert through `unnest`.
