@@ -26,6 +26,10 @@ extension JSONValue {
 public struct JSONWriter {
     public let layout: JSONValue.Layout
     public var output: [UInt8] = []
+    /// How deep the object or array being written piece by piece is (``writeObject(_:)-swift.method``).
+    private(set) var depth = 0
+    /// Whether that object or array has a member or element yet: the next needs a comma.
+    private var hasMember = false
 
     public init(layout: JSONValue.Layout = .compact, reservingCapacity capacity: Int = 256) {
         self.layout = layout
@@ -37,6 +41,54 @@ public struct JSONWriter {
 
     /// Appends `text` as it is: for punctuation and numbers the caller has already spelled.
     public mutating func writeRaw(_ text: String) { append(text) }
+
+    /// Appends an integer.
+    public mutating func writeInteger(_ number: Int64) { append(String(number)) }
+
+    /// Appends an object whose members `members` says, piece by piece (see ``JSONMemberSink``).
+    public mutating func writeObject(_ members: (inout JSONWriter) -> Void) {
+        writeContainer(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { members(&$0) }
+    }
+
+    /// Appends `value`'s members as an object.
+    public mutating func writeObject(_ value: some JSONObjectRepresentable) {
+        writeObject { value.writeMembers(into: &$0) }
+    }
+
+    /// Appends an array with one element per element of `elements`, each written by `element`.
+    public mutating func writeArray<Elements: Sequence>(of elements: Elements, _ element: (Elements.Element, inout JSONWriter) -> Void) {
+        writeContainer(open: UInt8(ascii: "["), close: UInt8(ascii: "]")) { writer in
+            for each in elements {
+                writer.beginElement()
+                element(each, &writer)
+            }
+        }
+    }
+
+    private mutating func writeContainer(open: UInt8, close: UInt8, _ body: (inout JSONWriter) -> Void) {
+        let outerHasMember = hasMember
+        output.append(open)
+        hasMember = false
+        depth += 1
+        body(&self)
+        depth -= 1
+        if hasMember { newline(depth) }
+        output.append(close)
+        hasMember = outerHasMember
+    }
+
+    /// The comma and line before a member of the object being written piece by piece, and its key.
+    mutating func beginMember(_ key: String) {
+        beginElement()
+        writeString(key)
+        append(layout == .pretty ? ": " : ":")
+    }
+
+    private mutating func beginElement() {
+        if hasMember { output.append(UInt8(ascii: ",")) }
+        hasMember = true
+        newline(depth)
+    }
 
     mutating func write(_ value: JSONValue, indent: Int) {
         switch value {
@@ -100,6 +152,13 @@ public struct JSONWriter {
     /// Appends `text` escaped as inside a JSON string, without the quotes: for a string the
     /// caller writes in pieces.
     public mutating func writeStringContents(_ text: String) {
+        // Most text needs no escape: copy it whole, in one go, when a scan finds none.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.contains(where: Self.needsEscape) else { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true { return }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): append("\\\"")
@@ -116,6 +175,10 @@ public struct JSONWriter {
             default: output.append(byte)
             }
         }
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     private func hexDigit(_ nibble: UInt8) -> UInt8 {

@@ -26,7 +26,7 @@ public struct PostgresCell: Sendable {
         return text
     }
 
-    func require<T>(_ swiftType: T.Type, from accepted: Set<PostgresType>) throws(PostgresError) -> String {
+    func require<T>(_ swiftType: T.Type, from accepted: [PostgresType]) throws(PostgresError) -> String {
         guard accepted.contains(type) else { throw mismatch(swiftType) }
         return try requireText(for: swiftType)
     }
@@ -37,9 +37,12 @@ public protocol PostgresDecodable {
     static func decode(from cell: PostgresCell) throws(PostgresError) -> Self
 }
 
-private let integerTypes: Set<PostgresType> = [.int2, .int4, .int8, .oidType]
-private let textTypes: Set<PostgresType> = [.text, .varchar, .bpchar, .name, .char, .unknown]
-private let timestampTypes: Set<PostgresType> = [.timestamptz, .timestamp, .date]
+// Arrays, not sets: every cell read asks one of them, and a scan of a few integers costs less
+// than hashing a type.
+private let integerTypes: [PostgresType] = [.int2, .int4, .int8, .oidType]
+private let textTypes: [PostgresType] = [.text, .varchar, .bpchar, .name, .char, .unknown]
+private let timestampTypes: [PostgresType] = [.timestamptz, .timestamp, .date]
+private let numberTypes: [PostgresType] = integerTypes + [.float4, .float8, .numeric]
 
 extension PostgresCell {
     /// An integer column as `T`, refusing values out of `T`'s range.
@@ -66,7 +69,7 @@ extension Int32: PostgresDecodable {
 extension Double: PostgresDecodable {
     /// Reads floating point, numeric and integer columns (numeric may round).
     public static func decode(from cell: PostgresCell) throws(PostgresError) -> Double {
-        let text = try cell.require(Double.self, from: integerTypes.union([.float4, .float8, .numeric]))
+        let text = try cell.require(Double.self, from: numberTypes)
         guard let value = Double(text) else { throw cell.mismatch(Double.self, "\"\(text)\" is not a number") }
         return value
     }

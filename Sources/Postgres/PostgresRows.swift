@@ -17,6 +17,7 @@ public final class PostgresRows: @unchecked Sendable {
     private let result: OpaquePointer
     public let columns: [Column]
     private let columnPositions: [String: Int]
+    private let columnKeys: [ColumnKey]
     public let count: Int
     /// Rows inserted, updated or deleted (0 for a SELECT's count, see ``count``).
     public let affectedRowCount: Int
@@ -38,6 +39,7 @@ public final class PostgresRows: @unchecked Sendable {
             positions[column.name] = index
         }
         columnPositions = positions
+        columnKeys = columns.map { ColumnKey($0.name) }
         affectedRowCount = Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
@@ -51,7 +53,34 @@ public final class PostgresRows: @unchecked Sendable {
     }
 
     /// The column's position, or nil when the result has no such column.
-    public func position(ofColumn name: String) -> Int? { columnPositions[name] }
+    public func position(ofColumn name: String) -> Int? {
+        // Every cell read by name asks this, so it must cost less than hashing the name: for
+        // the usual few dozen columns, a scan of each name's length and first eight bytes, then
+        // one comparison of the name that matched them (the first of a repeated name is found).
+        guard columns.count <= Self.scannedColumns else { return columnPositions[name] }
+        let key = ColumnKey(name)
+        for position in columnKeys.indices where columnKeys[position] == key && columns[position].name == name {
+            return position
+        }
+        return nil
+    }
+
+    private static let scannedColumns = 32
+
+    /// A column name's length and first eight bytes: what tells most names apart, with no hashing.
+    private struct ColumnKey: Equatable {
+        let length: Int
+        let prefix: UInt64
+
+        init(_ name: String) {
+            var name = name
+            (length, prefix) = name.withUTF8 { bytes in
+                var prefix: UInt64 = 0
+                for index in 0..<Swift.min(8, bytes.count) { prefix = prefix << 8 | UInt64(bytes[index]) }
+                return (bytes.count, prefix)
+            }
+        }
+    }
 
     func cell(row: Int, column: Int) -> PostgresCell {
         let row32 = Int32(row)

@@ -68,6 +68,27 @@ import Testing
         #expect(timestamp.postgresText == postgres)
     }
 
+    @Test(arguments: [
+        (Int64(253_402_300_800_000_000), "+010000-01-01T00:00:00Z"),
+        (Int64(-62_167_219_200_000_001), "-000001-12-31T23:59:59.999999Z"),
+        (Int64(-62_167_219_200_000_000), "0000-01-01T00:00:00Z"),
+    ])
+    func yearsPastFourDigitsAreSigned(micros: Int64, iso: String) {
+        #expect(Timestamp(microsecondsSinceEpoch: micros).iso8601 == iso)
+    }
+
+    @Test func millisecondsAreAlwaysWrittenAndTruncated() {
+        #expect(Timestamp(microsecondsSinceEpoch: 1_772_323_200_000_000).iso8601Milliseconds == "2026-03-01T00:00:00.000Z")
+        #expect(Timestamp(microsecondsSinceEpoch: 1_772_323_200_123_999).iso8601Milliseconds == "2026-03-01T00:00:00.123Z")
+    }
+
+    @Test func appendedBytesAreTheISOText() {
+        var bytes = Array("at ".utf8)
+        let timestamp = Timestamp(microsecondsSinceEpoch: 1_772_323_200_000_450)
+        timestamp.appendISO8601(to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "at 2026-03-01T00:00:00.000450Z")
+    }
+
     @Test func dateConversionKeepsMicroseconds() {
         let timestamp = Timestamp(microsecondsSinceEpoch: 1_772_323_200_123_457)
         #expect(Timestamp(timestamp.date) == timestamp)

@@ -20,6 +20,18 @@ public struct HTTPResponse: Sendable {
         HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: value.serializedBytes())
     }
 
+    /// An object written piece by piece with `Content-Type: application/json`: for answers of
+    /// many objects, spelled straight into bytes (see `JSONMemberSink`).
+    ///
+    /// ```swift
+    /// .json { $0.member("jobs", objects: jobs) { job, members in job.writeMembers(into: &members) } }
+    /// ```
+    public static func json(status: HTTPStatus = .ok, reservingCapacity capacity: Int = 1024, members: (inout JSONWriter) -> Void) -> HTTPResponse {
+        var writer = JSONWriter(reservingCapacity: capacity)
+        writer.writeObject(members)
+        return HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: writer.output)
+    }
+
     /// `{"error": message}` with `status`: the shape of every error Kairos returns.
     public static func error(_ status: HTTPStatus, _ message: String) -> HTTPResponse {
         json(["error": .string(message)], status: status)

@@ -31,33 +31,35 @@ public struct Job: Sendable, Equatable {
     /// Its run times: the trigger's slots inside its bounds, moved by its jitter.
     public var schedule: Schedule { Schedule(trigger: trigger, controls: controls, jitterKey: Schedule.jitterKey(of: id)) }
 
+    /// The shape clients see (``writeMembers(into:)``) as a value.
+    public var json: JSONValue { .object(jsonObject) }
+}
+
+extension Job: JSONObjectRepresentable {
     /// The shape clients see, fabric8's: `periodically` is `false` for a one-shot, else the
     /// interval as `timedelta` prints it.
-    public var json: JSONValue {
-        var object: JSONObject = [
-            "job_id": .string(id),
-            "handler": .string(handler),
-            "kwargs": .object(WriteOnlyKwargs.redacted(kwargs)),
-            "state": .string(state.rawValue),
-            "when": .string(trigger.start.iso8601),
-            "periodically": trigger.period.map { .string($0.description) } ?? false,
-            "cron": trigger.cron.map { .string($0.expression.text) } ?? .null,
-            "timezone": trigger.cron.map { .string($0.zone.name) } ?? .null,
-            "description": .string(ScheduleDescription.of(trigger)),
-            "start_date": controls.startDate.map { .string($0.iso8601) } ?? .null,
-            "end_date": controls.endDate.map { .string($0.iso8601) } ?? .null,
-            "max_runs": controls.maxRuns.map { .int(Int64($0)) } ?? .null,
-            "jitter": controls.jitter.map { .string($0.description) } ?? .null,
-            "runs_fired": .int(runsFired),
-            "misfire_grace_time": misfireGraceTime.map { .string($0.description) } ?? .null,
-            "next_run_time": nextRunTime.map { .string($0.iso8601) } ?? .null,
-            "origin": .string(origin.rawValue),
-            "created_at": .string(createdAt.iso8601),
-            "updated_at": .string(updatedAt.iso8601),
-        ]
-        for (key, value) in policy.json { object[key] = value }
-        object["last_status"] = lastStatus.map { .string($0.rawValue) } ?? .null
-        return .object(object)
+    public func writeMembers(into members: inout some JSONMemberSink) {
+        members.member("job_id", id)
+        members.member("handler", handler)
+        members.member("kwargs", .object(WriteOnlyKwargs.redacted(kwargs)))
+        members.member("state", state.rawValue)
+        members.member("when", trigger.start.iso8601)
+        members.member("periodically", trigger.period.map { .string($0.description) } ?? false)
+        members.member("cron", trigger.cron?.expression.text)
+        members.member("timezone", trigger.cron?.zone.name)
+        members.member("description", ScheduleDescription.of(trigger))
+        members.member("start_date", controls.startDate?.iso8601)
+        members.member("end_date", controls.endDate?.iso8601)
+        members.member("max_runs", controls.maxRuns.map(Int64.init))
+        members.member("jitter", controls.jitter?.description)
+        members.member("runs_fired", runsFired)
+        members.member("misfire_grace_time", misfireGraceTime?.description)
+        members.member("next_run_time", nextRunTime?.iso8601)
+        members.member("origin", origin.rawValue)
+        members.member("created_at", createdAt.iso8601)
+        members.member("updated_at", updatedAt.iso8601)
+        policy.writeMembers(into: &members)
+        members.member("last_status", lastStatus?.rawValue)
     }
 }
 

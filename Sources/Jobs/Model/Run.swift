@@ -22,23 +22,28 @@ public struct Run: Sendable, Equatable {
     /// Its outside work (a webhook call) and each attempt; nil for a run that has none.
     public var delivery: JSONObject?
 
-    public var json: JSONValue {
-        [
-            "id": .int(id),
-            "job_id": .string(jobID),
-            "scheduled_for": .string(scheduledFor.iso8601),
-            "coalesced_slots": .int(coalescedSlots),
-            "cause": .string(cause.rawValue),
-            "outcome": .string(outcome.rawValue),
-            "claimed_at": .string(claimedAt.iso8601),
-            "started_at": startedAt.map { .string($0.iso8601) } ?? .null,
-            "finished_at": finishedAt.map { .string($0.iso8601) } ?? .null,
-            "flows_posted": .int(Int64(flowsPosted)),
-            "error": error.map { .string($0) } ?? .null,
-            "status": .string(status.rawValue),
-            "flows": .object(JSONObject(FlowState.allCases.map { ($0.rawValue, .int(Int64(flows[$0] ?? 0))) })),
-            "delivery": delivery.map(JSONValue.object) ?? .null,
-        ]
+    /// The shape clients see (``writeMembers(into:)``) as a value.
+    public var json: JSONValue { .object(jsonObject) }
+}
+
+extension Run: JSONObjectRepresentable {
+    public func writeMembers(into members: inout some JSONMemberSink) {
+        members.member("id", id)
+        members.member("job_id", jobID)
+        members.member("scheduled_for", scheduledFor.iso8601)
+        members.member("coalesced_slots", coalescedSlots)
+        members.member("cause", cause.rawValue)
+        members.member("outcome", outcome.rawValue)
+        members.member("claimed_at", claimedAt.iso8601)
+        members.member("started_at", startedAt?.iso8601)
+        members.member("finished_at", finishedAt?.iso8601)
+        members.member("flows_posted", Int64(flowsPosted))
+        members.member("error", error)
+        members.member("status", status.rawValue)
+        members.member("flows") { counts in
+            for state in FlowState.allCases { counts.member(state.rawValue, Int64(flows[state] ?? 0)) }
+        }
+        members.member("delivery", delivery.map(JSONValue.object) ?? .null)
     }
 }
 

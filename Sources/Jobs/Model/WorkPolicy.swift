@@ -27,11 +27,11 @@ public struct WorkPolicy: Sendable, Equatable {
     }
 
     /// The keys as a job shows them.
-    var json: [(String, JSONValue)] {
-        [
-            ("priority", .string(priority.rawValue)), ("max_attempts", .int(Int64(maxAttempts))),
-            ("retry_delay", .string(retryDelay.description)), ("overlap", .string(overlap.rawValue)),
-        ]
+    func writeMembers(into members: inout some JSONMemberSink) {
+        members.member("priority", priority.rawValue)
+        members.member("max_attempts", Int64(maxAttempts))
+        members.member("retry_delay", retryDelay.description)
+        members.member("overlap", overlap.rawValue)
     }
 }
 

@@ -13,12 +13,7 @@ extension JobStore {
         public var cause: RunCause
         public var status: RunStatus
 
-        public var json: JSONValue {
-            [
-                "scheduled_for": .string(scheduledFor.iso8601), "coalesced_slots": .int(coalescedSlots),
-                "cause": .string(cause.rawValue), "status": .string(status.rawValue),
-            ]
-        }
+        public var json: JSONValue { .object(jsonObject) }
     }
 
     public struct JobPage: Sendable {
@@ -86,5 +81,14 @@ extension JobStore {
             return Upcoming(
                 now: now, service: service, firings: merged.firings.map { ($0.key, $0.at) }, truncated: merged.more, capped: merged.capped)
         }
+    }
+}
+
+extension JobStore.SlotSummary: JSONObjectRepresentable {
+    public func writeMembers(into members: inout some JSONMemberSink) {
+        members.member("scheduled_for", scheduledFor.iso8601)
+        members.member("coalesced_slots", coalescedSlots)
+        members.member("cause", cause.rawValue)
+        members.member("status", status.rawValue)
     }
 }
