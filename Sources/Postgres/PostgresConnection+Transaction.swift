@@ -47,6 +47,9 @@ extension PostgresConnection {
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws and
     /// rethrows its error unchanged. `body` gets this connection; it must not keep it.
     ///
+    /// BEGIN is sent with the body's first statement, in the same round trip: a transaction of
+    /// two statements costs three trips (BEGIN and the first, the second, COMMIT), not four.
+    ///
     /// ```swift
     /// try connection.withTransaction(.readOnly(timeout: .seconds(30))) { tx in
     ///     try tx.query(compiledFilter)
@@ -59,7 +62,11 @@ extension PostgresConnection {
     public func withTransaction<T>(
         _ options: TransactionOptions = TransactionOptions(), _ body: (PostgresConnection) throws -> T
     ) throws -> T {
-        try execute(options.beginStatement)
+        if isIdle {
+            pendingBegin = options.beginStatement
+        } else {
+            try execute(options.beginStatement)  // PostgreSQL warns and goes on, as it always did here
+        }
         let value: T
         do {
             if let timeout = options.statementTimeout { try setLocalStatementTimeout(timeout) }
@@ -75,6 +82,10 @@ extension PostgresConnection {
                 throw PostgresError(
                     kind: .server, message: "the transaction was aborted by an earlier error and has been rolled back",
                     sqlState: "25P02")
+            }
+            if pendingBegin != nil {
+                pendingBegin = nil  // the body ran no statement: nothing was begun
+                return value
             }
             try execute("COMMIT")
         } catch {
@@ -99,6 +110,10 @@ extension PostgresConnection {
     /// Rolls back whatever is open; a failure here (a lost connection) changes nothing for the
     /// caller, who is already reporting the error that caused the rollback.
     func rollbackQuietly() {
+        if pendingBegin != nil {
+            pendingBegin = nil  // never sent: there is nothing to roll back
+            return
+        }
         guard isConnected, !isIdle else { return }
         do {
             try execute("ROLLBACK")

@@ -40,10 +40,13 @@ public final class PostgresConnection: @unchecked Sendable {
     /// which the server drops when that ends; nil when none is in effect.
     var localStatementTimeout: Duration?
     /// Statements prepared on this connection, and those seen once (see ``query(_:deadline:)``).
-    private var prepared: [StatementKey: String] = [:]
-    private var seenOnce: Set<StatementKey> = []
+    var prepared: [StatementKey: String] = [:]
+    var seenOnce: Set<StatementKey> = []
     /// Names handed out, so one dropped is never reused.
-    private var preparedCount = 0
+    var preparedCount = 0
+    /// A transaction's BEGIN not sent yet: it goes with the transaction's first statement, in
+    /// the same round trip (see ``withTransaction(_:_:)``).
+    var pendingBegin: SQL?
 
     /// How long past its `statement_timeout` a statement's answer may take to arrive before the
     /// server counts as unreachable: the cancel's error is one small message away, but a loaded
@@ -199,6 +202,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// whose best plan depends on which values are NULL is written as one text per case
     /// instead (forcing a plan per run was measured: a quarter of the flow board's throughput).
     func query(_ sql: SQL, deadline: ContinuousClock.Instant?) throws(PostgresError) -> PostgresRows {
+        if pendingBegin != nil { return try queries([sql])[0] }
         let (text, parameters) = sql.rendered()
         let key = StatementKey(text: text, types: parameters.map(\.type.oid))
         if let name = try preparedName(for: key, deadline: deadline) {
@@ -235,29 +239,53 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// "cached plan must not change result type" (DDL changed what the statement returns) and
     /// "prepared statement does not exist": the name no longer stands for the statement.
-    private static func invalidatesPrepared(_ error: PostgresError) -> Bool {
+    static func invalidatesPrepared(_ error: PostgresError) -> Bool {
         error.sqlState == "0A000" || error.sqlState == "26000"
     }
 
     /// The name `key` is prepared under, preparing it now if it was seen before; nil to send it
     /// unnamed. A statement the server refuses to prepare fails here, as it would have unnamed.
     private func preparedName(for key: StatementKey, deadline: ContinuousClock.Instant?) throws(PostgresError) -> String? {
-        if let name = prepared[key] { return name }
+        switch preparation(for: key) {
+        case .prepared(let name):
+            return name
+        case .unnamed:
+            return nil
+        case .prepareNow(let name):
+            let types = key.types.map { Oid($0) }
+            let sent = types.withUnsafeBufferPointer { buffer in
+                PQsendPrepare(handle, name, key.text, Int32(types.count), buffer.baseAddress)
+            }
+            _ = try awaitAnswer(sent: sent == 1, sql: key.text, deadline: deadline)
+            preparedNow(key, as: name)
+            return name
+        }
+    }
+
+    enum Preparation {
+        case prepared(String)
+        /// Seen before and there is room: prepare it under this name, then ``preparedNow(_:as:)``.
+        case prepareNow(String)
+        /// Seen for the first time (or no room): send it unnamed.
+        case unnamed
+    }
+
+    /// How to send `key`, counting it as seen.
+    func preparation(for key: StatementKey) -> Preparation {
+        if let name = prepared[key] { return .prepared(name) }
         guard prepared.count < Self.mostPrepared, seenOnce.contains(key) else {
             if seenOnce.count >= 4 * Self.mostPrepared { seenOnce.removeAll() }
             seenOnce.insert(key)
-            return nil
+            return .unnamed
         }
         preparedCount += 1
-        let name = "kairos_\(preparedCount)"
-        let types = key.types.map { Oid($0) }
-        let sent = types.withUnsafeBufferPointer { buffer in
-            PQsendPrepare(handle, name, key.text, Int32(types.count), buffer.baseAddress)
-        }
-        _ = try awaitAnswer(sent: sent == 1, sql: key.text, deadline: deadline)
+        return .prepareNow("kairos_\(preparedCount)")
+    }
+
+    /// The server has prepared `key` as `name`.
+    func preparedNow(_ key: StatementKey, as name: String) {
         prepared[key] = name
         seenOnce.remove(key)
-        return name
     }
 
     /// What ``forEachRow(_:stopping:_:)`` does with the rest of a result when its body stops it.
@@ -275,6 +303,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// of the result goes as `stopping` says and the error is rethrown; a statement that fails
     /// after some rows throws its error.
     public func forEachRow(_ sql: SQL, stopping: Stopping = .draining, _ body: (PostgresRow) throws -> Void) throws {
+        try sendPendingBegin()
         let (text, parameters) = sql.rendered()
         let sent = try withParameters(parameters, sql: text) { types, values in
             PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0) == 1
@@ -327,6 +356,7 @@ public final class PostgresConnection: @unchecked Sendable {
         guard parameters.isEmpty else {
             throw PostgresError(kind: .invalidParameter, message: "a script cannot have bound parameters")
         }
+        try sendPendingBegin()
         _ = try awaitAnswer(sent: PQsendQuery(handle, text) == 1, sql: text)
     }
 
@@ -349,8 +379,16 @@ public final class PostgresConnection: @unchecked Sendable {
     /// False once the connection broke; a broken connection never recovers.
     public var isConnected: Bool { !abandoned.load(ordering: .acquiring) && PQstatus(handle) == CONNECTION_OK }
 
-    /// True when no transaction is open (or failed and awaiting ROLLBACK).
-    public var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
+    /// True when no transaction is open (or failed and awaiting ROLLBACK), nor begun and waiting
+    /// for its first statement.
+    public var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE && pendingBegin == nil }
+
+    /// Sends a transaction's BEGIN now, alone: for what cannot take it in the same trip.
+    func sendPendingBegin() throws(PostgresError) {
+        guard let begin = pendingBegin else { return }
+        pendingBegin = nil
+        try execute(begin)
+    }
 
     /// True inside a transaction that a failed statement aborted: only ROLLBACK works now.
     public var isInFailedTransaction: Bool { PQtransactionStatus(handle) == PQTRANS_INERROR }
@@ -399,7 +437,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Sends what libpq buffered and hands each result of the statement to `take`, which owns
     /// it, never waiting past the deadline: `explicit`, else the statement's `statement_timeout`
     /// plus the margin. Past it the connection is closed and the statement fails.
-    private func collectResults(
+    func collectResults(
         sent: Bool, sql: String, deadline explicit: ContinuousClock.Instant?, _ take: (OpaquePointer) -> Bool
     ) throws(PostgresError) {
         guard sent else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql) }
@@ -474,7 +512,7 @@ public final class PostgresConnection: @unchecked Sendable {
         Glibc.shutdown(socket, Int32(SHUT_RDWR))
     }
 
-    private func checked(_ result: OpaquePointer?, sql: String) throws(PostgresError) -> PostgresRows {
+    func checked(_ result: OpaquePointer?, sql: String) throws(PostgresError) -> PostgresRows {
         guard let result else {
             throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql)
         }
@@ -488,7 +526,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private func serverError(_ result: OpaquePointer, sql: String) -> PostgresError {
+    func serverError(_ result: OpaquePointer, sql: String) -> PostgresError {
         func field(_ code: Character) -> String? {
             guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
             return String(cString: value)
@@ -513,7 +551,7 @@ public final class PostgresConnection: @unchecked Sendable {
         abandoned.load(ordering: .acquiring) ? "the statement was interrupted: the connection was closed while it ran" : nil
     }
 
-    private func lostOrFailed(message: String, sql: String) -> PostgresError {
+    func lostOrFailed(message: String, sql: String) -> PostgresError {
         let message = interruption ?? message
         var error = PostgresError(kind: isConnected ? .server : .connectionLost, message: message)
         error.sql = sql
@@ -521,7 +559,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Lays the parameters out as C strings for one libpq call.
-    private func withParameters<R>(
+    func withParameters<R>(
         _ parameters: [SQLValue], sql: String,
         _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?) -> R
     ) throws(PostgresError) -> R {

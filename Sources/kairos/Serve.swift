@@ -87,7 +87,7 @@ struct Serve: ParsableCommand, ServiceFlags {
     @Option(help: "Seconds that requests under way may take to finish at shutdown.")
     var shutdownGrace: Int = 10
 
-    @Option(help: "Longest the scheduler sleeps between two looks at the database, in seconds.")
+    @Option(help: "Longest the scheduler sleeps between two looks at the database, in seconds (1 to 30).")
     var schedulerMaxSleep: Int = 30
 
     func run() throws {

@@ -64,26 +64,50 @@ import Testing
     @Test func aChangeWakesTheSleepingSchedulerThroughNotify() async throws {
         try await JobsFixture.with { db in
             let events = Arrivals<Scheduler.Event>()
-            // It would sleep an hour with nothing due: only the NOTIFY can wake it.
+            // It would sleep its longest with nothing due: only the NOTIFY can wake it sooner.
             let scheduler = Scheduler(
-                firer: db.firer, configuration: .init(maximumSleep: .seconds(3600)), logger: Self.logger,
+                firer: db.firer, configuration: .init(maximumSleep: Scheduler.longestSleep), logger: Self.logger,
                 onEvent: { events.append($0) })
             try scheduler.start()
             defer { scheduler.stop() }
             // Listening, then asleep: from here only a notification can make it look again.
             #expect(events.waitForAll(timeout: 60) { all in
                 guard let listening = all.firstIndex(where: { if case .listening = $0 { true } else { false } }) else { return false }
-                return all[listening...].contains { if case .sleeping(let duration) = $0 { duration == .seconds(3600) } else { false } }
+                return all[listening...].contains { if case .sleeping(let duration) = $0 { duration == Scheduler.longestSleep } else { false } }
             })
             // Due at once (its time is the clock's now): without the NOTIFY it would not fire for
-            // an hour. The clock does not move, so nothing else can make it due.
+            // 30 s. The clock does not move, so nothing else can make it due.
             try db.save(flowJob("soon", when: t(0)), now: t(0))
             let stopwatch = Stopwatch()
             let fired = events.wait(timeout: 60) { if case .batch(let report) = $0 { report.succeeded == 1 } else { false } }
             #expect(fired != nil)
-            // Far under the hour; the bound is loose for a host that stalls (not a benchmark).
-            #expect(stopwatch.elapsed < 30)
+            // Well under the 30 s sleep; the bound is loose for a host that stalls (not a benchmark).
+            #expect(stopwatch.elapsed < 20)
         }
+    }
+
+    /// Writes of jobs due later than the wake horizon send no NOTIFY (a commit-serializing lock in
+    /// PostgreSQL), which is safe only because no scheduler sleeps longer than half of it.
+    @Test func noSchedulerSleepsPastHalfTheHorizonThatWritesWakeWithin() {
+        #expect(Scheduler.longestSleep * 2 <= JobStore.wakeHorizon)
+        #expect(Scheduler.Configuration(maximumSleep: .seconds(3600)).maximumSleep == Scheduler.longestSleep)
+        var configuration = Scheduler.Configuration(maximumSleep: .seconds(5))
+        #expect(configuration.maximumSleep == .seconds(5))
+        configuration.maximumSleep = .seconds(31)
+        #expect(configuration.maximumSleep == Scheduler.longestSleep)
+    }
+
+    @Test(arguments: [
+        (nil, false),
+        (Int64(-3_600_000_000), true),  // overdue
+        (0, true),
+        (59_999_999, true),
+        (60_000_000, false),  // exactly the horizon away: the scheduler's next look comes first
+        (86_400_000_000, false),
+    ] as [(Int64?, Bool)])
+    func aWriteWakesTheSchedulersOnlyForAJobDueWithinTheHorizon(offset: Int64?, wakes: Bool) {
+        let now = t(0)
+        #expect(JobStore.writeWakesSchedulers(firingAt: offset.map { now + $0 }, now: now) == wakes)
     }
 
     @Test func stopLetsTheBatchUnderWayCommit() async throws {

@@ -264,7 +264,7 @@ final class Connection: @unchecked Sendable {
         context.workers.submit { [self] in
             // A request whose client left while it waited for a worker is not worth running.
             let response = prepared.request.cancellation.isCancelled ? nil : work()
-            queue.async { self.finishedOnWorker(response, prepared) }
+            queue.sync { self.finishedOnWorker(response, prepared) }
         }
     }
 

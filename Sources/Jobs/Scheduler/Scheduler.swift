@@ -16,8 +16,11 @@ public final class Scheduler: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Jobs claimed per transaction.
         public var batchSize = 500
-        /// The longest sleep between two looks at the database.
-        public var maximumSleep: Duration = .seconds(30)
+        /// The longest sleep between two looks at the database: at most ``Scheduler/longestSleep``,
+        /// which a longer one is cut to.
+        public var maximumSleep: Duration = .seconds(30) {
+            didSet { if maximumSleep > Scheduler.longestSleep { maximumSleep = Scheduler.longestSleep } }
+        }
         /// The pause after a failed batch (database unreachable, say), before trying again.
         /// Short, so that firing resumes within moments of the database's return; a pool's
         /// connection attempt (a couple of seconds at most) bounds how often it is really tried.
@@ -30,11 +33,15 @@ public final class Scheduler: @unchecked Sendable {
             settleSweepInterval: Duration = .seconds(10)
         ) {
             self.batchSize = batchSize
-            self.maximumSleep = maximumSleep
+            self.maximumSleep = min(maximumSleep, Scheduler.longestSleep)
             self.retryDelay = retryDelay
             self.settleSweepInterval = settleSweepInterval
         }
     }
+
+    /// The longest any scheduler sleeps without looking at the database: writes of jobs due
+    /// later than ``JobStore/wakeHorizon`` send no wake-up, and count on it.
+    public static let longestSleep: Duration = .seconds(30)
 
     /// What the loop does, as it does it: for metrics, and for tests to wait on instead of sleeping.
     public enum Event: Sendable {

@@ -32,8 +32,9 @@ extension JobStore {
     public func jobPage(_ query: JobQuery, recentSlots: Int) throws -> JobPage {
         precondition((0...Self.recentSlotLimit).contains(recentSlots), "at most \(Self.recentSlotLimit) recent slots per job")
         return try pool.withConnection { connection in
-            let jobs = try connection.query(JobsTable.jobList(query)).map(JobsTable.decode)
-            let total = try connection.query(JobsTable.jobCount(query))[0].decode(Int.self, column: "n")
+            let answers = try connection.queries([JobsTable.jobList(query), JobsTable.jobCount(query)])
+            let jobs = try answers[0].map(JobsTable.decode)
+            let total = try answers[1][0].decode(Int.self, column: "n")
             var slots: [String: [SlotSummary]] = [:]
             if recentSlots > 0, !jobs.isEmpty {
                 for row in try connection.query(JobsTable.recentSlots(ids: jobs.map(\.id), count: recentSlots)) {

@@ -5,13 +5,28 @@ import SQLBuilding
 import Scheduling
 
 /// Jobs, their runs and the service state in PostgreSQL. Every change that can move a
-/// `next_run_time` sends a NOTIFY on ``changesChannel`` in its transaction, so every scheduler on
-/// the database wakes when it commits. Whatever depends on "now" is judged by ``clock``, inside
+/// `next_run_time` sooner than ``wakeHorizon`` sends a NOTIFY on ``changesChannel`` in its
+/// transaction, so every scheduler on the database wakes when it commits. Whatever depends on "now" is judged by ``clock``, inside
 /// the transaction that writes it.
 ///
 /// Methods block the calling thread on the pool; call them from worker threads.
 public struct JobStore: Sendable {
     public static let changesChannel = JobsTable.changesChannel
+
+    /// A job created or replaced to fire within this of the write's "now" wakes every scheduler;
+    /// one that fires later needs no wake, as every scheduler looks at the database at least every
+    /// ``Scheduler/longestSleep`` (half of this: the other half covers a write's transaction,
+    /// from its now to its commit). A NOTIFY is not free: PostgreSQL serializes the commits of
+    /// notifying transactions on one lock, so writes that wake nobody are markedly faster
+    /// (`POST /jobs` replacing random jobs: 2,850 → 3,670 requests/s on the development machine).
+    public static let wakeHorizon: Duration = .seconds(60)
+
+    /// Whether writing a job that fires next at `nextRunTime` (nil: it does not) must wake the
+    /// schedulers: it fires within ``wakeHorizon`` of the write's `now`, or is overdue.
+    public static func writeWakesSchedulers(firingAt nextRunTime: Timestamp?, now: Timestamp) -> Bool {
+        guard let nextRunTime else { return false }
+        return nextRunTime < now + wakeHorizon.microseconds
+    }
 
     public let pool: PostgresPool
     public let clock: JobClock
@@ -76,11 +91,13 @@ public struct JobStore: Sendable {
             }
             var saved: [String: Saved] = [:]
             saved.reserveCapacity(definitions.count)
-            for row in try tx.query(JobsTable.jobUpsertMany(writes, returning: returning)) {
+            // The write and the wake-up, when one is owed, in one round trip: the rows stay locked one trip less.
+            let wakes = writes.contains { $0.wakesSchedulers(now: now) }
+            let statements = [JobsTable.jobUpsertMany(writes, returning: returning)] + (wakes ? [JobsTable.jobNotifyChanged] : [])
+            for row in try tx.queries(statements)[0] {
                 let (id, value) = try read(row)
                 saved[id] = value
             }
-            try tx.execute(JobsTable.jobNotifyChanged)
             return definitions.map { saved[$0.id]! }
         }
     }
@@ -253,22 +270,25 @@ public struct JobStore: Sendable {
     /// how many runs there are in all.
     public func runs(of jobID: String, limit: Int, offset: Int) throws -> (runs: [Run], total: Int) {
         try pool.withConnection { connection in
-            let runs = try runPage(of: jobID, limit: limit, offset: offset, on: connection)
-            return (runs, try connection.query(RunsTable.runCount(jobID: jobID))[0].decode(Int.self, column: "n"))
+            let answers = try connection.queries([RunsTable.runPage(jobID: jobID, limit: limit, offset: offset), RunsTable.runCount(jobID: jobID)])
+            let runs = try runsWithTheirWork(answers[0].map(RunsTable.decode), of: jobID, on: connection)
+            return (runs, try answers[1][0].decode(Int.self, column: "n"))
         }
     }
 
     /// A job and its newest `recentRuns` runs, on one connection: what `GET /jobs/{id}` shows.
     public func jobWithRecentRuns(_ id: String, recentRuns: Int) throws -> (job: Job, runs: [Run])? {
         try pool.withConnection { connection in
-            guard let job = try connection.query(JobsTable.jobSelect(id: id)).first.map(JobsTable.decode) else { return nil }
-            return (job, try runPage(of: id, limit: recentRuns, offset: 0, on: connection))
+            // One round trip for the job and its runs; a second only for runs with flows or deliveries.
+            let answers = try connection.queries([JobsTable.jobSelect(id: id), RunsTable.runPage(jobID: id, limit: recentRuns, offset: 0)])
+            guard let job = try answers[0].first.map(JobsTable.decode) else { return nil }
+            return (job, try runsWithTheirWork(answers[1].map(RunsTable.decode), of: id, on: connection))
         }
     }
 
-    /// A page of `jobID`'s runs, newest first, each with its flows by state or its delivery.
-    private func runPage(of jobID: String, limit: Int, offset: Int, on connection: PostgresConnection) throws -> [Run] {
-        var runs = try connection.query(RunsTable.runPage(jobID: jobID, limit: limit, offset: offset)).map(RunsTable.decode)
+    /// `runs` of `jobID`, each with its flows by state or its delivery.
+    private func runsWithTheirWork(_ runs: [Run], of jobID: String, on connection: PostgresConnection) throws -> [Run] {
+        var runs = runs
         let withFlows = runs.filter { $0.flowsPosted > 0 }.map(\.scheduledFor)
         if !withFlows.isEmpty {
             var counts: [Timestamp: [FlowState: Int]] = [:]

@@ -37,4 +37,6 @@ struct JobWrite: Sendable {
         self.origin = origin
         policy = definition.policy
     }
+
+    func wakesSchedulers(now: Timestamp) -> Bool { JobStore.writeWakesSchedulers(firingAt: nextRunTime, now: now) }
 }

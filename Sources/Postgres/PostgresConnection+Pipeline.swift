@@ -1,0 +1,122 @@
+import CLibPQ
+import SQLBuilding
+
+extension PostgresConnection {
+    /// Runs `statements` in one round trip (libpq's pipeline mode) and returns each one's rows,
+    /// in order: for a page and its count, or a job and its runs, the server is asked once and
+    /// answers once, instead of once per statement.
+    ///
+    /// Outside a transaction they run as one implicit transaction: reads see one snapshot, and
+    /// should one statement fail, none of them leaves an effect. Inside a transaction they are
+    /// its next statements. The first to fail is thrown; those after it are not run.
+    ///
+    /// ```swift
+    /// let (page, count) = try connection.queries(listing, counting).pair
+    /// ```
+    ///
+    /// Statements seen before are prepared and executed as ``query(_:)`` does, in the same trip.
+    public func queries(_ statements: [SQL]) throws(PostgresError) -> [PostgresRows] {
+        if let begin = pendingBegin, !statements.isEmpty {
+            // The transaction's BEGIN, in the same trip as its first statements.
+            pendingBegin = nil
+            return Array(try runPipeline([begin] + statements).dropFirst())
+        }
+        guard statements.count > 1 else { return statements.isEmpty ? [] : [try query(statements[0])] }
+        let outsideTransaction = isIdle
+        do {
+            return try runPipeline(statements)
+        } catch let error where Self.invalidatesPrepared(error) && outsideTransaction {
+            // As for one statement: a prepared one no longer stands for its text (a replica's
+            // migration), and nothing of the pipeline took effect, so run it again unnamed.
+            for statement in statements {
+                let (text, parameters) = statement.rendered()
+                prepared[StatementKey(text: text, types: parameters.map(\.type.oid))] = nil
+            }
+            return try runPipeline(statements, preparing: false)
+        }
+    }
+
+    /// What the pipeline sent for one statement: whose results to read, in order.
+    private struct Sent {
+        let text: String
+        /// The statement is being prepared in this trip as this name (a result of its own).
+        let preparing: (key: StatementKey, name: String)?
+    }
+
+    private func runPipeline(_ statements: [SQL], preparing: Bool = true) throws(PostgresError) -> [PostgresRows] {
+        let summary = "a pipeline of \(statements.count) statements"
+        guard PQenterPipelineMode(handle) == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: summary) }
+        defer { _ = PQexitPipelineMode(handle) }  // fails only on a connection left mid-pipeline, which is then lost
+        var sent: [Sent] = []
+        for statement in statements {
+            let (text, parameters) = statement.rendered()
+            let key = StatementKey(text: text, types: parameters.map(\.type.oid))
+            var name: String?
+            var preparingNow: (key: StatementKey, name: String)?
+            switch preparing ? preparation(for: key) : .unnamed {
+            case .prepared(let prepared):
+                name = prepared
+            case .prepareNow(let fresh):
+                let types = key.types.map { Oid($0) }
+                let queued = types.withUnsafeBufferPointer { PQsendPrepare(handle, fresh, text, Int32(types.count), $0.baseAddress) }
+                guard queued == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: text) }
+                name = fresh
+                preparingNow = (key, fresh)
+            case .unnamed:
+                break
+            }
+            let queued = try withParameters(parameters, sql: text) { types, values in
+                if let name { return PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0) }
+                return PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
+            }
+            guard queued == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: text) }
+            sent.append(Sent(text: text, preparing: preparingNow))
+        }
+        guard PQpipelineSync(handle) == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: summary) }
+
+        // Every result is read, up to the sync, whatever failed: the connection is then ready
+        // for its next statement. The first failure is what is thrown.
+        var failure: PostgresError?
+        var answers: [PostgresRows] = []
+        for statement in sent {
+            if let preparing = statement.preparing {
+                let prepared = try pipelineResult(sql: statement.text)
+                if prepared.status == PGRES_COMMAND_OK { preparedNow(preparing.key, as: preparing.name) }
+                failure = failure ?? prepared.error
+            }
+            let answer = try pipelineResult(sql: statement.text)
+            failure = failure ?? answer.error
+            if let rows = answer.rows { answers.append(rows) }
+        }
+        let sync = try pipelineResult(sql: summary, endsWithNull: false)
+        failure = failure ?? (sync.status == PGRES_PIPELINE_SYNC ? nil : sync.error ?? lostOrFailed(message: "the pipeline did not end with its sync", sql: summary))
+        if let failure { throw failure }
+        return answers
+    }
+
+    /// One statement's results in the pipeline, up to the null that ends them (the sync's has
+    /// none): its rows, or the error it met; a statement skipped after an earlier error has neither.
+    private func pipelineResult(sql: String, endsWithNull: Bool = true) throws(PostgresError) -> (status: ExecStatusType, rows: PostgresRows?, error: PostgresError?) {
+        var kept: OpaquePointer?
+        var results = 0
+        try collectResults(sent: true, sql: sql, deadline: nil) { result in
+            results += 1
+            if let earlier = kept { PQclear(earlier) }
+            kept = result
+            return endsWithNull
+        }
+        guard let kept else { return (PGRES_FATAL_ERROR, nil, lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql)) }
+        let status = PQresultStatus(kept)
+        switch status {
+        case PGRES_PIPELINE_ABORTED, PGRES_PIPELINE_SYNC:
+            PQclear(kept)
+            return (status, nil, nil)
+        default:
+            do {
+                return (status, try checked(kept, sql: sql), nil)
+            } catch {
+                return (status, nil, error)
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Postgres
+import SQLBuilding
+import TestSupport
+import Testing
+
+/// Several statements in one round trip (libpq's pipeline mode), and transactions whose BEGIN
+/// goes with their first statement: the same answers and errors as one statement at a time.
+@Suite struct PipelineTests {
+    @Test func eachStatementAnswersInOrderPreparedOrNot() async throws {
+        try await withConnection { connection throws in
+            // The third round finds both prepared (seen twice): the answers must not change.
+            for round in 0..<4 {
+                let answers = try connection.queries([
+                    "SELECT \(Int64(round)) + 1 AS n", "SELECT \("text \(round)") AS t, \(Int64(2)) AS two", "SELECT 1 AS one WHERE false",
+                ])
+                #expect(answers.count == 3)
+                #expect(try answers[0][0].decode(Int.self, column: "n") == round + 1)
+                #expect(try answers[1][0].decode(String.self, column: "t") == "text \(round)")
+                #expect(try answers[1][0].decode(Int.self, column: "two") == 2)
+                #expect(answers[2].isEmpty)
+            }
+            #expect(try PreparedStatementTests.preparedCount(connection) >= 2)
+            #expect(try connection.queries([]).isEmpty)
+            #expect(try connection.queries(["SELECT 5 AS five"])[0][0].decode(Int.self, column: "five") == 5)
+        }
+    }
+
+    /// Outside a transaction the statements are one implicit transaction: a failure leaves
+    /// none of them, is the failing statement's own error, and the connection goes on.
+    @Test func aFailureThrowsItsOwnErrorAndUndoesTheWholePipeline() async throws {
+        try await withSchemaConnection { connection throws in
+            try connection.execute("CREATE TABLE kept (n integer PRIMARY KEY)")
+            for _ in 0..<3 {
+                #expect {
+                    try connection.queries([
+                        "INSERT INTO kept VALUES (\(Int32(1)))", "SELECT no_such_column FROM kept", "INSERT INTO kept VALUES (\(Int32(2)))",
+                    ])
+                } throws: { ($0 as? PostgresError)?.sqlState == "42703" }
+                #expect(connection.isIdle)
+                #expect(try connection.query("SELECT count(*)::int AS n FROM kept")[0].decode(Int.self, column: "n") == 0)
+            }
+            let answers = try connection.queries(["INSERT INTO kept VALUES (\(Int32(1)))", "SELECT count(*)::int AS n FROM kept"])
+            #expect(answers[0].affectedRowCount == 1)
+            #expect(try answers[1][0].decode(Int.self, column: "n") == 1)
+        }
+    }
+
+    @Test func aTransactionsFirstStatementCarriesItsBegin() async throws {
+        try await withSchemaConnection { connection throws in
+            try connection.execute("CREATE TABLE t (n integer PRIMARY KEY)")
+            // Begun, though nothing was sent yet: not idle, and both statements in one transaction.
+            let ids = try connection.withTransaction { tx in
+                #expect(!tx.isIdle)
+                let first = try tx.query("SELECT pg_current_xact_id()::text AS id")[0].decode(String.self, column: "id")
+                try tx.execute("INSERT INTO t VALUES (\(Int32(1)))")
+                let second = try tx.queries(["SELECT pg_current_xact_id()::text AS id", "SELECT 1 AS one"])[0][0].decode(String.self, column: "id")
+                return (first, second)
+            }
+            #expect(ids.0 == ids.1)
+            #expect(connection.isIdle)
+            #expect(try connection.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n") == 1)
+
+            // A body that throws after writing rolls back; one that throws first sends nothing.
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try connection.withTransaction { tx in
+                    try tx.execute("INSERT INTO t VALUES (\(Int32(2)))")
+                    throw Stop()
+                }
+            }
+            #expect(throws: Stop.self) { try connection.withTransaction { _ in throw Stop() } }
+            #expect(connection.isIdle)
+            #expect(try connection.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n") == 1)
+
+            // A first statement that fails (with its BEGIN in the same trip) fails the transaction,
+            // which is rolled back: the connection is idle and usable.
+            #expect {
+                try connection.withTransaction { tx in try tx.execute("INSERT INTO t VALUES (\(Int32(1)))") }
+            } throws: { ($0 as? PostgresError)?.sqlState == "23505" }
+            #expect(connection.isIdle)
+            // A body with no statement commits nothing and leaves nothing open.
+            #expect(try connection.withTransaction { _ in 7 } == 7)
+            #expect(connection.isIdle)
+            // Streaming rows and scripts send the BEGIN first, on its own.
+            try connection.withTransaction { tx in
+                var seen = 0
+                try tx.forEachRow("SELECT n FROM t") { _ in seen += 1 }
+                #expect(seen == 1)
+                try tx.executeScript("INSERT INTO t VALUES (3); INSERT INTO t VALUES (4)")
+            }
+            #expect(try connection.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n") == 3)
+        }
+    }
+}
