@@ -115,6 +115,21 @@ import Testing
         }
     }
 
+    /// A sweep deletes for at most its busy share of the time: after a batch, it rests three
+    /// times as long by default, and never less than the configured pause.
+    @Test func aSweepRestsInProportionToItsBatches() {
+        let gentle = RetentionSweeper.Configuration(pauseBetweenBatches: .milliseconds(10))
+        #expect(gentle.busyShare == 0.25)
+        #expect(gentle.pause(after: .milliseconds(40)) == .milliseconds(120))
+        #expect(gentle.pause(after: .milliseconds(1)) == .milliseconds(10))
+        #expect(gentle.pause(after: .zero) == .milliseconds(10))
+        let eager = RetentionSweeper.Configuration(pauseBetweenBatches: .zero, busyShare: 1)
+        #expect(eager.pause(after: .seconds(3)) == .zero)
+        let tenth = RetentionSweeper.Configuration(pauseBetweenBatches: .zero, busyShare: 0.1)
+        let rest = tenth.pause(after: .milliseconds(10))  // 0.9 / 0.1 is not exactly 9 in binary
+        #expect(rest > .microseconds(89_999) && rest < .microseconds(90_001))
+    }
+
     @Test func sweepersOnSeveralReplicasDeleteEachRowOnce() async throws {
         try await JobsFixture.with { db in
             let now = db.clock.now
