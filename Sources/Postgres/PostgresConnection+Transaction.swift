@@ -83,16 +83,31 @@ extension PostgresConnection {
                     kind: .server, message: "the transaction was aborted by an earlier error and has been rolled back",
                     sqlState: "25P02")
             }
-            if pendingBegin != nil {
+            if pendingBegin != nil && atCommit.isEmpty {
                 pendingBegin = nil  // the body ran no statement: nothing was begun
                 return value
             }
-            try execute("COMMIT")
+            if atCommit.isEmpty {
+                try execute("COMMIT")
+            } else {
+                let statements = atCommit + ["COMMIT"]
+                atCommit = []
+                _ = try queries(statements)
+            }
         } catch {
             rollbackQuietly()
             throw error
         }
         return value
+    }
+
+    /// Runs `sql` with the transaction's COMMIT, in the same round trip, after the body returns:
+    /// for a last write whose answer the body does not need. Should it fail, so does the
+    /// commit: nothing of the transaction is kept, and ``withTransaction(_:_:)`` throws its error.
+    /// Statements held this way run in the order given, after every statement run directly.
+    public func executeAtCommit(_ sql: SQL) {
+        precondition(!isIdle, "executeAtCommit is for a transaction's statements")
+        atCommit.append(sql)
     }
 
     /// Sets `statement_timeout` for the rest of the transaction or savepoint (the server drops it
@@ -110,6 +125,7 @@ extension PostgresConnection {
     /// Rolls back whatever is open; a failure here (a lost connection) changes nothing for the
     /// caller, who is already reporting the error that caused the rollback.
     func rollbackQuietly() {
+        atCommit = []
         if pendingBegin != nil {
             pendingBegin = nil  // never sent: there is nothing to roll back
             return

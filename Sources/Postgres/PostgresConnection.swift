@@ -47,6 +47,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// A transaction's BEGIN not sent yet: it goes with the transaction's first statement, in
     /// the same round trip (see ``withTransaction(_:_:)``).
     var pendingBegin: SQL?
+    /// Statements of the transaction under way held for its COMMIT's round trip (see
+    /// ``executeAtCommit(_:)``).
+    var atCommit: [SQL] = []
 
     /// How long past its `statement_timeout` a statement's answer may take to arrive before the
     /// server counts as unreachable: the cancel's error is one small message away, but a loaded

@@ -91,4 +91,42 @@ import Testing
             #expect(try connection.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n") == 3)
         }
     }
+
+    /// Statements held for the COMMIT run with it, after the body's own, and fail it when they fail.
+    @Test func statementsHeldForTheCommitRunWithItOrFailIt() async throws {
+        try await withSchemaConnection { connection throws in
+            try connection.execute("CREATE TABLE t (n integer PRIMARY KEY)")
+            let seenInBody = try connection.withTransaction { tx in
+                tx.executeAtCommit("INSERT INTO t VALUES (\(Int32(2)))")
+                try tx.execute("INSERT INTO t VALUES (\(Int32(1)))")
+                return try tx.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n")
+            }
+            #expect(seenInBody == 1)
+            #expect(connection.isIdle)
+            #expect(try connection.query("SELECT array_agg(n ORDER BY n)::text AS ns FROM t")[0].decode(String.self, column: "ns") == "{1,2}")
+
+            // A held statement that fails: the commit fails, nothing of the transaction stays.
+            #expect {
+                try connection.withTransaction { tx in
+                    try tx.execute("INSERT INTO t VALUES (\(Int32(3)))")
+                    tx.executeAtCommit("INSERT INTO t VALUES (\(Int32(1)))")
+                }
+            } throws: { ($0 as? PostgresError)?.sqlState == "23505" }
+            #expect(connection.isIdle)
+            #expect(try connection.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n") == 2)
+
+            // Held in a body that ran nothing else: BEGIN, the statement and COMMIT in one trip.
+            try connection.withTransaction { tx in tx.executeAtCommit("INSERT INTO t VALUES (\(Int32(4)))") }
+            // Held in a body that then throws: dropped with the rollback.
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try connection.withTransaction { tx in
+                    tx.executeAtCommit("INSERT INTO t VALUES (\(Int32(5)))")
+                    throw Stop()
+                }
+            }
+            try connection.withTransaction { tx in try tx.execute("INSERT INTO t VALUES (\(Int32(6)))") }
+            #expect(try connection.query("SELECT array_agg(n ORDER BY n)::text AS ns FROM t")[0].decode(String.self, column: "ns") == "{1,2,4,6}")
+        }
+    }
 }
