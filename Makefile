@@ -1,6 +1,6 @@
 # Shortcuts for the scripts; each target works on a fresh Debian machine (the scripts install
 # what is missing). The README's two commands are scripts/run.sh and scripts/test.sh.
-.PHONY: run test setup db-start db-stop psql check-deps fuzz bench-http bench-scheduler bench-filter bench-board bench-webhooks bench-cron bench-million
+.PHONY: run test setup db-start db-stop psql check-deps fuzz bench bench-firing bench-http bench-scheduler bench-filter bench-board bench-webhooks bench-cron bench-million
 
 run:
 	scripts/run.sh
@@ -26,6 +26,13 @@ check-deps:
 # Fuzz the HTTP request parser: make fuzz SECONDS=600
 fuzz:
 	scripts/fuzz.sh $(or $(SECONDS),60)
+
+# Every figure of issue 16 ("fast with the lights on") and one table of them.
+bench:
+	scripts/bench.sh
+
+bench-firing:
+	scripts/bench-firing.sh
 
 bench-http:
 	scripts/bench-http.sh

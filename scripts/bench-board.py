@@ -8,8 +8,6 @@ every scenario checks that each flow ended exactly once.
 """
 
 import argparse
-import http.client
-import json
 import multiprocessing
 import os
 import random
@@ -17,36 +15,9 @@ import signal
 import statistics
 import sys
 import time
-import urllib.parse
 from datetime import datetime, timezone
 
-URL = urllib.parse.urlsplit(os.environ.get("KAIROS_URL", "http://127.0.0.1:34000"))
-TOKEN = os.environ.get("KAIROS_TOKEN", "")
-
-
-class Client:
-    """One keep-alive connection to Kairos."""
-
-    def __init__(self):
-        self.connection = http.client.HTTPConnection(URL.hostname, URL.port, timeout=120)
-
-    def call(self, method, path, body=None):
-        headers = {"auth-token": TOKEN, "Content-Type": "application/json"}
-        for attempt in range(3):
-            try:
-                self.connection.request(method, "/api/v1" + path, None if body is None else json.dumps(body), headers)
-                response = self.connection.getresponse()
-                return response.status, json.loads(response.read() or b"null")
-            except (http.client.HTTPException, ConnectionError):
-                self.connection.close()
-                if attempt == 2:
-                    raise
-                self.connection = http.client.HTTPConnection(URL.hostname, URL.port, timeout=120)
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+from bench_client import Client, percentile
 
 
 def post_flows(client, job, count, arguments=lambda n: n):

@@ -52,3 +52,11 @@ setup_release_build() {
   say "building $product (release)"
   swift build -c release --product "$product" >&2
 }
+
+# One figure for the table scripts/bench.sh prints at the end (`make bench`): the figure, Kairos's
+# value, the reference measured in the same run ("-" for none), the ratio, and the goal with its
+# verdict. Nothing happens when a benchmark runs on its own (KAIROS_BENCH_TABLE unset).
+bench_row() {
+  [ -n "${KAIROS_BENCH_TABLE:-}" ] || return 0
+  printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$KAIROS_BENCH_TABLE"
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs a command against a kairos of its own: the one the test command built, on a free loopback
 # port, with a fresh database schema named SCHEMA, no default jobs and a random API token. The
-# command sees KAIROS_URL and KAIROS_TOKEN; its exit status is this script's. Afterwards kairos
-# stops and the schema is dropped. Errors kairos logs during the run fail it too.
+# command sees KAIROS_URL, KAIROS_TOKEN and KAIROS_SCHEMA; its exit status is this script's.
+# Afterwards kairos stops and the schema is dropped. Errors kairos logs during the run fail it too.
+# KAIROS_BINARY picks another build (a benchmark's release build); WITH_KAIROS_LOG_LEVEL another
+# log level than warning (a benchmark runs at the default, info).
 #
 #   scripts/with-kairos.sh SCHEMA COMMAND [ARG...]
 set -euo pipefail
@@ -29,9 +31,10 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 KAIROS_TOKEN="check-$RANDOM$RANDOM$RANDOM"
 KAIROS_URL="http://127.0.0.1:$port"
-export KAIROS_TOKEN KAIROS_URL
+KAIROS_SCHEMA=$schema
+export KAIROS_TOKEN KAIROS_URL KAIROS_SCHEMA
 PGOPTIONS="-c search_path=$schema" KAIROS_API_TOKENS="$KAIROS_TOKEN" KAIROS_DEFAULT_JOBS_DIR="$work" \
-  "$kairos" serve --port "$port" --log-level warning 2>"$work/kairos.log" &
+  "$kairos" serve --port "$port" --log-level "${WITH_KAIROS_LOG_LEVEL:-warning}" 2>"$work/kairos.log" &
 kairos_pid=$!
 for _ in $(seq 1 150); do
   curl -fsS "$KAIROS_URL/api/v1/readiness" >/dev/null 2>&1 && break
