@@ -11,7 +11,8 @@ extension PostgresConnection {
     /// its next statements. The first to fail is thrown; those after it are not run.
     ///
     /// ```swift
-    /// let (page, count) = try connection.queries(listing, counting).pair
+    /// let answers = try connection.queries([pageOfJobs, countOfJobs])
+    /// let total = try answers[1][0].decode(Int.self, column: "n")   // answers[0] is the page
     /// ```
     ///
     /// Statements seen before are prepared and executed as ``query(_:)`` does, in the same trip.
