@@ -17,24 +17,38 @@ extension PostgresConnection {
     ///
     /// Statements seen before are prepared and executed as ``query(_:)`` does, in the same trip.
     public func queries(_ statements: [SQL]) throws(PostgresError) -> [PostgresRows] {
-        if let begin = pendingBegin, !statements.isEmpty {
+        guard !statements.isEmpty else { return [] }
+        if pendingBegin == nil && statements.count == 1 { return [try query(statements[0])] }
+        let rendered = statements.map { $0.rendered() }
+        // What can be refused before anything is sent is refused first (before the pending
+        // BEGIN is taken, too): once a statement is queued, a failure to send the rest leaves
+        // the connection mid-pipeline, and it is closed.
+        for (text, parameters) in rendered { try checkParameters(parameters, sql: text) }
+        if let begin = pendingBegin {
             // The transaction's BEGIN, in the same trip as its first statements.
             pendingBegin = nil
-            return Array(try runPipeline([begin] + statements).dropFirst())
+            do {
+                return Array(try runPipeline([begin.rendered()] + rendered).dropFirst())
+            } catch let error where Self.invalidatesPrepared(error) {
+                forgetPrepared(rendered)
+                throw error
+            }
         }
-        guard statements.count > 1 else { return statements.isEmpty ? [] : [try query(statements[0])] }
         let outsideTransaction = isIdle
         do {
-            return try runPipeline(statements)
-        } catch let error where Self.invalidatesPrepared(error) && outsideTransaction {
+            return try runPipeline(rendered)
+        } catch let error where Self.invalidatesPrepared(error) {
             // As for one statement: a prepared one no longer stands for its text (a replica's
-            // migration), and nothing of the pipeline took effect, so run it again unnamed.
-            for statement in statements {
-                let (text, parameters) = statement.rendered()
-                prepared[StatementKey(text: text, types: parameters.map(\.type.oid))] = nil
-            }
-            return try runPipeline(statements, preparing: false)
+            // migration), so it is forgotten, in a transaction too (or it would fail there
+            // every time); outside one nothing of the pipeline took effect: run it again unnamed.
+            forgetPrepared(rendered)
+            guard outsideTransaction else { throw error }
+            return try runPipeline(rendered, preparing: false)
         }
+    }
+
+    private func forgetPrepared(_ rendered: [(text: String, parameters: [SQLValue])]) {
+        for (text, parameters) in rendered { prepared[StatementKey(text: text, types: parameters.map(\.type.oid))] = nil }
     }
 
     /// What the pipeline sent for one statement: whose results to read, in order.
@@ -44,13 +58,17 @@ extension PostgresConnection {
         let preparing: (key: StatementKey, name: String)?
     }
 
-    private func runPipeline(_ statements: [SQL], preparing: Bool = true) throws(PostgresError) -> [PostgresRows] {
-        let summary = "a pipeline of \(statements.count) statements"
+    /// Sends `rendered` (its parameters checked) in one pipeline and reads every answer.
+    private func runPipeline(_ rendered: [(text: String, parameters: [SQLValue])], preparing: Bool = true) throws(PostgresError) -> [PostgresRows] {
+        let summary = "a pipeline of \(rendered.count) statements"
         guard PQenterPipelineMode(handle) == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: summary) }
-        defer { _ = PQexitPipelineMode(handle) }  // fails only on a connection left mid-pipeline, which is then lost
+        defer {
+            if PQexitPipelineMode(handle) != 1 { abandon() }  // results left unread: the connection cannot go on
+            // As after any statement: a transaction's own timeout ends with it.
+            if isIdle { localStatementTimeout = nil }
+        }
         var sent: [Sent] = []
-        for statement in statements {
-            let (text, parameters) = statement.rendered()
+        for (text, parameters) in rendered {
             let key = StatementKey(text: text, types: parameters.map(\.type.oid))
             var name: String?
             var preparingNow: (key: StatementKey, name: String)?
@@ -60,7 +78,7 @@ extension PostgresConnection {
             case .prepareNow(let fresh):
                 let types = key.types.map { Oid($0) }
                 let queued = types.withUnsafeBufferPointer { PQsendPrepare(handle, fresh, text, Int32(types.count), $0.baseAddress) }
-                guard queued == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: text) }
+                guard queued == 1 else { throw abandoning(sql: text) }
                 name = fresh
                 preparingNow = (key, fresh)
             case .unnamed:
@@ -70,10 +88,10 @@ extension PostgresConnection {
                 if let name { return PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0) }
                 return PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
             }
-            guard queued == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: text) }
+            guard queued == 1 else { throw abandoning(sql: text) }
             sent.append(Sent(text: text, preparing: preparingNow))
         }
-        guard PQpipelineSync(handle) == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: summary) }
+        guard PQpipelineSync(handle) == 1 else { throw abandoning(sql: summary) }
 
         // Every result is read, up to the sync, whatever failed: the connection is then ready
         // for its next statement. The first failure is what is thrown.
@@ -93,6 +111,14 @@ extension PostgresConnection {
         failure = failure ?? (sync.status == PGRES_PIPELINE_SYNC ? nil : sync.error ?? lostOrFailed(message: "the pipeline did not end with its sync", sql: summary))
         if let failure { throw failure }
         return answers
+    }
+
+    /// libpq refused to queue what the pipeline needs (the connection broke): closed, as it
+    /// cannot be brought back to a known state.
+    private func abandoning(sql: String) -> PostgresError {
+        let error = lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: sql)
+        abandon()
+        return error
     }
 
     /// One statement's results in the pipeline, up to the null that ends them (the sync's has

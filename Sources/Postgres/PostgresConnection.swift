@@ -510,7 +510,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Shuts the socket down (once): whatever waits on it wakes, and libpq reads end-of-file.
-    private func abandon() {
+    func abandon() {
         guard !abandoned.exchange(true, ordering: .acquiringAndReleasing) else { return }
         Glibc.shutdown(socket, Int32(SHUT_RDWR))
     }
@@ -561,6 +561,16 @@ public final class PostgresConnection: @unchecked Sendable {
         return error
     }
 
+    /// Refuses a value PostgreSQL text cannot hold (a NUL) rather than let it be cut short.
+    func checkParameters(_ parameters: [SQLValue], sql: String) throws(PostgresError) {
+        for (index, parameter) in parameters.enumerated() where parameter.text?.utf8.contains(0) == true {
+            var error = PostgresError(
+                kind: .invalidParameter, message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot store")
+            error.sql = sql
+            throw error
+        }
+    }
+
     /// Lays the parameters out as C strings for one libpq call.
     func withParameters<R>(
         _ parameters: [SQLValue], sql: String,
@@ -568,19 +578,13 @@ public final class PostgresConnection: @unchecked Sendable {
     ) throws(PostgresError) -> R {
         // One buffer holds every value, NUL-terminated; PostgreSQL text cannot contain NUL, so
         // a value with one is refused rather than silently cut short.
+        try checkParameters(parameters, sql: sql)
         var storage: [CChar] = []
         var offsets: [Int?] = []
-        for (index, parameter) in parameters.enumerated() {
+        for parameter in parameters {
             guard let text = parameter.text else {
                 offsets.append(nil)
                 continue
-            }
-            if text.utf8.contains(0) {
-                var error = PostgresError(
-                    kind: .invalidParameter,
-                    message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot store")
-                error.sql = sql
-                throw error
             }
             offsets.append(storage.count)
             storage.append(contentsOf: text.utf8.map { CChar(bitPattern: $0) })

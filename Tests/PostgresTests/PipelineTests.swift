@@ -129,4 +129,40 @@ import Testing
             #expect(try connection.query("SELECT array_agg(n ORDER BY n)::text AS ns FROM t")[0].decode(String.self, column: "ns") == "{1,2,4,6}")
         }
     }
+
+    /// A value refused before sending (a NUL) refuses the statement only: the transaction's
+    /// BEGIN is still to come with the next one, so what follows stays in the transaction.
+    @Test func aRefusedParameterLeavesTheTransactionAsItWas() async throws {
+        try await withSchemaConnection { connection throws in
+            try connection.execute("CREATE TABLE t (s text)")
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try connection.withTransaction { tx in
+                    #expect {
+                        try tx.queries(["INSERT INTO t VALUES (\("ok"))", "INSERT INTO t VALUES (\("a\u{0}b"))"])
+                    } throws: { ($0 as? PostgresError)?.kind == .invalidParameter }
+                    try tx.execute("INSERT INTO t VALUES (\("inside"))")
+                    throw Stop()
+                }
+            }
+            #expect(connection.isIdle)
+            #expect(try connection.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n") == 0)
+        }
+    }
+
+    /// A prepared statement whose result changed type (another replica migrated) fails the
+    /// transaction it runs in, and is forgotten there, so the next transaction prepares it anew.
+    @Test func aStaleStatementIsForgottenInsideATransactionToo() async throws {
+        try await withSchemaConnection { connection throws in
+            try connection.execute("CREATE TABLE widened (a integer)")
+            try connection.execute("INSERT INTO widened VALUES (\(Int32(7)))")
+            for _ in 0..<3 { _ = try connection.withTransaction { try $0.query("SELECT a FROM widened") } }
+            try connection.execute("ALTER TABLE widened ALTER COLUMN a TYPE text")
+            #expect {
+                try connection.withTransaction { try $0.query("SELECT a FROM widened") }
+            } throws: { ($0 as? PostgresError)?.sqlState == "0A000" }
+            let again = try connection.withTransaction { try $0.query("SELECT a FROM widened")[0].decode(String.self, column: "a") }
+            #expect(again == "7")
+        }
+    }
 }

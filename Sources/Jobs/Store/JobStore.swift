@@ -13,8 +13,8 @@ import Scheduling
 public struct JobStore: Sendable {
     public static let changesChannel = JobsTable.changesChannel
 
-    /// A job created or replaced to fire within this of the write's "now" wakes every scheduler;
-    /// one that fires later needs no wake, as every scheduler looks at the database at least every
+    /// A job created or replaced to fire within this of the write's "now" wakes every scheduler
+    /// (as does one holding a buffered run, which the write may release); one that fires later needs no wake, as every scheduler looks at the database at least every
     /// ``Scheduler/longestSleep`` (half of this: the other half covers a write's transaction,
     /// from its now to its commit). A NOTIFY is not free: PostgreSQL serializes the commits of
     /// notifying transactions on one lock, so writes that wake nobody are markedly faster
@@ -92,8 +92,9 @@ public struct JobStore: Sendable {
             var saved: [String: Saved] = [:]
             saved.reserveCapacity(definitions.count)
             // The write and the wake-up, when one is owed, in one round trip: the rows stay locked one trip less.
-            let wakes = writes.contains { $0.wakesSchedulers(now: now) }
-            let statements = [JobsTable.jobUpsertMany(writes, returning: returning)] + (wakes ? [JobsTable.jobNotifyChanged] : [])
+            let wake = writes.contains { $0.wakesSchedulers(now: now) }
+                ? JobsTable.jobNotifyChanged : JobsTable.jobNotifyIfBuffered(ids: writes.map(\.id))
+            let statements = [JobsTable.jobUpsertMany(writes, returning: returning), wake]
             for row in try tx.queries(statements)[0] {
                 let (id, value) = try read(row)
                 saved[id] = value

@@ -229,6 +229,12 @@ enum JobsTable {
 
     static let jobNotifyChanged: SQL = "SELECT pg_notify(\(changesChannel), '')"
 
+    /// The wake-up, only when one of these jobs holds a buffered run: a write can make one
+    /// releasable at once (a paused job replaced by a running one) whatever its next run time.
+    static func jobNotifyIfBuffered(ids: [String]) -> SQL {
+        "SELECT pg_notify(\(changesChannel), '') FROM runs WHERE job_id = ANY(\(ids)) AND status = 'buffered' LIMIT 1"
+    }
+
     // MARK: The scheduler's
 
     /// Due jobs, locked, skipping those another scheduler holds, with the judging time as `now`
