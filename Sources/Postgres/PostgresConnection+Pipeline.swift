@@ -68,11 +68,14 @@ extension PostgresConnection {
             if isIdle { localStatementTimeout = nil }
         }
         var sent: [Sent] = []
+        // A statement twice in one trip is prepared once: the second use names the first's.
+        var preparedInThisTrip: [StatementKey: String] = [:]
         for (text, parameters) in rendered {
             let key = StatementKey(text: text, types: parameters.map(\.type.oid))
             var name: String?
             var preparingNow: (key: StatementKey, name: String)?
-            switch preparing ? preparation(for: key) : .unnamed {
+            let how: Preparation = !preparing ? .unnamed : preparedInThisTrip[key].map(Preparation.prepared) ?? preparation(for: key)
+            switch how {
             case .prepared(let prepared):
                 name = prepared
             case .prepareNow(let fresh):
@@ -81,6 +84,7 @@ extension PostgresConnection {
                 guard queued == 1 else { throw abandoning(sql: text) }
                 name = fresh
                 preparingNow = (key, fresh)
+                preparedInThisTrip[key] = fresh
             case .unnamed:
                 break
             }

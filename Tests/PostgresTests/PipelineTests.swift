@@ -20,6 +20,13 @@ import Testing
                 #expect(answers[2].isEmpty)
             }
             #expect(try PreparedStatementTests.preparedCount(connection) >= 2)
+            // One text twice in a trip, seen once before: prepared once, and both answer.
+            let twice: SQL = "SELECT \(Int64(40)) + 2 AS n"
+            _ = try connection.query(twice)
+            let before = try PreparedStatementTests.preparedCount(connection)
+            let answers = try connection.queries([twice, twice])
+            #expect(try answers.map { try $0[0].decode(Int.self, column: "n") } == [42, 42])
+            #expect(try PreparedStatementTests.preparedCount(connection) == before + 1)
             #expect(try connection.queries([]).isEmpty)
             #expect(try connection.queries(["SELECT 5 AS five"])[0][0].decode(Int.self, column: "five") == 5)
         }
