@@ -68,7 +68,7 @@ extension JSONObject: JSONMemberSink {
 extension JSONWriter: JSONMemberSink {
     public mutating func member(_ key: String, _ value: JSONValue) {
         beginMember(key)
-        write(value, indent: depth)
+        write(value)
     }
 
     public mutating func member(_ key: String, _ text: String?) {

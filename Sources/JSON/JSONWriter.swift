@@ -16,7 +16,7 @@ extension JSONValue {
     /// This value as UTF-8 JSON bytes; see ``serialized(_:)``.
     public func serializedBytes(_ layout: Layout = .compact) -> [UInt8] {
         var writer = JSONWriter(layout: layout)
-        writer.write(self, indent: 0)
+        writer.write(self)
         return writer.output
     }
 }
@@ -26,8 +26,8 @@ extension JSONValue {
 public struct JSONWriter {
     public let layout: JSONValue.Layout
     public var output: [UInt8] = []
-    /// How deep the object or array being written piece by piece is (``writeObject(_:)-swift.method``).
-    private(set) var depth = 0
+    /// How deep the object or array being written is.
+    private var depth = 0
     /// Whether that object or array has a member or element yet: the next needs a comma.
     private var hasMember = false
 
@@ -36,8 +36,23 @@ public struct JSONWriter {
         output.reserveCapacity(capacity)
     }
 
-    /// Appends `value`.
-    public mutating func write(_ value: JSONValue) { write(value, indent: 0) }
+    /// Appends `value`; its arrays and objects as ``writeArray(of:_:)`` and ``writeObject(_:)-swift.method`` write them.
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: append("null")
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .int(let integer): append(String(integer))
+        case .double(let double): writeDouble(double)
+        case .decimal(let text): append(text)
+        case .string(let text): writeString(text)
+        case .array(let elements):
+            writeArray(of: elements) { element, writer in writer.write(element) }
+        case .object(let object):
+            writeObject { writer in
+                for index in object.keys.indices { writer.member(object.keys[index], object.values[index]) }
+            }
+        }
+    }
 
     /// Appends `text` as it is: for punctuation and numbers the caller has already spelled.
     public mutating func writeRaw(_ text: String) { append(text) }
@@ -88,44 +103,6 @@ public struct JSONWriter {
         if hasMember { output.append(UInt8(ascii: ",")) }
         hasMember = true
         newline(depth)
-    }
-
-    mutating func write(_ value: JSONValue, indent: Int) {
-        switch value {
-        case .null: append("null")
-        case .bool(let flag): append(flag ? "true" : "false")
-        case .int(let integer): append(String(integer))
-        case .double(let double): writeDouble(double)
-        case .decimal(let text): append(text)
-        case .string(let text): writeString(text)
-        case .array(let elements):
-            writeContainer(open: "[", close: "]", count: elements.count, indent: indent) { writer, index in
-                writer.write(elements[index], indent: indent + 1)
-            }
-        case .object(let object):
-            let keys = object.keys
-            let values = object.values
-            writeContainer(open: "{", close: "}", count: keys.count, indent: indent) { writer, index in
-                writer.writeString(keys[index])
-                writer.append(writer.layout == .pretty ? ": " : ":")
-                writer.write(values[index], indent: indent + 1)
-            }
-        }
-    }
-
-    private mutating func writeContainer(
-        open: String, close: String, count: Int, indent: Int,
-        member: (inout JSONWriter, Int) -> Void
-    ) {
-        append(open)
-        guard count > 0 else { return append(close) }
-        for index in 0..<count {
-            if index > 0 { append(",") }
-            newline(indent + 1)
-            member(&self, index)
-        }
-        newline(indent)
-        append(close)
     }
 
     private mutating func newline(_ indent: Int) {

@@ -33,10 +33,13 @@ public final class PostgresRows: @unchecked Sendable {
         columns = (0..<PQnfields(result)).map { index in
             Column(name: String(cString: PQfname(result, index)), type: PostgresType(oid: PQftype(result, index)))
         }
-        // With repeated names (`SELECT a.id, b.id`), a lookup by name finds the first.
+        // With repeated names (`SELECT a.id, b.id`), a lookup by name finds the first. A narrow
+        // result is scanned (see position(ofColumn:)); only a wide one is worth hashing.
         var positions: [String: Int] = [:]
-        for (index, column) in columns.enumerated() where positions[column.name] == nil {
-            positions[column.name] = index
+        if columns.count > Self.scannedColumns {
+            for (index, column) in columns.enumerated() where positions[column.name] == nil {
+                positions[column.name] = index
+            }
         }
         columnPositions = positions
         columnKeys = columns.map { ColumnKey($0.name) }
