@@ -22,7 +22,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from devtools import chromium
+from devtools import chromium, run_check
 from kairos_api import TOKEN, URL, call
 
 PAGE = URL + "/api/v1/ui/dashboard"
@@ -268,8 +268,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # a clear line for the test log, not a traceback
-        print(f"dashboard check failed: {type(error).__name__}: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_check(main, "dashboard check")

@@ -8,6 +8,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -88,3 +89,13 @@ def chromium(path, width=1280, height=1600):
         except subprocess.TimeoutExpired:
             browser.kill()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def run_check(main, name):
+    """Runs a browser check's `main`: a failure is one clear line in the test log (not a
+    traceback) and exit status 1."""
+    try:
+        main()
+    except Exception as error:
+        print(f"{name} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -10,7 +10,7 @@ import base64
 import json
 import sys
 
-from devtools import chromium
+from devtools import chromium, run_check
 
 FILL_AND_SUBMIT = """
 (function (token) {
@@ -67,8 +67,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # a clear line for the test log, not a traceback
-        print(f"docs page check failed: {error}", file=sys.stderr)
-        sys.exit(1)
+    run_check(main, "docs page check")
