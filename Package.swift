@@ -20,6 +20,8 @@ let package = Package(
         // Outbound HTTP (webhooks) and the HMAC of their signatures: see README, "Webhooks".
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Linux's epoll and eventfd, which the Glibc module leaves out: the HTTP server's event loops.
+        .systemLibrary(name: "CEventPoll"),
 
         // Libraries that know nothing of jobs.
         .target(name: "JSON"),
@@ -32,7 +34,7 @@ let package = Package(
         ]),
         .target(name: "YAML", dependencies: ["CYAML", "JSON"]),
         .target(name: "HTTPServer", dependencies: [
-            "Locking", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
+            "CEventPoll", "Locking", "JSON", "Chronology", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Calls out: an HTTP client on libcurl, the address guard, Standard Webhooks signatures.

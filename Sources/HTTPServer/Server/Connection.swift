@@ -12,14 +12,12 @@ final class ConnectionContext: Sendable {
     let closed: @Sendable (Connection) -> Void
     /// The bound on large bodies (``HTTPLimits/largeBodyRoutes``) across connections.
     let largeBodies: LargeBodyBudget
-    /// Serial queues that connection queues target, two per core: events of many connections are
-    /// drained in batches by one thread each instead of waking a thread per event. (Measured with
-    /// wrk on 2 cores: 1 queue 47k req/s, 2 70k, 4 73k, 8 64k, none 56k.)
-    private let ioQueues: [DispatchQueue]
-    private let nextQueue = Atomic<Int>(0)
+    /// The event loops connections are spread over: one per core, at least two.
+    private let loops: [EventLoop]
+    private let nextLoop = Atomic<Int>(0)
 
     init(limits: HTTPLimits, responder: Responder, workers: WorkerPool, logger: Logger, closed: @escaping @Sendable (Connection) -> Void) {
-        ioQueues = (0..<max(2, 2 * ProcessInfo.processInfo.activeProcessorCount)).map { DispatchQueue(label: "kairos.http.io.\($0)") }
+        loops = (0..<max(2, ProcessInfo.processInfo.activeProcessorCount)).map { EventLoop(name: "kairos-http-io-\($0)") }
         self.limits = limits
         self.largeBodies = LargeBodyBudget(capacity: limits.maximumLargeBodyBytesInFlight)
         self.responder = responder
@@ -28,20 +26,25 @@ final class ConnectionContext: Sendable {
         self.closed = closed
     }
 
-    /// A new serial queue for one connection, on one of the I/O queues in turn.
-    func makeConnectionQueue() -> DispatchQueue {
-        let index = nextQueue.wrappingAdd(1, ordering: .relaxed).oldValue
-        return DispatchQueue(label: "kairos.http.connection", target: ioQueues[index % ioQueues.count])
+    /// The loop for a new connection: each in turn.
+    func assignLoop() -> EventLoop {
+        loops[nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+    }
+
+    /// Ends the loops' threads, once no connection is left on them.
+    func stopLoops() {
+        for loop in loops { loop.stop() }
     }
 }
 
-/// One client connection: a serial queue, a read source, a write source while output is
-/// pending, and one timer for whichever deadline applies. Requests are answered one at a time
+/// One client connection, on one ``EventLoop``: it reads when its socket is readable, writes when
+/// output is pending and the socket takes it, and keeps one deadline for whichever applies; every
+/// mutable property is touched on the loop's thread only. Requests are answered one at a time
 /// in arrival order (pipelined ones wait in the parser's buffer); reading pauses while a
 /// request is being answered, which is the backpressure on a client that sends faster than
 /// it reads.
-final class Connection: @unchecked Sendable {
-    // @unchecked: every mutable property is touched only on `queue`.
+final class Connection: EventLoopClient, @unchecked Sendable {
+    // @unchecked: every mutable property is touched only on `loop`'s thread.
 
     private enum Phase {
         case active
@@ -84,11 +87,10 @@ final class Connection: @unchecked Sendable {
     /// The client's address, which per-client limits count by.
     let peer: PeerAddress
     private let context: ConnectionContext
-    private let queue: DispatchQueue
+    private let loop: EventLoop
+    /// The loop's name for this connection's socket, once registered.
+    private var token: UInt64 = 0
     private var parser: RequestParser
-    private var readSource: DispatchSourceRead?
-    private var writeSource: DispatchSourceWrite?
-    private let timer: DispatchSourceTimer
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     private var date = HTTPDate()
 
@@ -104,10 +106,9 @@ final class Connection: @unchecked Sendable {
     private var deadline: Deadline?
     /// When the current deadline passes, in monotonic nanoseconds.
     private var deadlineAt: UInt64 = .max
-    /// When the timer is set to fire; it is moved only to fire earlier, because setting a
-    /// Dispatch timer wakes Dispatch's manager thread, too dear to do for every request.
+    /// When the loop is asked to call back; moved only to fire earlier, so that a request does
+    /// not add a deadline to the loop's heap every time (a call back too early sets the next).
     private var timerFiresAt: UInt64 = .max
-    private var liveSources = 2
     /// While a worker answers a request, reading stays on only to see the client hang up: the
     /// request is then cancelled. Any other byte (a pipelined request) pauses reading as before.
     private var hangUpWatch: RequestCancellation?
@@ -120,27 +121,13 @@ final class Connection: @unchecked Sendable {
         self.fd = fd
         self.peer = peer
         self.context = context
-        queue = context.makeConnectionQueue()
+        loop = context.assignLoop()
         parser = RequestParser(limits: context.limits, largeBodies: context.largeBodies)
-        timer = DispatchSource.makeTimerSource(queue: queue)
-        let readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        let writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-        self.readSource = readSource
-        self.writeSource = writeSource
-        readSource.setEventHandler { [weak self] in self?.readable() }
-        writeSource.setEventHandler { [weak self] in self?.flush() }
-        // The descriptor stays open until Dispatch has stopped watching it with both sources.
-        let release: @Sendable () -> Void = { [weak self] in self?.sourceCancelled() }
-        readSource.setCancelHandler(handler: release)
-        writeSource.setCancelHandler(handler: release)
-        timer.setEventHandler { [weak self] in self?.deadlinePassed() }
     }
 
     func start() {
-        queue.async { [self] in
-            readSource?.resume()
-            timer.schedule(deadline: .distantFuture)
-            timer.resume()
+        loop.execute { [self] in
+            token = loop.register(fd, self)
             // The first request's head is due from the accept, not from its first byte: a
             // connection that sends nothing is closed as soon as one that trickles.
             arm(.header)
@@ -149,7 +136,7 @@ final class Connection: @unchecked Sendable {
 
     /// Server shutdown: close now when idle, else after the response under way.
     func drain() {
-        queue.async { [self] in
+        loop.execute { [self] in
             isDraining = true
             if let parked { return unpark(parked.generation, .draining) }
             if phase == .active && answering == nil && parser.isIdle && outbound.isEmpty { close() }
@@ -159,7 +146,7 @@ final class Connection: @unchecked Sendable {
     /// Closes at once, whatever is under way (the shutdown grace period is over). A request
     /// still being handled is first answered 503, best effort, rather than met with silence.
     func forceClose() {
-        queue.async { [self] in
+        loop.execute { [self] in
             if phase == .active, answering != nil, outbound.isEmpty {
                 complete(.error(.serviceUnavailable, "the service stopped before this request finished; it may or may not have taken effect"))
             }
@@ -169,7 +156,7 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Reading
 
-    private func readable() {
+    func readable() {
         guard phase != .closed else { return }
         if let watch = hangUpWatch {
             // Nothing is consumed here: the bytes, if any, are the next request's.
@@ -264,15 +251,11 @@ final class Connection: @unchecked Sendable {
         context.workers.submit { [self] in
             // A request whose client left while it waited for a worker is not worth running.
             let response = prepared.request.cancellation.isCancelled ? nil : work()
-            // Sync, not async: Dispatch runs the block right here when the connection's queue is
-            // free, so the answer is written from this thread instead of waking another for it
-            // (GET /jobs?limit=100 at 16 connections: p99 26-38 ms -> 12 ms). Nothing on the
-            // queue ever waits for a worker, so this cannot deadlock.
-            queue.sync { self.finishedOnWorker(response, prepared) }
+            loop.execute { self.finishedOnWorker(response, prepared) }
         }
     }
 
-    /// A worker's answer, back on the connection's queue; nil when its client had gone.
+    /// A worker's answer, back on the connection's loop; nil when its client had gone.
     private func finishedOnWorker(_ response: HTTPResponse?, _ prepared: Responder.Prepared) {
         guard let response else {
             hangUpWatch = nil
@@ -303,7 +286,7 @@ final class Connection: @unchecked Sendable {
         let generation = parkGeneration
         let cancel = parking.register { [weak self] in
             guard let self else { return }
-            self.queue.async { self.unpark(generation, .woken) }
+            self.loop.execute { self.unpark(generation, .woken) }
         }
         parked = Parked(prepared: prepared, parking: parking, cancel: cancel, generation: generation)
         disarm()
@@ -367,7 +350,7 @@ final class Connection: @unchecked Sendable {
             case .wouldBlock:
                 if !isWriteArmed {
                     isWriteArmed = true
-                    writeSource?.resume()
+                    updateInterest()
                 }
                 if deadline != .write { arm(.write) }
                 return
@@ -379,7 +362,7 @@ final class Connection: @unchecked Sendable {
         outboundOffset = 0
         if isWriteArmed {
             isWriteArmed = false
-            writeSource?.suspend()
+            updateInterest()
         }
         if deadline == .write { disarm() }
         written()
@@ -392,7 +375,7 @@ final class Connection: @unchecked Sendable {
         if closeAfterWrite { return linger() }
         // Many pipelined requests answered inline would recurse without bound; hop now and then.
         guard pipelineDepth < 16 else {
-            return queue.async { [self] in
+            return loop.execute { [self] in
                 pipelineDepth = 0
                 process()
             }
@@ -438,7 +421,15 @@ final class Connection: @unchecked Sendable {
 
     private func setTimer(_ uptimeNanoseconds: UInt64) {
         timerFiresAt = uptimeNanoseconds
-        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: uptimeNanoseconds), leeway: .milliseconds(10))
+        loop.schedule(token, at: uptimeNanoseconds)
+    }
+
+    func writable() { flush() }
+
+    func deadlineReached(_ at: UInt64) {
+        // One the timer was moved from (earlier) is nothing now.
+        guard at == timerFiresAt else { return }
+        deadlinePassed()
     }
 
     private func deadlinePassed() {
@@ -465,13 +456,17 @@ final class Connection: @unchecked Sendable {
     private func pauseReading() {
         guard !isReadPaused, phase != .closed else { return }
         isReadPaused = true
-        readSource?.suspend()
+        updateInterest()
     }
 
     private func resumeReading() {
         guard isReadPaused, phase != .closed else { return }
         isReadPaused = false
-        readSource?.resume()
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        loop.setInterest(token, reading: !isReadPaused, writing: isWriteArmed)
     }
 
     private func close() {
@@ -482,20 +477,9 @@ final class Connection: @unchecked Sendable {
             self.parked = nil
             parked.cancel()
         }
-        timer.cancel()
-        // A suspended source must be resumed before it is cancelled, or its cancel handler never runs.
-        if isReadPaused { readSource?.resume() }
-        if !isWriteArmed { writeSource?.resume() }
-        readSource?.cancel()
-        writeSource?.cancel()
         outbound = []
-    }
-
-    private func sourceCancelled() {
-        liveSources -= 1
-        guard liveSources == 0 else { return }
-        readSource = nil
-        writeSource = nil
+        // Out of the loop's set before the descriptor closes: its number may be reused at once.
+        loop.deregister(token)
         Socket.close(fd)
         context.closed(self)
     }

@@ -6,7 +6,7 @@ import JSON
 import Locking
 import Synchronization
 
-/// An HTTP/1.1 server on POSIX sockets and Dispatch.
+/// An HTTP/1.1 server on POSIX sockets and epoll.
 ///
 /// ```swift
 /// var router = Router()
@@ -16,8 +16,8 @@ import Synchronization
 /// server.shutdown(gracePeriod: .seconds(10))
 /// ```
 ///
-/// Connections are event-driven (Dispatch sources on non-blocking sockets, no thread per
-/// connection); handlers run on a bounded pool of worker threads so that one waiting on the
+/// Connections are event-driven (non-blocking sockets on a few ``EventLoop`` threads, no thread
+/// per connection); handlers run on a bounded pool of worker threads so that one waiting on the
 /// database never stalls another connection.
 public final class HTTPServer: Sendable {
     public struct Configuration: Sendable {
@@ -118,6 +118,7 @@ public final class HTTPServer: Sendable {
             _ = registry.waitUntilEmpty(timeout: 5)
         }
         context.workers.stop()
+        context.stopLoops()
     }
 
     /// One best-effort write of a canned 503 to a connection over a limit, then close.
