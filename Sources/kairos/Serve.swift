@@ -250,7 +250,8 @@ struct ServicePools {
         self.api = PostgresPool(api, maximumConnections: 16, acquireTimeout: apiTimeout)
         var scheduler = database
         scheduler.statementTimeout = .seconds(60)
-        self.scheduler = PostgresPool(scheduler, maximumConnections: 2, acquireTimeout: .seconds(10))
+        // One per firing lane, and one for what a batch leaves to settle after its commit.
+        self.scheduler = PostgresPool(scheduler, maximumConnections: Scheduler.Configuration().firingLanes + 1, acquireTimeout: .seconds(10))
         var deliveries = database
         deliveries.statementTimeout = .seconds(10)
         // One connection per call slot at most: a slot holds one only to take or record a call.

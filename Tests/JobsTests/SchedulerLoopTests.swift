@@ -61,6 +61,33 @@ import Testing
         }
     }
 
+    /// More than a batch due at once is fired by the loop and its helper lane together, in
+    /// transactions of their own that split the jobs between them: each job fires once.
+    @Test func aBurstIsSharedByTheFiringLanesAndEachSlotFiresOnce() async throws {
+        try await JobsFixture.with { db in
+            let definitions = try (0..<400).map { try JobDefinition.parse(flowJob("b\($0)", when: t(1)), handlers: .standard) }
+            #expect(db.store.registerDefaults(definitions).allSatisfy { (try? $0.get()) == .created })
+            let clock = JobClock.test { db.clock.now }
+            let pool = PostgresPool(db.pool.configuration, maximumConnections: 3)
+            defer { pool.close() }
+            let firingThreads = LockedBox<Set<UInt>>([])
+            let scheduler = Scheduler(
+                firer: JobFirer(pool: pool, clock: clock, logger: Self.logger),
+                configuration: .init(batchSize: 20, maximumSleep: .seconds(1), firingLanes: 2), logger: Self.logger,
+                onEvent: { event in
+                    if case .batch(let report) = event, report.claimed > 0 { firingThreads.update { _ = $0.insert(UInt(pthread_self())) } }
+                })
+            try scheduler.start()
+            db.clock.now = t(1)
+            scheduler.wake()
+            #expect(eventually(timeout: 60) { (try? db.count("SELECT count(*) FROM runs")) == 400 })
+            scheduler.stop()
+            #expect(firingThreads.get().count == 2)
+            #expect(try db.count("SELECT count(DISTINCT job_id) FROM runs WHERE outcome = 'succeeded'") == 400)
+            #expect(try db.count("SELECT count(*) FROM flows") == 400)
+        }
+    }
+
     @Test func aChangeWakesTheSleepingSchedulerThroughNotify() async throws {
         try await JobsFixture.with { db in
             let events = Arrivals<Scheduler.Event>()

@@ -38,7 +38,7 @@ public final class LogSink: Sendable {
     private let fileDescriptor: Int32
     private let state: Locked<State>
     // The writer waits on this; Locked has no condition variable.
-    nonisolated(unsafe) private let condition = NSCondition()
+    private let condition = NSCondition()
 
     public init(fileDescriptor: Int32, capacity: Int = LogSink.defaultCapacity, batchWindow: Duration = .milliseconds(5)) {
         self.fileDescriptor = fileDescriptor

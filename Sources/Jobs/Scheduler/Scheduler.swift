@@ -27,15 +27,19 @@ public final class Scheduler: @unchecked Sendable {
         public var retryDelay: Duration = .milliseconds(500)
         /// How often the loop looks for pending runs that nobody settled (see ``tidyRuns()``).
         public var settleSweepInterval: Duration = .seconds(10)
+        /// Transactions that fire at once while more than a batch is due: the loop's and its
+        /// helpers' (see ``FiringLanes``), each holding a connection of the firer's pool.
+        public var firingLanes = 2
 
         public init(
             batchSize: Int = 500, maximumSleep: Duration = .seconds(30), retryDelay: Duration = .milliseconds(500),
-            settleSweepInterval: Duration = .seconds(10)
+            settleSweepInterval: Duration = .seconds(10), firingLanes: Int = 2
         ) {
             self.batchSize = batchSize
             self.maximumSleep = min(maximumSleep, Scheduler.longestSleep)
             self.retryDelay = retryDelay
             self.settleSweepInterval = settleSweepInterval
+            self.firingLanes = max(1, firingLanes)
         }
     }
 
@@ -44,6 +48,7 @@ public final class Scheduler: @unchecked Sendable {
     public static let longestSleep: Duration = .seconds(30)
 
     /// What the loop does, as it does it: for metrics, and for tests to wait on instead of sleeping.
+    /// Batches are reported by whichever lane fired them.
     public enum Event: Sendable {
         /// A look at the database committed, whether or not it claimed jobs.
         case batch(JobFirer.Report)
@@ -60,8 +65,15 @@ public final class Scheduler: @unchecked Sendable {
     private let logger: Logger
     private let onEvent: @Sendable (Event) -> Void
     private var listener: PostgresListener?
+    private var lanes: FiringLanes?
     /// When the loop last swept for unsettled runs; touched only by the loop's thread.
     private var lastSweep: ContinuousClock.Instant?
+    /// Jobs due together at the earliest due time, as last seen (at most twice a batch); touched
+    /// only by the loop's thread.
+    private var dueTogether = 0
+
+    /// How close to the earliest due time a job counts as due with it, for ``dueTogether``.
+    static let burstWindow: Duration = .milliseconds(50)
 
     private let condition = NSCondition()
     private var wakeRequested = false
@@ -69,8 +81,8 @@ public final class Scheduler: @unchecked Sendable {
     private var started = false
     private var finished = false
 
-    /// - Parameter onEvent: told of every ``Event``, on the loop's thread (or the listener's,
-    ///   for ``Event/listening``); it must return quickly.
+    /// - Parameter onEvent: told of every ``Event``, on the loop's thread (a helper lane's, for
+    ///   its batches; the listener's, for ``Event/listening``); it must return quickly.
     public init(
         firer: JobFirer, configuration: Configuration = Configuration(), logger: Logger,
         onEvent: @escaping @Sendable (Event) -> Void = { _ in }
@@ -98,6 +110,11 @@ public final class Scheduler: @unchecked Sendable {
         }
         self.listener = listener
         listener.start()
+        if configuration.firingLanes > 1 {
+            lanes = FiringLanes(helpers: configuration.firingLanes - 1, name: "kairos.scheduler.lane") { [weak self] in
+                self?.fireHelperBatch() ?? false
+            }
+        }
         let thread = Thread { [self] in loop() }
         thread.name = "kairos.scheduler"
         condition.withLock { started = true }
@@ -111,6 +128,7 @@ public final class Scheduler: @unchecked Sendable {
             condition.broadcast()
             while started && !finished { condition.wait() }
         }
+        lanes?.stop()
         listener?.stop()
     }
 
@@ -134,12 +152,20 @@ public final class Scheduler: @unchecked Sendable {
         while !condition.withLock({ stopping }) {
             // Cleared before looking, so a change committed while we look wakes the next sleep.
             condition.withLock { wakeRequested = false }
+            // More than a batch due at this instant: the helpers take their shares at once.
+            if dueTogether > configuration.batchSize { lanes?.assist() }
+            dueTogether = 0
             let sleep: Duration
             do {
                 let report = try firer.fireDue(limit: configuration.batchSize)
                 onEvent(.batch(report))
-                // A full batch means more may be due: go again at once.
-                if report.claimed == configuration.batchSize { continue }
+                // A full batch means more may be due: go again at once, with help.
+                if report.claimed == configuration.batchSize {
+                    lanes?.assist()
+                    continue
+                }
+                // Their batches commit before the loop looks at what is left.
+                lanes?.waitUntilIdle()
                 try tidyRuns()
                 // Due but nothing claimed: another scheduler holds those jobs. Give it a moment
                 // to commit rather than spin.
@@ -165,15 +191,31 @@ public final class Scheduler: @unchecked Sendable {
         while try firer.settlePendingRuns(limit: 1000) == 1000 {}
     }
 
+    /// One batch of a helper lane; whether it was full.
+    private func fireHelperBatch() -> Bool {
+        do {
+            let report = try firer.fireDue(limit: configuration.batchSize)
+            onEvent(.batch(report))
+            return report.claimed == configuration.batchSize
+        } catch {
+            logger.error("scheduler batch failed (a helper lane); the loop retries", metadata: ["error": "\(error)"])
+            onEvent(.failed("\(error)"))
+            return false
+        }
+    }
+
     /// Time until the earliest `next_run_time` by the firer's clock, at most the maximum
-    /// sleep; the maximum while the service is paused (its resume sends a NOTIFY).
+    /// sleep; the maximum while the service is paused (its resume sends a NOTIFY). Notes how
+    /// many jobs are due with the earliest, for the lanes.
     private func timeUntilNextDue() throws -> Duration {
         let row = try firer.pool.withConnection { connection in
-            try connection.query(JobsTable.jobEarliestDue(clock: firer.clock))[0]
+            try connection.query(
+                JobsTable.jobEarliestDue(clock: firer.clock, countingWithin: Self.burstWindow, upTo: 2 * configuration.batchSize))[0]
         }
         guard try row.decode(ServiceState.self, column: "service") == .running,
             let next = try row.decode(Timestamp?.self, column: "next_run_time")
         else { return configuration.maximumSleep }
+        dueTogether = try row.decode(Int.self, column: "due_together")
         let wait = Duration.microseconds(max(0, next - (try row.decode(Timestamp.self, column: "now"))))
         return min(wait, configuration.maximumSleep)
     }

@@ -285,10 +285,16 @@ enum JobsTable {
 
     /// The earliest `next_run_time`, the service's state and the judging time: how long the
     /// scheduler may sleep.
-    static func jobEarliestDue(clock: JobClock) -> SQL {
+    /// The earliest due time of a running job; how many (up to `limit`) are due within `window`
+    /// of it; the service's state and the clock's now.
+    static func jobEarliestDue(clock: JobClock, countingWithin window: Duration, upTo limit: Int) -> SQL {
         """
-        SELECT (SELECT min(next_run_time) FROM jobs WHERE state = 'running') AS next_run_time,
+        WITH earliest AS (SELECT min(next_run_time) AS at FROM jobs WHERE state = 'running')
+        SELECT earliest.at AS next_run_time,
+               (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE state = 'running'
+                  AND next_run_time <= earliest.at + make_interval(secs => \(window.timeInterval)) LIMIT \(Int64(limit))) together) AS due_together,
                (\(ServiceStateTable.serviceStateSelect)) AS service, \(clock.sqlNow) AS now
+        FROM earliest
         """
     }
 }
