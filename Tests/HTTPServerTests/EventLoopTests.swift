@@ -101,6 +101,26 @@ import Testing
         #expect(gone.events.all.isEmpty)
     }
 
+    /// A worker thread that answers a request sets the connection's next deadline itself: one
+    /// earlier than any the loop sleeps until must wake it.
+    @Test func aDeadlineSetFromAnotherThreadWakesTheSleepingLoop() {
+        let loop = EventLoop(name: "test-loop")
+        defer { loop.stop() }
+        let (ours, theirs) = Self.socketPair()
+        defer { close(ours); close(theirs) }
+        let recorder = Recorder()
+        let token = LockedBox<UInt64>(0)
+        loop.execute { token.set(loop.register(ours, recorder)) }
+        #expect(eventually { token.get() != 0 })
+        // Nothing due, nothing readable: the loop waits with no time limit.
+        Thread.sleep(forTimeInterval: 0.1)
+        let stopwatch = Stopwatch()
+        let at = DispatchTime.now().uptimeNanoseconds + 100_000_000
+        loop.schedule(token.get(), at: at)
+        #expect(recorder.events.wait(timeout: 10) { $0 == "deadline \(at)" } != nil)
+        #expect(stopwatch.elapsed >= 0.09 && stopwatch.elapsed < 5)
+    }
+
     @Test func readabilityIsReportedOnlyWhileWantedAndAHangUpDoesNotSpin() {
         let loop = EventLoop(name: "test-loop")
         defer { loop.stop() }
