@@ -199,6 +199,22 @@ import Testing
         }
     }
 
+    /// Index probes are priced as reads from memory, not seeks (random_page_cost 1.1), unless
+    /// the operator chose a cost of their own.
+    @Test func indexProbesArePricedAsCachedUnlessTheOperatorSetTheirCost() async throws {
+        let standard = try TestDatabase.configuration
+        let chosen = PostgresConfiguration(try TestDatabase.connectionString(changing: ["options": "-c random_page_cost=2"]))
+        try await onThread {
+            let connection = try PostgresConnection.connect(standard)
+            // The test cluster runs with PostgreSQL's default; the session lowers it.
+            let row = try connection.query("SELECT setting, reset_val FROM pg_settings WHERE name = 'random_page_cost'")[0]
+            #expect(try row.decode(String.self, column: "setting") == "1.1")
+            #expect(try row.decode(String.self, column: "reset_val") == "4")
+            let own = try PostgresConnection.connect(chosen)
+            #expect(try own.query("SHOW random_page_cost")[0].decode(String.self, at: 0) == "2")
+        }
+    }
+
     @Test func theConfiguredStatementTimeoutIsTheSessions() async throws {
         var settings = try TestDatabase.configuration
         settings.statementTimeout = .milliseconds(1500)
