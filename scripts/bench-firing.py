@@ -58,16 +58,27 @@ def burst(jobs):
     seen = {}
     polls = 0
     deadline = due + 60
-    # Flows are listed in id order and firings append them, so reading on from what was seen
-    # finds each new one; a last full read below catches any the offset skipped (counted late).
+    # Flows are listed in id order, but ids are not handed out in commit order: the scheduler's
+    # two firing lanes (and any other replica) commit batches whose ids interleave, so a flow can
+    # become visible behind ones already seen. Each look reads on from a window behind what was
+    # seen, wider than the batches in flight; a last full read below catches any the window
+    # missed (counted late).
+    window = 1000
     while len(seen) < jobs and time.time() < deadline:
-        status, answer = poller.call("GET", f"/flows?flow_name={name}&limit=1000&offset={len(seen)}")
-        assert status == 200, (status, answer)
-        polls += 1
-        now = time.time()
-        for flow in answer["flows"]:
-            seen.setdefault(flow["id"], (now, flow))
-        if not answer["flows"]:
+        offset, fresh = max(0, len(seen) - window), 0
+        while True:
+            status, answer = poller.call("GET", f"/flows?flow_name={name}&limit=1000&offset={offset}")
+            assert status == 200, (status, answer)
+            polls += 1
+            now = time.time()
+            for flow in answer["flows"]:
+                if flow["id"] not in seen:
+                    seen[flow["id"]] = (now, flow)
+                    fresh += 1
+            offset += len(answer["flows"])
+            if len(answer["flows"]) < 1000:
+                break
+        if not fresh:
             time.sleep(0.002)
     offset = 0
     while True:
