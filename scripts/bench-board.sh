@@ -14,9 +14,11 @@
 # Every scenario checks that each flow ended exactly once, and fails the script otherwise.
 #
 #   scripts/bench-board.sh [scenario ...]     (default: all)
+#   KAIROS_BINARY=/other/build/kairos scripts/bench-board.sh single   (another build, not rebuilt: an A/B)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 setup_release_build kairos >/dev/null
+kairos_binary=${KAIROS_BINARY:-.build/release/kairos}
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(batch single latency churn)
 
@@ -45,7 +47,7 @@ KAIROS_TOKEN="bench-$RANDOM$RANDOM"
 KAIROS_URL="http://127.0.0.1:$port"
 export KAIROS_TOKEN KAIROS_URL BENCH_DIR="$work" PGBENCH_TPS="$tps"
 PGOPTIONS="-c search_path=$schema" KAIROS_API_TOKENS="$KAIROS_TOKEN" KAIROS_DEFAULT_JOBS_DIR="$work/default_jobs" \
-  .build/release/kairos serve --port "$port" 2>"$work/kairos.log" &
+  "$kairos_binary" serve --port "$port" 2>"$work/kairos.log" &
 kairos_pid=$!
 for _ in $(seq 1 150); do
   curl -fsS "$KAIROS_URL/api/v1/readiness" >/dev/null 2>&1 && break

@@ -58,63 +58,109 @@ extension PostgresConnection {
         let preparing: (key: StatementKey, name: String)?
     }
 
+    /// Commits the transaction under way with `held` (its statements for the COMMIT's trip), then
+    /// runs `followUps` as a transaction of their own, all in one round trip: a sync between the
+    /// two parts keeps a failing follow-up from touching the commit. Throws what failed before or
+    /// at the COMMIT (nothing was committed then); returns what failed after it (the commit stands).
+    func commit(holding held: [SQL], thenRunning followUps: [SQL]) throws(PostgresError) -> PostgresError? {
+        var committing = (held + ["COMMIT"]).map { $0.rendered() }
+        let following = followUps.map { $0.rendered() }
+        for (text, parameters) in committing + following { try checkParameters(parameters, sql: text) }
+        if let begin = pendingBegin {
+            pendingBegin = nil
+            committing.insert(begin.rendered(), at: 0)
+        }
+        let outcomes = try runPipeline(segments: [committing, following])
+        for (outcome, part) in zip(outcomes, [committing, following]) {
+            if case .failure(let error) = outcome, Self.invalidatesPrepared(error) { forgetPrepared(part) }
+        }
+        if case .failure(let error) = outcomes[0] { throw error }
+        if case .failure(let error) = outcomes[1] { return error }
+        return nil
+    }
+
     /// Sends `rendered` (its parameters checked) in one pipeline and reads every answer.
     private func runPipeline(_ rendered: [(text: String, parameters: [SQLValue])], preparing: Bool = true) throws(PostgresError) -> [PostgresRows] {
-        let summary = "a pipeline of \(rendered.count) statements"
+        try runPipeline(segments: [rendered], preparing: preparing)[0].get()
+    }
+
+    /// Sends `segments` (their parameters checked) in one pipeline, each segment ended by a sync,
+    /// and reads every answer: each segment's rows, or the first failure in it (a failure skips
+    /// the rest of its segment, not the segments after it). Throws only when the connection fails.
+    private func runPipeline(
+        segments: [[(text: String, parameters: [SQLValue])]], preparing: Bool = true
+    ) throws(PostgresError) -> [Result<[PostgresRows], PostgresError>] {
+        let summary = "a pipeline of \(segments.map(\.count).reduce(0, +)) statements"
         guard PQenterPipelineMode(handle) == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: summary) }
         defer {
             if PQexitPipelineMode(handle) != 1 { abandon() }  // results left unread: the connection cannot go on
             // As after any statement: a transaction's own timeout ends with it.
             if isIdle { localStatementTimeout = nil }
         }
-        var sent: [Sent] = []
-        // A statement twice in one trip is prepared once: the second use names the first's.
-        var preparedInThisTrip: [StatementKey: String] = [:]
-        for (text, parameters) in rendered {
-            let key = StatementKey(text: text, types: parameters.map(\.type.oid))
-            var name: String?
-            var preparingNow: (key: StatementKey, name: String)?
-            let how: Preparation = !preparing ? .unnamed : preparedInThisTrip[key].map(Preparation.prepared) ?? preparation(for: key)
-            switch how {
-            case .prepared(let prepared):
-                name = prepared
-            case .prepareNow(let fresh):
-                let types = key.types.map { Oid($0) }
-                let queued = types.withUnsafeBufferPointer { PQsendPrepare(handle, fresh, text, Int32(types.count), $0.baseAddress) }
-                guard queued == 1 else { throw abandoning(sql: text) }
-                name = fresh
-                preparingNow = (key, fresh)
-                preparedInThisTrip[key] = fresh
-            case .unnamed:
-                break
+        var sent: [[Sent]] = []
+        for rendered in segments {
+            // A statement twice in one segment is prepared once: the second use names the first's.
+            // (Not across segments: a segment that fails skips its preparations.)
+            var preparedInThisSegment: [StatementKey: String] = [:]
+            var segment: [Sent] = []
+            for (text, parameters) in rendered {
+                segment.append(try send(text, parameters, preparing: preparing, preparedBefore: &preparedInThisSegment))
             }
-            let queued = try withParameters(parameters, sql: text) { types, values in
-                if let name { return PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0) }
-                return PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
-            }
-            guard queued == 1 else { throw abandoning(sql: text) }
-            sent.append(Sent(text: text, preparing: preparingNow))
+            sent.append(segment)
+            guard PQpipelineSync(handle) == 1 else { throw abandoning(sql: summary) }
         }
-        guard PQpipelineSync(handle) == 1 else { throw abandoning(sql: summary) }
 
-        // Every result is read, up to the sync, whatever failed: the connection is then ready
-        // for its next statement. The first failure is what is thrown.
-        var failure: PostgresError?
-        var answers: [PostgresRows] = []
-        for statement in sent {
-            if let preparing = statement.preparing {
-                let prepared = try pipelineResult(sql: statement.text)
-                if prepared.status == PGRES_COMMAND_OK { preparedNow(preparing.key, as: preparing.name) }
-                failure = failure ?? prepared.error
+        // Every result is read, up to each sync, whatever failed: the connection is then ready
+        // for its next statement.
+        var outcomes: [Result<[PostgresRows], PostgresError>] = []
+        for segment in sent {
+            var failure: PostgresError?
+            var answers: [PostgresRows] = []
+            for statement in segment {
+                if let preparing = statement.preparing {
+                    let prepared = try pipelineResult(sql: statement.text)
+                    if prepared.status == PGRES_COMMAND_OK { preparedNow(preparing.key, as: preparing.name) }
+                    failure = failure ?? prepared.error
+                }
+                let answer = try pipelineResult(sql: statement.text)
+                failure = failure ?? answer.error
+                if let rows = answer.rows { answers.append(rows) }
             }
-            let answer = try pipelineResult(sql: statement.text)
-            failure = failure ?? answer.error
-            if let rows = answer.rows { answers.append(rows) }
+            let sync = try pipelineResult(sql: summary, endsWithNull: false)
+            failure = failure ?? (sync.status == PGRES_PIPELINE_SYNC ? nil : sync.error ?? lostOrFailed(message: "the pipeline did not end with its sync", sql: summary))
+            outcomes.append(failure.map { .failure($0) } ?? .success(answers))
         }
-        let sync = try pipelineResult(sql: summary, endsWithNull: false)
-        failure = failure ?? (sync.status == PGRES_PIPELINE_SYNC ? nil : sync.error ?? lostOrFailed(message: "the pipeline did not end with its sync", sql: summary))
-        if let failure { throw failure }
-        return answers
+        return outcomes
+    }
+
+    /// Queues one statement of a pipeline: by a name prepared before or in this trip, prepared
+    /// now when seen before, else unnamed.
+    private func send(
+        _ text: String, _ parameters: [SQLValue], preparing: Bool, preparedBefore: inout [StatementKey: String]
+    ) throws(PostgresError) -> Sent {
+        let key = StatementKey(text: text, types: parameters.map(\.type.oid))
+        var name: String?
+        var preparingNow: (key: StatementKey, name: String)?
+        let how: Preparation = !preparing ? .unnamed : preparedBefore[key].map(Preparation.prepared) ?? preparation(for: key)
+        switch how {
+        case .prepared(let prepared):
+            name = prepared
+        case .prepareNow(let fresh):
+            let types = key.types.map { Oid($0) }
+            let queued = types.withUnsafeBufferPointer { PQsendPrepare(handle, fresh, text, Int32(types.count), $0.baseAddress) }
+            guard queued == 1 else { throw abandoning(sql: text) }
+            name = fresh
+            preparingNow = (key, fresh)
+            preparedBefore[key] = fresh
+        case .unnamed:
+            break
+        }
+        let queued = try withParameters(parameters, sql: text) { types, values in
+            if let name { return PQsendQueryPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0) }
+            return PQsendQueryParams(handle, text, Int32(parameters.count), types, values, nil, nil, 0)
+        }
+        guard queued == 1 else { throw abandoning(sql: text) }
+        return Sent(text: text, preparing: preparingNow)
     }
 
     /// libpq refused to queue what the pipeline needs (the connection broke): closed, as it

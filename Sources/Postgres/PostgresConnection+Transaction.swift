@@ -83,16 +83,21 @@ extension PostgresConnection {
                     kind: .server, message: "the transaction was aborted by an earlier error and has been rolled back",
                     sqlState: "25P02")
             }
-            if pendingBegin != nil && atCommit.isEmpty {
-                pendingBegin = nil  // the body ran no statement: nothing was begun
-                return value
-            }
-            if atCommit.isEmpty {
+            let held = atCommit
+            let followUps = afterCommit
+            atCommit = []
+            afterCommit = []
+            if pendingBegin != nil && held.isEmpty {
+                pendingBegin = nil  // the body ran no statement: nothing was begun, nothing to commit
+                if !followUps.isEmpty {
+                    do { _ = try queries(followUps) } catch { reportFollowUpFailure(error) }
+                }
+            } else if !followUps.isEmpty {
+                if let failure = try commit(holding: held, thenRunning: followUps) { reportFollowUpFailure(failure) }
+            } else if held.isEmpty {
                 try execute("COMMIT")
             } else {
-                let statements = atCommit + ["COMMIT"]
-                atCommit = []
-                _ = try queries(statements)
+                _ = try queries(held + ["COMMIT"])
             }
         } catch {
             rollbackQuietly()
@@ -108,6 +113,20 @@ extension PostgresConnection {
     public func executeAtCommit(_ sql: SQL) {
         precondition(!isIdle, "executeAtCommit is for a transaction's statements")
         atCommit.append(sql)
+    }
+
+    /// Runs `sql` once the transaction has committed, in the COMMIT's round trip, with the other
+    /// follow-ups in a transaction of their own (a failure skips those after it): follow-up work that must see what was committed (settling the
+    /// runs of the flows a transaction ended, which a statement inside it could not judge for
+    /// flows that other transactions end at the same moment). The commit stands whatever it
+    /// does: a failure is logged, not thrown. Nothing runs when the transaction rolls back.
+    public func executeAfterCommit(_ sql: SQL) {
+        precondition(!isIdle, "executeAfterCommit is for a transaction's statements")
+        afterCommit.append(sql)
+    }
+
+    private func reportFollowUpFailure(_ error: PostgresError) {
+        logger.warning("a statement run after a commit failed; the commit stands", metadata: ["error": "\(error)"])
     }
 
     /// Sets `statement_timeout` for the rest of the transaction or savepoint (the server drops it
@@ -126,6 +145,7 @@ extension PostgresConnection {
     /// caller, who is already reporting the error that caused the rollback.
     func rollbackQuietly() {
         atCommit = []
+        afterCommit = []
         if pendingBegin != nil {
             pendingBegin = nil  // never sent: there is nothing to roll back
             return

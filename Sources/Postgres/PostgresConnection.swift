@@ -50,6 +50,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Statements of the transaction under way held for its COMMIT's round trip (see
     /// ``executeAtCommit(_:)``).
     var atCommit: [SQL] = []
+    /// Statements to run once it has committed, in the same round trip (see
+    /// ``executeAfterCommit(_:)``).
+    var afterCommit: [SQL] = []
 
     /// How long past its `statement_timeout` a statement's answer may take to arrive before the
     /// server counts as unreachable: the cancel's error is one small message away, but a loaded

@@ -51,6 +51,35 @@ import Testing
         }
     }
 
+    /// The board's statements are planned once per connection, not for every call: a claim,
+    /// a complete and the settling of its run each run on a generic plan, every time.
+    @Test func claimsAndVerbsRunOnCachedGenericPlans() async throws {
+        try await JobsFixture.with(connections: 1) { db in
+            _ = try Self.post(db, count: 8)
+            db.clock.now = t(5)
+            let board = Self.board(db)
+            for _ in 0..<8 {
+                let claimed = try #require(try board.claim(worker: "w", flowNames: ["work"], limit: 1, lease: .seconds(30)).first)
+                let token = try #require(claimed.lease.holder?.token)
+                _ = try Self.done(try board.act(on: claimed.flow.id) { _ in .complete(token, result: .null) }, "complete")
+            }
+            // One connection: the pool's, which ran every call above.
+            let plans = try db.pool.withConnection { connection in
+                try connection.query("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements").map { row in
+                    (statement: try row.decode(String.self, column: "statement"), generic: try row.decode(Int.self, column: "generic_plans"),
+                     custom: try row.decode(Int.self, column: "custom_plans"))
+                }
+            }
+            // The candidates, the sweep of run-out leases, the verb's lock, the lease write, the run's settling.
+            for marker in ["state = 'unclaimed' AND available_at", "state = 'claimed' AND lease_expires_at", "FROM flows WHERE id = ",
+                           "UPDATE flows SET state", "UPDATE runs SET finished_at"] {
+                let matching = plans.filter { $0.statement.contains(marker) }
+                #expect(!matching.isEmpty, "no prepared statement with \(marker)")
+                #expect(matching.allSatisfy { $0.custom == 0 && $0.generic > 0 }, "\(marker): \(matching)")
+            }
+        }
+    }
+
     @Test func higherPriorityIsClaimedFirstThenTheOldest() async throws {
         try await JobsFixture.with { db in
             let low = try Self.post(db, count: 1, name: "low", priority: 4)

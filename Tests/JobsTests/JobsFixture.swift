@@ -17,11 +17,11 @@ struct JobsFixture: Sendable {
 
     /// Runs `body` on a thread of its own with a fresh migrated schema, dropped afterwards.
     static func with<T: Sendable>(
-        handlers: HandlerRegistry = .standard, _ body: @escaping @Sendable (JobsFixture) throws -> T
+        handlers: HandlerRegistry = .standard, connections: Int = 8, _ body: @escaping @Sendable (JobsFixture) throws -> T
     ) async throws -> T {
         try await TestDatabase.withSchema { configuration in
             try await onThread {
-                let pool = PostgresPool(configuration, maximumConnections: 8)
+                let pool = PostgresPool(configuration, maximumConnections: connections)
                 defer { pool.close() }
                 try pool.withConnection { _ = try Migrator.migrate(KairosSchema.migrations, on: $0) }
                 let clock = TestClock(origin)

@@ -137,6 +137,65 @@ import Testing
         }
     }
 
+    /// Statements run after the commit see what it committed, in a transaction of their own,
+    /// in the same round trip; their failure leaves the commit standing; a rollback skips them.
+    @Test func followUpsRunAfterTheCommitInTransactionsOfTheirOwn() async throws {
+        try await withSchemaConnection { connection throws in
+            try connection.execute("CREATE TABLE t (n integer PRIMARY KEY, xact bigint NOT NULL DEFAULT txid_current())")
+            try connection.execute("CREATE TABLE seen (total integer, xact bigint NOT NULL DEFAULT txid_current())")
+            let followUp: SQL = "INSERT INTO seen (total) SELECT count(*)::int FROM t"
+            try connection.withTransaction { tx in
+                tx.executeAfterCommit(followUp)
+                tx.executeAtCommit("INSERT INTO t (n) VALUES (\(Int32(2)))")
+                try tx.execute("INSERT INTO t (n) VALUES (\(Int32(1)))")
+            }
+            #expect(connection.isIdle)
+            // It saw both rows, committed, from another transaction.
+            #expect(try connection.query("SELECT total FROM seen")[0].decode(Int.self, column: "total") == 2)
+            #expect(try connection.query("SELECT count(DISTINCT t.xact)::int AS n FROM t")[0].decode(Int.self, column: "n") == 1)
+            #expect(try connection.query("SELECT count(*)::int AS n FROM t, seen WHERE t.xact = seen.xact")[0].decode(Int.self, column: "n") == 0)
+
+            // A follow-up that fails: the commit stands, the transaction returns its value, and
+            // the follow-ups after the failing one in the same trip are skipped.
+            let value = try connection.withTransaction { tx in
+                try tx.execute("INSERT INTO t (n) VALUES (\(Int32(3)))")
+                tx.executeAfterCommit("INSERT INTO t (n) VALUES (\(Int32(1)))")
+                tx.executeAfterCommit(followUp)
+                return "returned"
+            }
+            #expect(value == "returned")
+            #expect(connection.isIdle)
+            #expect(try connection.query("SELECT array_agg(n ORDER BY n)::text AS ns FROM t")[0].decode(String.self, column: "ns") == "{1,2,3}")
+            #expect(try connection.query("SELECT count(*)::int AS n FROM seen")[0].decode(Int.self, column: "n") == 1)
+
+            // A commit that fails (a held statement does): the follow-ups do nothing.
+            #expect {
+                try connection.withTransaction { tx in
+                    try tx.execute("INSERT INTO t (n) VALUES (\(Int32(4)))")
+                    tx.executeAtCommit("INSERT INTO t (n) VALUES (\(Int32(1)))")
+                    tx.executeAfterCommit(followUp)
+                }
+            } throws: { ($0 as? PostgresError)?.sqlState == "23505" }
+            #expect(connection.isIdle)
+            // A body that throws: rolled back, no follow-up.
+            struct Stop: Error {}
+            #expect(throws: Stop.self) {
+                try connection.withTransaction { tx in
+                    tx.executeAfterCommit(followUp)
+                    try tx.execute("INSERT INTO t (n) VALUES (\(Int32(5)))")
+                    throw Stop()
+                }
+            }
+            #expect(try connection.query("SELECT count(*)::int AS n FROM seen")[0].decode(Int.self, column: "n") == 1)
+            #expect(try connection.query("SELECT count(*)::int AS n FROM t")[0].decode(Int.self, column: "n") == 3)
+
+            // A body that ran nothing: the follow-up runs alone; then the connection goes on.
+            try connection.withTransaction { tx in tx.executeAfterCommit(followUp) }
+            #expect(try connection.query("SELECT array_agg(total ORDER BY total)::text AS ts FROM seen")[0].decode(String.self, column: "ts") == "{2,3}")
+            #expect(try connection.query("SELECT 1 AS one")[0].decode(Int.self, column: "one") == 1)
+        }
+    }
+
     /// A value refused before sending (a NUL) refuses the statement only: the transaction's
     /// BEGIN is still to come with the next one, so what follows stays in the transaction.
     @Test func aRefusedParameterLeavesTheTransactionAsItWas() async throws {

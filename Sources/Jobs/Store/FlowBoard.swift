@@ -41,19 +41,23 @@ public struct FlowBoard: Sendable {
     public func claimReporting(
         worker: String, flowNames: [String]?, limit: Int, lease: Duration, lookingAhead: Bool = false
     ) throws -> ClaimReport {
-        var ended: [Flow] = []
-        defer { settleRuns(of: ended) }
-        return try pool.withTransaction { tx in
+        try pool.withTransaction { tx in
             // Leases that ran out go back on the board (or fail, when too many have), so that
             // what is offered next is in one order: priority, availability, age.
             var swept: [(id: Int64, lease: FlowLease)] = []
             var returned: [String] = []
+            var ended: [Flow] = []
             // The claim must read `flows_claimable` in its order and stop at the limit. With flows of
             // a name the statistics have not seen yet (a firing just posted 50,000 of them), the
             // planner would rather sort every unclaimed flow: measured, 300 ms a claim instead of 1.
-            // Set first, in one round trip with BEGIN and the sweep.
-            let expired = try tx.queries([FlowLeasesTable.preferIndexOrder, FlowLeasesTable.expiredForUpdate(limit: limit, clock: clock)])[1]
-            for row in expired {
+            // Set first, in one round trip with BEGIN, the sweep and the candidates (and, for a
+            // claim that would wait, when to look again): with no lease run out, which is nearly
+            // always, the claim is that trip and the COMMIT's.
+            var statements = [FlowLeasesTable.claimPlanning, FlowLeasesTable.expiredForUpdate(limit: limit, clock: clock),
+                              FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock)]
+            if lookingAhead { statements.append(FlowLeasesTable.nextChance(names: flowNames, clock: clock)) }
+            let answers = try tx.queries(statements)
+            for row in answers[1] {
                 var value = try FlowLeasesTable.decode(row)
                 if case .store(let next) = value.handle(.expire(now: try row.decode(Timestamp.self, column: "now"))) {
                     swept.append((try row.decode(Int64.self, column: "id"), next))
@@ -65,11 +69,18 @@ public struct FlowBoard: Sendable {
                     }
                 }
             }
-            if !swept.isEmpty { try tx.execute(FlowLeasesTable.leaseUpdateMany(swept)) }
+            var candidates = answers[2]
+            if !swept.isEmpty {
+                try tx.execute(FlowLeasesTable.leaseUpdateMany(swept))
+                Self.settleRunsAfterCommit(of: ended, in: tx)
+                // What the sweep gave back is offered in the board's order with the rest: the
+                // candidates are read again (those locked already come back with them).
+                candidates = try tx.query(FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock))
+            }
             if !returned.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: returned))) }
 
             var claimed: [ClaimedFlow] = []
-            for row in try tx.query(FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock)) {
+            for row in candidates {
                 var value = try FlowLeasesTable.decode(row)
                 let now = try row.decode(Timestamp.self, column: "now")
                 let event = FlowLease.Event.claim(worker: worker, token: .random(), now: now, lease: lease)
@@ -80,7 +91,7 @@ public struct FlowBoard: Sendable {
             }
             guard !claimed.isEmpty else {
                 var report = ClaimReport(leasesExpired: swept.count)
-                if lookingAhead, let micros = try tx.query(FlowLeasesTable.nextChance(names: flowNames, clock: clock))[0].decode(Int64?.self, column: "micros") {
+                if lookingAhead, let micros = try answers[3][0].decode(Int64?.self, column: "micros") {
                     report.nextChance = .microseconds(max(0, micros))
                 }
                 return report
@@ -106,20 +117,17 @@ public struct FlowBoard: Sendable {
 
     /// ``act(on:_:)``, saying whether the call changed the flow (false for a repeat or a refusal).
     public func actReporting(on id: Int64, _ event: (Timestamp) -> FlowLease.Event) throws -> (outcome: VerbOutcome, changed: Bool) {
-        let result = try pool.withTransaction { tx in try act(on: id, event, in: tx) }
-        if result.changed, case .done(let flow, _) = result.outcome { settleRuns(of: [flow]) }
-        return result
+        try pool.withTransaction { tx in try act(on: id, event, in: tx) }
     }
 
     /// Completes many flows in one transaction, each as its own ``act(on:_:)`` would, in the
     /// order given: one refusal does not stop the others. The flows are locked in id order first,
     /// so two batches over the same flows cannot deadlock, and written in one statement.
     public func completeMany(_ completions: [(id: Int64, token: LeaseToken, result: JSONValue)]) throws -> [VerbOutcome] {
-        var ended: [Flow] = []
-        defer { settleRuns(of: ended) }
-        return try pool.withTransaction { tx in
+        try pool.withTransaction { tx in
             var current: [Int64: (flow: Flow, lease: FlowLease)] = [:]
-            for row in try tx.query(FlowLeasesTable.leasesForUpdate(ids: completions.map(\.id), clock: clock)) {
+            let locked = try tx.queries([FlowLeasesTable.genericPlans, FlowLeasesTable.leasesForUpdate(ids: completions.map(\.id), clock: clock)])[1]
+            for row in locked {
                 let flow = try FlowsTable.decode(row)
                 current[flow.id] = (flow, try FlowLeasesTable.decode(row))
             }
@@ -136,21 +144,20 @@ public struct FlowBoard: Sendable {
             if !changed.isEmpty {
                 tx.executeAtCommit(FlowLeasesTable.leaseUpdateMany(changed.sorted().map { ($0, current[$0]!.lease) }))
             }
-            ended = changed.map { current[$0]!.flow }
+            Self.settleRunsAfterCommit(of: changed.map { current[$0]!.flow }, in: tx)
             return outcomes
         }
     }
 
-    /// Settles the runs of flows a committed change ended (see ``RunsTable/runSettle(where:)``),
-    /// once per run. The change stands whatever this does: should it fail, the scheduler's
-    /// sweep settles those runs.
-    private func settleRuns(of flows: [Flow]) {
+    /// Settles the runs of the flows `tx` ends (see ``RunsTable/runSettle(where:)``), once per
+    /// run, after it commits and in its COMMIT's round trip. The change stands whatever this
+    /// does: should it fail, the scheduler's sweep settles those runs.
+    private static func settleRunsAfterCommit(of flows: [Flow], in tx: PostgresConnection) {
         var seen: Set<FiringIdentity> = []
         let firings = flows.filter(\.state.isFinal).map { FiringIdentity(jobID: $0.jobID, scheduledFor: $0.scheduledFor) }.filter { seen.insert($0).inserted }
         guard !firings.isEmpty else { return }
-        _ = try? pool.withConnection { connection in
-            try connection.query(RunsTable.runSettleFirings(jobIDs: firings.map(\.jobID), slots: firings.map(\.scheduledFor)))
-        }
+        tx.executeAfterCommit(FlowLeasesTable.genericPlans)
+        tx.executeAfterCommit(RunsTable.runSettleFirings(jobIDs: firings.map(\.jobID), slots: firings.map(\.scheduledFor)))
     }
 
     /// What `event` does to a flow and its lease: the answer, and the flow and lease to store
@@ -179,7 +186,9 @@ public struct FlowBoard: Sendable {
     private func act(
         on id: Int64, _ event: (Timestamp) -> FlowLease.Event, in tx: PostgresConnection
     ) throws -> (outcome: VerbOutcome, changed: Bool) {
-        guard let row = try tx.query(FlowLeasesTable.leaseForUpdate(id: id, clock: clock)).first else { return (.unknownFlow, false) }
+        guard let row = try tx.queries([FlowLeasesTable.genericPlans, FlowLeasesTable.leaseForUpdate(id: id, clock: clock)])[1].first else {
+            return (.unknownFlow, false)
+        }
         let decision = Self.decide(
             try FlowsTable.decode(row), try FlowLeasesTable.decode(row), event(try row.decode(Timestamp.self, column: "now")))
         if let stored = decision.stored {
@@ -187,6 +196,7 @@ public struct FlowBoard: Sendable {
             tx.executeAtCommit(FlowLeasesTable.leaseUpdateMany([(id, stored.lease)]))
             // Given back, or to be retried: a waiting claim looks again (and, for a retry, learns when).
             if stored.lease.state == .unclaimed { tx.executeAtCommit(FlowsTable.flowNotify(FlowNotice(names: [stored.flow.flowName]))) }
+            Self.settleRunsAfterCommit(of: [stored.flow], in: tx)
         }
         return (decision.outcome, decision.stored != nil)
     }
