@@ -127,6 +127,31 @@ import Testing
         }
     }
 
+    /// The sweep goes in bounded steps, by job and scheduled time, from where the last one
+    /// stopped: each step judges at most its share of the pending runs, however many are open,
+    /// and the orphans past the first step are settled by the steps after it.
+    @Test func theSweepStepsThroughThePendingRunsAFewAtATime() async throws {
+        try await JobsFixture.with { db in
+            for id in ["a", "b", "c", "d", "e"] { try db.save(Self.job(id), now: t(0)) }
+            _ = try db.fireDue(at: t(0))
+            // b's and e's last flows ended in a process that died before settling their runs.
+            _ = try db.pool.withConnection { try $0.execute("UPDATE flows SET state = 'completed' WHERE job_id IN ('b', 'e')") }
+            let first = try db.firer.settleSweepStep(after: nil, examining: 2)
+            #expect(first == JobFirer.SettleSweepStep(settled: 1, examined: 2, cursor: FiringIdentity(jobID: "b", scheduledFor: t(0))))
+            #expect(try Self.run(db, "b", at: 0).status == .succeeded)
+            #expect(try Self.run(db, "e", at: 0).status == .pending)
+            let second = try db.firer.settleSweepStep(after: first.cursor, examining: 2)
+            #expect(second == JobFirer.SettleSweepStep(settled: 0, examined: 2, cursor: FiringIdentity(jobID: "d", scheduledFor: t(0))))
+            // The last step reaches the end: the next starts over.
+            let third = try db.firer.settleSweepStep(after: second.cursor, examining: 2)
+            #expect(third == JobFirer.SettleSweepStep(settled: 1, examined: 1, cursor: nil))
+            #expect(try Self.run(db, "e", at: 0).status == .succeeded)
+            // From the first again: b and e are settled, so only a, c and d are pending.
+            #expect(try db.firer.settleSweepStep(after: nil, examining: 10) == JobFirer.SettleSweepStep(settled: 0, examined: 3, cursor: nil))
+            #expect(try db.firer.settlePendingRuns(examining: 1) == 0)
+        }
+    }
+
     /// A flow whose leases keep running out is failed by the claim that sweeps it, and that
     /// claim settles its run.
     @Test func aRunWhoseFlowIsFailedByLostLeasesIsFailed() async throws {

@@ -194,13 +194,47 @@ public struct JobFirer: Sendable {
         return released
     }
 
-    /// Settles up to `limit` pending runs whose flows have all ended: a sweep for runs whose
-    /// last flow ended in a process that died before settling it. Returns how many it settled.
-    @discardableResult
-    public func settlePendingRuns(limit: Int = 1000) throws -> Int {
-        try pool.withConnection { connection in
-            try connection.query(RunsTable.runSettleAny(limit: limit))[0].decode(Int.self, column: "n")
+    /// What one step of the settle sweep did, and where the next one starts.
+    public struct SettleSweepStep: Sendable, Equatable {
+        public var settled: Int
+        public var examined: Int
+        /// The last pending run examined; nil when the step reached the end (the next starts over).
+        public var cursor: FiringIdentity?
+
+        public init(settled: Int, examined: Int, cursor: FiringIdentity?) {
+            self.settled = settled
+            self.examined = examined
+            self.cursor = cursor
         }
+    }
+
+    /// Settles what it can of the next `examining` pending runs after `cursor`: a bounded step of
+    /// the sweep for runs whose last flow ended in a process that died before settling it
+    /// (see ``RunsTable/runSettleSweep(after:examining:)``).
+    public func settleSweepStep(after cursor: FiringIdentity?, examining: Int = 2000) throws -> SettleSweepStep {
+        try pool.withConnection { connection in
+            let row = try connection.query(RunsTable.runSettleSweep(after: cursor, examining: examining))[0]
+            let examined = try row.decode(Int.self, column: "examined")
+            var next: FiringIdentity?
+            if examined == examining, let jobID = try row.decode(String?.self, column: "last_job_id") {
+                next = FiringIdentity(jobID: jobID, scheduledFor: try row.decode(Timestamp.self, column: "last_scheduled_for"))
+            }
+            return SettleSweepStep(settled: try row.decode(Int.self, column: "n"), examined: examined, cursor: next)
+        }
+    }
+
+    /// Settles every pending run whose flows have all ended, in bounded steps from the first to
+    /// the last. Returns how many it settled.
+    @discardableResult
+    public func settlePendingRuns(examining: Int = 2000) throws -> Int {
+        var cursor: FiringIdentity?
+        var settled = 0
+        repeat {
+            let step = try settleSweepStep(after: cursor, examining: examining)
+            settled += step.settled
+            cursor = step.cursor
+        } while cursor != nil
+        return settled
     }
 
     /// What each job's overlap policy says of a firing now; allow-all jobs are not looked up.

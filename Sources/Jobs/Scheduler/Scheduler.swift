@@ -68,6 +68,8 @@ public final class Scheduler: @unchecked Sendable {
     private var lanes: FiringLanes?
     /// When the loop last swept for unsettled runs; touched only by the loop's thread.
     private var lastSweep: ContinuousClock.Instant?
+    /// Where the next step of the settle sweep starts (nil: from the first pending run).
+    private var sweepCursor: FiringIdentity?
     /// Jobs due together at the earliest due time, as last seen (at most twice a batch); touched
     /// only by the loop's thread.
     private var dueTogether = 0
@@ -188,7 +190,10 @@ public final class Scheduler: @unchecked Sendable {
         let now = ContinuousClock.now
         guard lastSweep.map({ now - $0 >= configuration.settleSweepInterval }) ?? true else { return }
         lastSweep = now
-        while try firer.settlePendingRuns(limit: 1000) == 1000 {}
+        // One bounded step each time, from where the last stopped: a few milliseconds however
+        // many runs are open, where judging them all at once held this loop for a second with
+        // 500,000 open (flows nobody has claimed) and made the next firings that late.
+        sweepCursor = try firer.settleSweepStep(after: sweepCursor).cursor
     }
 
     /// One batch of a helper lane; whether it was full.

@@ -103,11 +103,14 @@ enum RunsTable {
     /// locked in id order (two settles over the same runs cannot deadlock); `limit` and
     /// `skippingLocked` make it a sweep. When a settled run's job has a buffered firing,
     /// schedulers are woken to carry it out. Returns the number settled as `n`.
-    private static func runSettle(where scope: SQL, limit: Int? = nil, skippingLocked: Bool = false) -> SQL {
+    /// `prelude` adds CTEs before `settled` (ending with a comma) and `reporting` columns after
+    /// the counts, for the sweep.
+    private static func runSettle(
+        where scope: SQL, skippingLocked: Bool = false, prelude: SQL = "", reporting: SQL = ""
+    ) -> SQL {
         let lock: SQL = skippingLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE"
-        let bound: SQL = limit.map { "LIMIT \($0)" } ?? ""
         return """
-            WITH settled AS (
+            WITH \(prelude) settled AS (
                 UPDATE runs SET finished_at = clock_timestamp(), status = CASE
                     WHEN EXISTS (SELECT 1 FROM flows f WHERE f.job_id = runs.job_id AND f.scheduled_for = runs.scheduled_for
                                                          AND f.state = 'failed') THEN 'failed'
@@ -117,13 +120,13 @@ enum RunsTable {
                 WHERE runs.id IN (
                     SELECT runs.id FROM runs
                     WHERE runs.status = 'pending' AND (\(scope)) AND NOT \(hasOpenFlows("runs")) AND NOT \(DeliveriesTable.runHasDelivery("runs"))
-                    ORDER BY runs.id \(bound) \(lock))
+                    ORDER BY runs.id \(lock))
                   AND runs.status = 'pending'
                 RETURNING job_id),
             woken AS (
                 SELECT pg_notify(\(JobsTable.changesChannel), '') FROM runs
                 WHERE status = 'buffered' AND job_id IN (SELECT job_id FROM settled) LIMIT 1)
-            SELECT (SELECT count(*) FROM settled) AS n, (SELECT count(*) FROM woken) AS woken
+            SELECT (SELECT count(*) FROM settled) AS n, (SELECT count(*) FROM woken) AS woken \(reporting)
             """
     }
 
@@ -136,11 +139,28 @@ enum RunsTable {
         runSettle(where: "runs.job_id = ANY(\(ids))")
     }
 
-    /// Up to `limit` of any pending runs that can be settled, skipping those being settled: the
-    /// scheduler's sweep, for a run whose last flow ended in a process that died before it could
-    /// settle the run. Runs still open are not counted against the limit, however many there are.
-    static func runSettleAny(limit: Int) -> SQL {
-        runSettle(where: "true", limit: limit, skippingLocked: true)
+    /// One step of the scheduler's sweep, for a run whose last flow ended in a process that died
+    /// before it could settle the run: the next `examining` pending runs after `cursor` (by job
+    /// and scheduled time, the order of `runs_open`; from the first when nil), settled where
+    /// they can be, skipping those being settled. Bounded: a board with hundreds of thousands of
+    /// runs still open (flows nobody has claimed yet) costs each step the same, where judging
+    /// every pending run at once took a second and held the scheduler's loop that long. Returns
+    /// `n` settled, `examined`, and the last run examined (`last_job_id`, `last_scheduled_for`;
+    /// null when none was): the next step's cursor.
+    static func runSettleSweep(after cursor: FiringIdentity?, examining: Int) -> SQL {
+        let from: SQL = cursor.map { "AND (job_id, scheduled_for) > (\($0.jobID), \($0.scheduledFor))" } ?? ""
+        return runSettle(
+            where: "runs.id IN (SELECT id FROM examined)", skippingLocked: true,
+            prelude: """
+                examined AS (
+                    SELECT id, job_id, scheduled_for FROM runs WHERE status = 'pending' \(from)
+                    ORDER BY job_id, scheduled_for LIMIT \(examining)),
+                """,
+            reporting: """
+                , (SELECT count(*) FROM examined) AS examined,
+                (SELECT job_id FROM examined ORDER BY job_id DESC, scheduled_for DESC LIMIT 1) AS last_job_id,
+                (SELECT scheduled_for FROM examined ORDER BY job_id DESC, scheduled_for DESC LIMIT 1) AS last_scheduled_for
+                """)
     }
 
     /// Jobs with a buffered firing whose previous work is done, locked with that run (skipping
