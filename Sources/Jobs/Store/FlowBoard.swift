@@ -42,11 +42,6 @@ public struct FlowBoard: Sendable {
         worker: String, flowNames: [String]?, limit: Int, lease: Duration, lookingAhead: Bool = false
     ) throws -> ClaimReport {
         try pool.withTransaction { tx in
-            // Leases that ran out go back on the board (or fail, when too many have), so that
-            // what is offered next is in one order: priority, availability, age.
-            var swept: [(id: Int64, lease: FlowLease)] = []
-            var returned: [String] = []
-            var ended: [Flow] = []
             // The claim must read `flows_claimable` in its order and stop at the limit. With flows of
             // a name the statistics have not seen yet (a firing just posted 50,000 of them), the
             // planner would rather sort every unclaimed flow: measured, 300 ms a claim instead of 1.
@@ -57,27 +52,18 @@ public struct FlowBoard: Sendable {
                               FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock)]
             if lookingAhead { statements.append(FlowLeasesTable.nextChance(names: flowNames, clock: clock)) }
             let answers = try tx.queries(statements)
-            for row in answers[1] {
-                var value = try FlowLeasesTable.decode(row)
-                if case .store(let next) = value.handle(.expire(now: try row.decode(Timestamp.self, column: "now"))) {
-                    swept.append((try row.decode(Int64.self, column: "id"), next))
-                    if next.state == .unclaimed { returned.append(try row.decode(String.self, column: "flow_name")) }
-                    if next.state.isFinal {
-                        var flow = try FlowsTable.decode(row)
-                        flow.state = next.state
-                        ended.append(flow)
-                    }
-                }
-            }
+            // Leases that ran out go back on the board (or fail, when too many have), so that
+            // what is offered next is in one order: priority, availability, age.
+            let sweep = try Self.expire(answers[1])
             var candidates = answers[2]
-            if !swept.isEmpty {
-                try tx.execute(FlowLeasesTable.leaseUpdateMany(swept))
-                Self.settleRunsAfterCommit(of: ended, in: tx)
+            if !sweep.leases.isEmpty {
+                try tx.execute(FlowLeasesTable.leaseUpdateMany(sweep.leases))
+                Self.settleRunsAfterCommit(of: sweep.ended, in: tx)
                 // What the sweep gave back is offered in the board's order with the rest: the
                 // candidates are read again (those locked already come back with them).
                 candidates = try tx.query(FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock))
             }
-            if !returned.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: returned))) }
+            if !sweep.returnedNames.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: sweep.returnedNames))) }
 
             var claimed: [ClaimedFlow] = []
             for row in candidates {
@@ -90,7 +76,7 @@ public struct FlowBoard: Sendable {
                 claimed.append(ClaimedFlow(flow: flow, lease: next))
             }
             guard !claimed.isEmpty else {
-                var report = ClaimReport(leasesExpired: swept.count)
+                var report = ClaimReport(leasesExpired: sweep.leases.count)
                 if lookingAhead, let micros = try answers[3][0].decode(Int64?.self, column: "micros") {
                     report.nextChance = .microseconds(max(0, micros))
                 }
@@ -98,8 +84,28 @@ public struct FlowBoard: Sendable {
             }
             // Written with the COMMIT, in its round trip: the rows are locked already.
             tx.executeAtCommit(FlowLeasesTable.leaseUpdateMany(claimed.map { ($0.flow.id, $0.lease) }))
-            return ClaimReport(flows: claimed, leasesExpired: swept.count)
+            return ClaimReport(flows: claimed, leasesExpired: sweep.leases.count)
         }
+    }
+
+    /// What running out does to these leases (rows of ``FlowLeasesTable/expiredForUpdate``): the
+    /// leases to store, the names of the flows given back, and the flows it ended (out of attempts).
+    private static func expire(_ rows: PostgresRows) throws -> (leases: [(id: Int64, lease: FlowLease)], returnedNames: [String], ended: [Flow]) {
+        var leases: [(id: Int64, lease: FlowLease)] = []
+        var returnedNames: [String] = []
+        var ended: [Flow] = []
+        for row in rows {
+            var value = try FlowLeasesTable.decode(row)
+            guard case .store(let next) = value.handle(.expire(now: try row.decode(Timestamp.self, column: "now"))) else { continue }
+            leases.append((try row.decode(Int64.self, column: "id"), next))
+            if next.state == .unclaimed { returnedNames.append(try row.decode(String.self, column: "flow_name")) }
+            if next.state.isFinal {
+                var flow = try FlowsTable.decode(row)
+                flow.state = next.state
+                ended.append(flow)
+            }
+        }
+        return (leases, returnedNames, ended)
     }
 
     /// What a verb on one flow came to.
