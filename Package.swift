@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
         .testTarget(name: "OutboundTests", dependencies: ["Outbound", "HTTPServer", "JSON", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "Outbound", "HTTPServer", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Jobs", "Outbound", "HTTPServer", "FilterQuery", "Scheduling", "Postgres", "SQLBuilding", "Locking", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,9 @@
-import API
+@testable import API
 import Chronology
 import Foundation
 import JSON
 import Jobs
+import Locking
 import TestSupport
 import Testing
 
@@ -56,6 +57,37 @@ import Testing
             #expect(text.contains("kairos_flows_posted_total 2"))
             #expect(text.contains("kairos_scheduler_lag_seconds 2\n"))
             #expect(text.contains(#"kairos_flows{state="unclaimed",flow_name="f"} 2"#), "\(text)")
+        }
+    }
+
+    /// The flows are counted at most once per five seconds however often `/metrics` is scraped;
+    /// a failed count is not kept.
+    @Test func flowCountsAreReadAtMostOncePerMaximumAge() {
+        let cache = FlowCountsCache(maximumAge: .seconds(5))
+        let start = ContinuousClock.now
+        let counted = Locked(0)
+        func count(_ n: Int) -> () throws -> FlowCountsCache.Counts {
+            { counted.withLock { $0 += 1 }; return [("unclaimed", "f", n)] }
+        }
+        #expect(cache.counts(now: start, count(1))?.first?.count == 1)
+        #expect(cache.counts(now: start + .milliseconds(4999), count(2))?.first?.count == 1)
+        #expect(counted.withLock { $0 } == 1)
+        #expect(cache.counts(now: start + .seconds(5), count(3))?.first?.count == 3)
+        struct Down: Error {}
+        #expect(cache.counts(now: start + .seconds(11)) { throw Down() } == nil)
+        #expect(cache.counts(now: start + .seconds(11), count(4))?.first?.count == 4)
+        #expect(counted.withLock { $0 } == 3)
+    }
+
+    /// Two scrapes in a row: the second answers the first's count without asking the database.
+    @Test func aSecondScrapeSoonAfterSharesTheFirstsFlowCounts() async throws {
+        try await APIFixture.with { api throws in
+            _ = try FlowBoardRoutesTests.post(api, count: 2)
+            #expect(try api.call("GET", "/metrics").text.contains(#"kairos_flows{state="unclaimed",flow_name="resize"} 2"#))
+            try api.pool.withConnection { _ = try $0.execute("UPDATE flows SET flow_name = 'encode'") }
+            let text = try api.call("GET", "/metrics").text
+            #expect(text.contains(#"kairos_flows{state="unclaimed",flow_name="resize"} 2"#), "\(text)")
+            #expect(!text.contains(#"flow_name="encode""#))
         }
     }
 

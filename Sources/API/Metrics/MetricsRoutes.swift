@@ -3,8 +3,8 @@ import Jobs
 import Postgres
 
 /// `GET /metrics`: Prometheus's text format. Requests and firings come from this process's
-/// ``ServiceMetrics``; flows by state, how far firing is behind and whether the database answers
-/// from the database and the pool at scrape time.
+/// ``ServiceMetrics``; how far firing is behind and whether the database answers from the
+/// database and the pool at scrape time; flows by state at most 5 s old (``FlowCountsCache``).
 struct MetricsRoutes {
     let metrics: ServiceMetrics
     let pool: PostgresPool
@@ -13,6 +13,7 @@ struct MetricsRoutes {
     /// Whether the database answers, over a connection of its own: a busy pool is not an outage.
     let health: DatabaseHealth
     let waiters: ClaimWaiters
+    let flowCounts = FlowCountsCache()
 
     /// What the database said at scrape time; nil fields when it could not say.
     struct DatabaseFacts {
@@ -40,7 +41,7 @@ struct MetricsRoutes {
         var facts = DatabaseFacts()
         if case .unavailable = health.check() {} else { facts.isUp = true }
         guard facts.isUp else { return facts }
-        facts.flowsByState = try? board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.flowName, $0.count) }
+        facts.flowsByState = flowCounts.counts { try board.countsByState(timeout: .seconds(2)).map { ($0.state.rawValue, $0.flowName, $0.count) } }
         if facts.flowsByState != nil {
             facts.overdueSeconds = (try? store.overdue(timeout: .seconds(2))).map { Double($0) / 1_000_000 }
         }
