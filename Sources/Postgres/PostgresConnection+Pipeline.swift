@@ -59,9 +59,11 @@ extension PostgresConnection {
     }
 
     /// Commits the transaction under way with `held` (its statements for the COMMIT's trip), then
-    /// runs `followUps` as a transaction of their own, all in one round trip: a sync between the
-    /// two parts keeps a failing follow-up from touching the commit. Throws what failed before or
-    /// at the COMMIT (nothing was committed then); returns what failed after it (the commit stands).
+    /// runs `followUps` as a transaction of their own, all in one round trip. They follow the
+    /// COMMIT before the pipeline's sync: should the COMMIT (or a held statement) fail, the
+    /// server skips them. Throws what failed before or at the COMMIT (nothing was committed
+    /// then); returns what failed after it, the commit standing (a connection lost after the
+    /// COMMIT's answer was read is closed, and reported the same way).
     func commit(holding held: [SQL], thenRunning followUps: [SQL]) throws(PostgresError) -> PostgresError? {
         var committing = (held + ["COMMIT"]).map { $0.rendered() }
         let following = followUps.map { $0.rendered() }
@@ -70,67 +72,79 @@ extension PostgresConnection {
             pendingBegin = nil
             committing.insert(begin.rendered(), at: 0)
         }
-        let outcomes = try runPipeline(segments: [committing, following])
-        for (outcome, part) in zip(outcomes, [committing, following]) {
-            if case .failure(let error) = outcome, Self.invalidatesPrepared(error) { forgetPrepared(part) }
-        }
-        if case .failure(let error) = outcomes[0] { throw error }
-        if case .failure(let error) = outcomes[1] { return error }
-        return nil
+        let outcome = try runPipeline(committing + following, losingTheConnectionIsFineAfter: committing.count - 1)
+        guard let failure = outcome.failure else { return nil }
+        if Self.invalidatesPrepared(failure.error) { forgetPrepared(committing + following) }
+        if failure.index < committing.count { throw failure.error }
+        return failure.error
     }
 
     /// Sends `rendered` (its parameters checked) in one pipeline and reads every answer.
     private func runPipeline(_ rendered: [(text: String, parameters: [SQLValue])], preparing: Bool = true) throws(PostgresError) -> [PostgresRows] {
-        try runPipeline(segments: [rendered], preparing: preparing)[0].get()
+        let outcome = try runPipeline(rendered, preparing: preparing, losingTheConnectionIsFineAfter: nil)
+        if let failure = outcome.failure { throw failure.error }
+        return outcome.answers
     }
 
-    /// Sends `segments` (their parameters checked) in one pipeline, each segment ended by a sync,
-    /// and reads every answer: each segment's rows, or the first failure in it (a failure skips
-    /// the rest of its segment, not the segments after it). Throws only when the connection fails.
+    /// What a pipeline answered: each statement's rows up to the first failure, and that failure
+    /// with the statement's position.
+    private struct PipelineOutcome {
+        var answers: [PostgresRows] = []
+        var failure: (index: Int, error: PostgresError)?
+    }
+
+    /// Sends `rendered` (its parameters checked) in one pipeline and reads every answer. Throws
+    /// only when the connection fails; when it fails while reading the answer of a statement
+    /// after position `tolerated`, the connection is closed and that is the outcome's failure.
     private func runPipeline(
-        segments: [[(text: String, parameters: [SQLValue])]], preparing: Bool = true
-    ) throws(PostgresError) -> [Result<[PostgresRows], PostgresError>] {
-        let summary = "a pipeline of \(segments.map(\.count).reduce(0, +)) statements"
+        _ rendered: [(text: String, parameters: [SQLValue])], preparing: Bool = true, losingTheConnectionIsFineAfter tolerated: Int?
+    ) throws(PostgresError) -> PipelineOutcome {
+        let summary = "a pipeline of \(rendered.count) statements"
         guard PQenterPipelineMode(handle) == 1 else { throw lostOrFailed(message: Self.errorText(PQerrorMessage(handle)), sql: summary) }
         defer {
             if PQexitPipelineMode(handle) != 1 { abandon() }  // results left unread: the connection cannot go on
             // As after any statement: a transaction's own timeout ends with it.
             if isIdle { localStatementTimeout = nil }
         }
-        var sent: [[Sent]] = []
-        for rendered in segments {
-            // A statement twice in one segment is prepared once: the second use names the first's.
-            // (Not across segments: a segment that fails skips its preparations.)
-            var preparedInThisSegment: [StatementKey: String] = [:]
-            var segment: [Sent] = []
-            for (text, parameters) in rendered {
-                segment.append(try send(text, parameters, preparing: preparing, preparedBefore: &preparedInThisSegment))
-            }
-            sent.append(segment)
-            guard PQpipelineSync(handle) == 1 else { throw abandoning(sql: summary) }
+        var sent: [Sent] = []
+        // A statement twice in one trip is prepared once: the second use names the first's.
+        var preparedInThisTrip: [StatementKey: String] = [:]
+        for (text, parameters) in rendered {
+            sent.append(try send(text, parameters, preparing: preparing, preparedBefore: &preparedInThisTrip))
         }
+        guard PQpipelineSync(handle) == 1 else { throw abandoning(sql: summary) }
 
-        // Every result is read, up to each sync, whatever failed: the connection is then ready
+        // Every result is read, up to the sync, whatever failed: the connection is then ready
         // for its next statement.
-        var outcomes: [Result<[PostgresRows], PostgresError>] = []
-        for segment in sent {
-            var failure: PostgresError?
-            var answers: [PostgresRows] = []
-            for statement in segment {
+        var outcome = PipelineOutcome()
+        for (index, statement) in sent.enumerated() {
+            do throws(PostgresError) {
                 if let preparing = statement.preparing {
                     let prepared = try pipelineResult(sql: statement.text)
                     if prepared.status == PGRES_COMMAND_OK { preparedNow(preparing.key, as: preparing.name) }
-                    failure = failure ?? prepared.error
+                    if outcome.failure == nil, let error = prepared.error { outcome.failure = (index, error) }
                 }
                 let answer = try pipelineResult(sql: statement.text)
-                failure = failure ?? answer.error
-                if let rows = answer.rows { answers.append(rows) }
+                if outcome.failure == nil, let error = answer.error { outcome.failure = (index, error) }
+                if let rows = answer.rows { outcome.answers.append(rows) }
+            } catch {
+                guard let tolerated, index > tolerated else { throw error }
+                abandon()
+                if outcome.failure == nil { outcome.failure = (index, error) }
+                return outcome
             }
-            let sync = try pipelineResult(sql: summary, endsWithNull: false)
-            failure = failure ?? (sync.status == PGRES_PIPELINE_SYNC ? nil : sync.error ?? lostOrFailed(message: "the pipeline did not end with its sync", sql: summary))
-            outcomes.append(failure.map { .failure($0) } ?? .success(answers))
         }
-        return outcomes
+        do throws(PostgresError) {
+            let sync = try pipelineResult(sql: summary, endsWithNull: false)
+            if outcome.failure == nil, sync.status != PGRES_PIPELINE_SYNC {
+                outcome.failure = (sent.count, sync.error ?? lostOrFailed(message: "the pipeline did not end with its sync", sql: summary))
+            }
+        } catch {
+            guard tolerated != nil else { throw error }
+            abandon()
+            if outcome.failure == nil { outcome.failure = (sent.count, error) }
+        }
+        return outcome
     }
 
     /// Queues one statement of a pipeline: by a name prepared before or in this trip, prepared

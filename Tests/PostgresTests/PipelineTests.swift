@@ -177,6 +177,15 @@ import Testing
                 }
             } throws: { ($0 as? PostgresError)?.sqlState == "23505" }
             #expect(connection.isIdle)
+            // The COMMIT itself fails (a deferred constraint, checked then): the follow-ups do nothing.
+            try connection.execute("CREATE TABLE d (n integer UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+            #expect {
+                try connection.withTransaction { tx in
+                    try tx.execute("INSERT INTO d VALUES (\(Int32(1))), (\(Int32(1)))")
+                    tx.executeAfterCommit(followUp)
+                }
+            } throws: { ($0 as? PostgresError)?.sqlState == "23505" }
+            #expect(connection.isIdle)
             // A body that throws: rolled back, no follow-up.
             struct Stop: Error {}
             #expect(throws: Stop.self) {

@@ -190,11 +190,18 @@ public final class Scheduler: @unchecked Sendable {
         let now = ContinuousClock.now
         guard lastSweep.map({ now - $0 >= configuration.settleSweepInterval }) ?? true else { return }
         lastSweep = now
-        // One bounded step each time, from where the last stopped: a few milliseconds however
-        // many runs are open, where judging them all at once held this loop for a second with
-        // 500,000 open (flows nobody has claimed) and made the next firings that late.
-        sweepCursor = try firer.settleSweepStep(after: sweepCursor).cursor
+        // Bounded steps from where the last stopped, for at most `settleSweepBudget` a turn (a
+        // step is a few milliseconds however many runs are open): judging them all at once held
+        // this loop for a second with 500,000 open (flows nobody has claimed) and made the next
+        // firings that late.
+        let started = ContinuousClock.now
+        repeat {
+            sweepCursor = try firer.settleSweepStep(after: sweepCursor).cursor
+        } while sweepCursor != nil && ContinuousClock.now - started < Self.settleSweepBudget
     }
+
+    /// The longest a turn of the loop spends on the settle sweep's steps.
+    static let settleSweepBudget: Duration = .milliseconds(25)
 
     /// One batch of a helper lane; whether it was full.
     private func fireHelperBatch() -> Bool {

@@ -45,25 +45,28 @@ public struct FlowBoard: Sendable {
             // The claim must read `flows_claimable` in its order and stop at the limit. With flows of
             // a name the statistics have not seen yet (a firing just posted 50,000 of them), the
             // planner would rather sort every unclaimed flow: measured, 300 ms a claim instead of 1.
-            // Set first, in one round trip with BEGIN, the sweep and the candidates (and, for a
-            // claim that would wait, when to look again): with no lease run out, which is nearly
-            // always, the claim is that trip and the COMMIT's.
-            var statements = [FlowLeasesTable.claimPlanning, FlowLeasesTable.expiredForUpdate(limit: limit, clock: clock),
-                              FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock)]
-            if lookingAhead { statements.append(FlowLeasesTable.nextChance(names: flowNames, clock: clock)) }
-            let answers = try tx.queries(statements)
+            // Set first, in one round trip with BEGIN, the sweep and the candidates: with no lease
+            // run out, which is nearly always, the claim is that trip and the COMMIT's.
+            let answers = try tx.queries([
+                FlowLeasesTable.claimPlanning, FlowLeasesTable.expiredForUpdate(limit: limit, clock: clock),
+                FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock),
+            ])
             // Leases that ran out go back on the board (or fail, when too many have), so that
             // what is offered next is in one order: priority, availability, age.
             let sweep = try Self.expire(answers[1])
             var candidates = answers[2]
+            var notified = sweep.returnedNames
             if !sweep.leases.isEmpty {
                 try tx.execute(FlowLeasesTable.leaseUpdateMany(sweep.leases))
                 Self.settleRunsAfterCommit(of: sweep.ended, in: tx)
                 // What the sweep gave back is offered in the board's order with the rest: the
-                // candidates are read again (those locked already come back with them).
+                // candidates are read again (those locked already come back with them). Those
+                // of the first read left out stay locked until the commit, skipped by other
+                // claims meanwhile: their names are in the notice, so that a waiting claim looks again.
+                notified += try candidates.map { try $0.decode(String.self, column: "flow_name") }
                 candidates = try tx.query(FlowLeasesTable.claimCandidates(names: flowNames, limit: limit, clock: clock))
             }
-            if !sweep.returnedNames.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: sweep.returnedNames))) }
+            if !notified.isEmpty { try tx.execute(FlowsTable.flowNotify(FlowNotice(names: notified))) }
 
             var claimed: [ClaimedFlow] = []
             for row in candidates {
@@ -77,7 +80,7 @@ public struct FlowBoard: Sendable {
             }
             guard !claimed.isEmpty else {
                 var report = ClaimReport(leasesExpired: sweep.leases.count)
-                if lookingAhead, let micros = try answers[3][0].decode(Int64?.self, column: "micros") {
+                if lookingAhead, let micros = try tx.query(FlowLeasesTable.nextChance(names: flowNames, clock: clock))[0].decode(Int64?.self, column: "micros") {
                     report.nextChance = .microseconds(max(0, micros))
                 }
                 return report
