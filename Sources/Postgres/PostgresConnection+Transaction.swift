@@ -92,12 +92,10 @@ extension PostgresConnection {
                 if !followUps.isEmpty {
                     do { _ = try queries(followUps) } catch { reportFollowUpFailure(error) }
                 }
-            } else if !followUps.isEmpty {
-                if let failure = try commit(holding: held, thenRunning: followUps) { reportFollowUpFailure(failure) }
-            } else if held.isEmpty {
+            } else if held.isEmpty && followUps.isEmpty {
                 try execute("COMMIT")
-            } else {
-                _ = try queries(held + ["COMMIT"])
+            } else if let failure = try commit(holding: held, thenRunning: followUps) {
+                reportFollowUpFailure(failure)
             }
         } catch {
             rollbackQuietly()
@@ -116,10 +114,11 @@ extension PostgresConnection {
     }
 
     /// Runs `sql` once the transaction has committed, in the COMMIT's round trip, with the other
-    /// follow-ups in a transaction of their own (a failure skips those after it): follow-up work that must see what was committed (settling the
-    /// runs of the flows a transaction ended, which a statement inside it could not judge for
-    /// flows that other transactions end at the same moment). The commit stands whatever it
-    /// does: a failure is logged, not thrown. Nothing runs when the transaction rolls back.
+    /// follow-ups in a transaction of their own (a failure skips those after it): work that must
+    /// see what was committed (settling the runs of the flows a transaction ended, which a
+    /// statement inside it could not judge for flows other transactions end at the same moment).
+    /// The commit stands whatever it does: a failure is logged, not thrown. Nothing runs when
+    /// the transaction rolls back or its COMMIT fails.
     public func executeAfterCommit(_ sql: SQL) {
         precondition(!isIdle, "executeAfterCommit is for a transaction's statements")
         afterCommit.append(sql)

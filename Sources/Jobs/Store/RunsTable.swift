@@ -100,8 +100,8 @@ enum RunsTable {
     /// if any failed, else `cancelled` if any was trashed, else `succeeded`, finished now. Run
     /// after the transaction that ended a flow has committed, it cannot miss the last one: of
     /// two that end a run's last two flows at once, the later to commit sees both. The runs are
-    /// locked in id order (two settles over the same runs cannot deadlock); `limit` and
-    /// `skippingLocked` make it a sweep. When a settled run's job has a buffered firing,
+    /// locked in id order (two settles over the same runs cannot deadlock); `skippingLocked`
+    /// makes it a sweep, which never waits for another settle. When a settled run's job has a buffered firing,
     /// schedulers are woken to carry it out. Returns the number settled as `n`.
     /// `prelude` adds CTEs before `settled` (ending with a comma) and `reporting` columns after
     /// the counts, for the sweep.
